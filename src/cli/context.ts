@@ -1,0 +1,80 @@
+/**
+ * What every CLI command shares: the global options, loading the configuration once for the roles the
+ * command needs, the process logger, and turning errors into a code, a hint and an exit status.
+ */
+import type { Command } from 'commander';
+import { loadConfig, type Config } from '../config/load.js';
+import { isNaboomError, NaboomError } from '../errors/catalogue.js';
+import { createLogger, type Logger } from '../log/logger.js';
+import type { RoleName } from '../redis/roles.js';
+
+export interface GlobalOptions {
+  envFile?: string;
+}
+
+/** Output sinks; tests replace them to capture what a command prints. */
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+export const processIo: Io = {
+  out: (t) => process.stdout.write(t),
+  err: (t) => process.stderr.write(t),
+};
+
+export interface CommandContext {
+  readonly io: Io;
+  /** Loads (once) and returns the configuration for a command. */
+  config(needs: { roles?: readonly RoleName[]; secretKey?: boolean; command: string }): Config;
+  logger(config?: Config): Logger;
+}
+
+export function createContext(program: Command, io: Io): CommandContext {
+  let cached: Config | undefined;
+  let log: Logger | undefined;
+  return {
+    io,
+    config(needs) {
+      if (!cached) {
+        const g = program.opts<GlobalOptions>();
+        cached = loadConfig({
+          ...(g.envFile ? { envFile: g.envFile } : {}),
+          requireRoles: needs.roles ?? [],
+          requireSecretKey: needs.secretKey ?? false,
+          command: needs.command,
+        });
+      }
+      return cached;
+    },
+    logger(config) {
+      if (!log) log = createLogger({ level: config?.settings.LOG_LEVEL ?? 'info' });
+      return log;
+    },
+  };
+}
+
+/** Prints an error as `error CODE: message` plus a hint, and returns the exit code. */
+export function reportError(io: Io, err: unknown): number {
+  if (isNaboomError(err)) {
+    io.err(`error ${err.code}: ${err.message}\n`);
+    if (err.hint) io.err(`  hint: ${err.hint}\n`);
+    return err.exitCode;
+  }
+  const e = err instanceof Error ? err : new Error(String(err));
+  const wrapped = classifyRedisError(e);
+  if (wrapped) return reportError(io, wrapped);
+  io.err(`error NABOOM_INTERNAL: ${e.message}\n`);
+  return 2;
+}
+
+/** Maps well-known Redis/network failures to catalogue errors. */
+export function classifyRedisError(e: Error): NaboomError | undefined {
+  const m = e.message;
+  if (/WRONGPASS|invalid username-password/i.test(m)) return new NaboomError('NABOOM_REDIS_AUTH', m, { cause: e });
+  if (/^NOPERM/.test(m)) return new NaboomError('NABOOM_REDIS_NOPERM', m, { cause: e });
+  if (/ECONNREFUSED|ENOTFOUND|ETIMEDOUT|Connection is closed|Reached the max retries|connect ETIMEDOUT|Command timed out/i.test(m)) {
+    return new NaboomError('NABOOM_REDIS_UNAVAILABLE', m, { cause: e });
+  }
+  return undefined;
+}

@@ -1,0 +1,50 @@
+/**
+ * Fresh secrets for `naboom init`: one random password per role (32 bytes from the CSPRNG, base64url: 43
+ * characters) and a SECRET_KEY of 48 random bytes.
+ */
+import { randomBytes } from 'node:crypto';
+import { ROLE_NAMES, roleSpec } from '../redis/roles.js';
+
+export const newPassword = (): string => randomBytes(32).toString('base64url');
+export const newSecretKey = (): string => randomBytes(48).toString('base64url');
+
+export interface GeneratedEnv {
+  /** The .env text. */
+  readonly text: string;
+  /** The variables in it (for rendering the ACL file without re-reading). */
+  readonly vars: Readonly<Record<string, string>>;
+}
+
+/** The .env written by `naboom init`, pointing the app at the local Redis that `naboom redis` starts. */
+export function generateEnv(localRedisPort = 6380): GeneratedEnv {
+  const vars: Record<string, string> = {};
+  const lines = [
+    '# Written by `naboom init`. Keep this file secret (mode 0600); never commit it.',
+    '# Each role authenticates to Redis as its own ACL user (see README "Redis roles").',
+    '',
+  ];
+  for (const role of ROLE_NAMES) {
+    const spec = roleSpec(role);
+    vars[spec.userEnv] = spec.defaultUser;
+    vars[spec.passwordEnv] = newPassword();
+    lines.push(`# ${role}: ${spec.purpose}`);
+    lines.push(`${spec.userEnv}=${vars[spec.userEnv]}`);
+    lines.push(`${spec.passwordEnv}=${vars[spec.passwordEnv]}`);
+    lines.push('');
+  }
+  vars['SECRET_KEY'] = newSecretKey();
+  vars['REDIS_HOST'] = '127.0.0.1';
+  vars['REDIS_PORT'] = String(localRedisPort);
+  vars['NABOOM_REDIS_PORT'] = String(localRedisPort);
+  lines.push(
+    '# Channel-layer encryption key. To rotate, prepend a new key: SECRET_KEY=new,old (the first encrypts).',
+    `SECRET_KEY=${vars['SECRET_KEY']}`,
+    '',
+    '# The local Redis started by `naboom redis` / `naboom dev` (6380, so a system Redis on 6379 is never touched).',
+    `REDIS_HOST=${vars['REDIS_HOST']}`,
+    `REDIS_PORT=${vars['REDIS_PORT']}`,
+    `NABOOM_REDIS_PORT=${vars['NABOOM_REDIS_PORT']}`,
+    '',
+  );
+  return { text: lines.join('\n'), vars };
+}

@@ -1,0 +1,218 @@
+/**
+ * Loads the configuration once at start: environment over `.env`, `*_PASSWORD_FILE` resolved, everything
+ * validated against the schema, the result frozen and passed down. Nothing in Naboom reads `process.env`
+ * elsewhere.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseEnv } from 'node:util';
+import { NaboomError } from '../errors/catalogue.js';
+import { createKeySpace, type KeyLayout, type KeySpace } from '../redis/keys.js';
+import { ROLE_NAMES, roleSpec, type RoleName } from '../redis/roles.js';
+import { settingsSchema, type Settings } from './schema.js';
+import { Secret } from './secret.js';
+
+export interface HostPort {
+  readonly host: string;
+  readonly port: number;
+}
+
+export type Topology =
+  | { readonly kind: 'standalone'; readonly host: string; readonly port: number }
+  | { readonly kind: 'sentinel'; readonly sentinels: readonly HostPort[]; readonly masterName: string }
+  | { readonly kind: 'cluster'; readonly nodes: readonly HostPort[] };
+
+/** Where a role's password came from; rotation writes the new one back to the same place. */
+export type SecretSource =
+  | { readonly kind: 'env'; readonly variable: string; readonly envFile: string | undefined }
+  | { readonly kind: 'file'; readonly variable: string; readonly path: string };
+
+export interface RoleCredentials {
+  readonly role: RoleName;
+  readonly username: string;
+  /** `undefined` only for roles the current command does not need. */
+  readonly password: Secret | undefined;
+  readonly passwordVariable: string;
+  readonly source: SecretSource | undefined;
+}
+
+export interface Config {
+  readonly settings: Settings;
+  readonly envFile: string | undefined;
+  readonly topology: Topology;
+  readonly layout: KeyLayout;
+  readonly keys: KeySpace;
+  readonly tls: { readonly enabled: boolean; readonly ca: string | undefined };
+  readonly credentials: Readonly<Record<RoleName, RoleCredentials>>;
+  /** SECRET_KEY entries; the first encrypts, all decrypt. Empty when the command does not need it. */
+  readonly secretKeys: readonly Secret[];
+  readonly metricsToken: Secret | undefined;
+  /** Minimum replicas that must confirm an alert before 201 (0 on standalone unless set). */
+  readonly alertMinReplicas: number;
+}
+
+export interface LoadOptions {
+  /** Environment to read; defaults to `process.env`. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** `.env` path; `undefined` = `NABOOM_ENV_FILE` or `./.env` when present; `false` = none. */
+  readonly envFile?: string | false;
+  /** Roles whose password this command needs: missing ones stop the command. */
+  readonly requireRoles?: readonly RoleName[];
+  readonly requireSecretKey?: boolean;
+  /** Command name, for error messages ("required by naboom serve"). */
+  readonly command?: string;
+}
+
+export const MIN_SECRET_KEY_LENGTH = 32;
+
+/** Reads and parses a `.env` file; `undefined` when it does not exist. */
+export function readEnvFile(path: string): Record<string, string> | undefined {
+  if (!existsSync(path)) return undefined;
+  try {
+    return parseEnv(readFileSync(path, 'utf8')) as Record<string, string>;
+  } catch (cause) {
+    throw new NaboomError('NABOOM_CONFIG_INVALID', `Cannot read ${path}`, { cause });
+  }
+}
+
+function resolveEnvFile(opt: string | false | undefined, env: Readonly<Record<string, string | undefined>>): string | undefined {
+  if (opt === false) return undefined;
+  if (typeof opt === 'string') return resolve(opt);
+  const fromEnv = env['NABOOM_ENV_FILE'];
+  if (fromEnv && fromEnv.trim()) return resolve(fromEnv.trim());
+  const local = resolve('.env');
+  return existsSync(local) ? local : undefined;
+}
+
+function readSecretFile(variable: string, path: string): string {
+  try {
+    return readFileSync(path, 'utf8').replace(/\r?\n$/, '');
+  } catch (cause) {
+    const reason = cause instanceof Error && 'code' in cause ? String(cause.code) : 'unreadable';
+    throw new NaboomError('NABOOM_CONFIG_SECRET_FILE', `${variable}: cannot read ${path} (${reason})`, { cause });
+  }
+}
+
+interface SecretLookup {
+  value: string | undefined;
+  source: SecretSource | undefined;
+  /** The variable to name when the value is missing. */
+  variable: string;
+}
+
+function lookupSecret(variable: string, merged: Record<string, string | undefined>, envFile: string | undefined, fromFile: Set<string>): SecretLookup {
+  const direct = merged[variable];
+  const filePath = merged[`${variable}_FILE`];
+  if (direct !== undefined && direct !== '' && filePath !== undefined && filePath !== '') {
+    throw new NaboomError('NABOOM_CONFIG_INVALID', `${variable} and ${variable}_FILE are both set; keep one`);
+  }
+  if (filePath !== undefined && filePath.trim() !== '') {
+    const path = resolve(filePath.trim());
+    return { value: readSecretFile(`${variable}_FILE`, path), source: { kind: 'file', variable: `${variable}_FILE`, path }, variable: `${variable}_FILE` };
+  }
+  return {
+    value: direct,
+    source: { kind: 'env', variable, envFile: fromFile.has(variable) ? envFile : undefined },
+    variable,
+  };
+}
+
+const isBlank = (v: string | undefined): boolean => v === undefined || v.trim() === '';
+
+/** Validates the environment and returns the frozen configuration, or throws a NaboomError naming the variable. */
+export function loadConfig(options: LoadOptions = {}): Config {
+  const env = options.env ?? process.env;
+  const envFile = resolveEnvFile(options.envFile, env);
+  const fileVars = envFile ? (readEnvFile(envFile) ?? {}) : {};
+  const fromFile = new Set(Object.keys(fileVars).filter((k) => env[k] === undefined));
+  const merged: Record<string, string | undefined> = { ...fileVars, ...env };
+
+  // Empty non-secret variables mean "use the default", as in most twelve-factor loaders.
+  const raw: Record<string, string> = {};
+  for (const key of Object.keys(settingsSchema.shape)) {
+    const v = merged[key];
+    if (v !== undefined && v.trim() !== '') raw[key] = v;
+  }
+  const parsed = settingsSchema.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new NaboomError('NABOOM_CONFIG_INVALID', `Invalid configuration: ${problems.join('; ')}`, { details: problems });
+  }
+  const settings = parsed.data;
+
+  if (settings.REDIS_SENTINELS && settings.REDIS_CLUSTER_NODES) {
+    throw new NaboomError('NABOOM_CONFIG_TOPOLOGY_CONFLICT');
+  }
+  const topology: Topology = settings.REDIS_CLUSTER_NODES
+    ? { kind: 'cluster', nodes: settings.REDIS_CLUSTER_NODES }
+    : settings.REDIS_SENTINELS
+      ? { kind: 'sentinel', sentinels: settings.REDIS_SENTINELS, masterName: settings.REDIS_SENTINEL_MASTER }
+      : { kind: 'standalone', host: settings.REDIS_HOST, port: settings.REDIS_PORT };
+  const layout: KeyLayout = topology.kind === 'cluster' ? 'cluster' : 'standalone';
+
+  const required = new Set(options.requireRoles ?? []);
+  const missing: string[] = [];
+  const credentials = {} as Record<RoleName, RoleCredentials>;
+  for (const role of ROLE_NAMES) {
+    const spec = roleSpec(role);
+    const look = lookupSecret(spec.passwordEnv, merged, envFile, fromFile);
+    const usernameKey = spec.userEnv as keyof Settings;
+    const username = settings[usernameKey] as string;
+    if (isBlank(look.value)) {
+      if (required.has(role)) missing.push(look.variable);
+      credentials[role] = Object.freeze({ role, username, password: undefined, passwordVariable: spec.passwordEnv, source: look.source });
+    } else {
+      credentials[role] = Object.freeze({
+        role,
+        username,
+        password: new Secret(look.value as string),
+        passwordVariable: spec.passwordEnv,
+        source: look.source,
+      });
+    }
+  }
+
+  const keyLookup = lookupSecret('SECRET_KEY', merged, envFile, fromFile);
+  const secretKeys = isBlank(keyLookup.value)
+    ? []
+    : (keyLookup.value as string).split(',').map((k) => k.trim()).filter(Boolean).map((k) => new Secret(k));
+  if (options.requireSecretKey && secretKeys.length === 0) missing.push(keyLookup.variable);
+
+  if (missing.length > 0) {
+    const by = options.command ? ` (required by naboom ${options.command})` : '';
+    throw new NaboomError('NABOOM_CONFIG_MISSING_SECRET', `Missing or empty: ${missing.join(', ')}${by}`, { details: missing });
+  }
+  if (secretKeys.some((k) => k.reveal().length < MIN_SECRET_KEY_LENGTH)) {
+    throw new NaboomError('NABOOM_CONFIG_INVALID', `SECRET_KEY: every key must be at least ${MIN_SECRET_KEY_LENGTH} characters`);
+  }
+
+  const metrics = lookupSecret('METRICS_TOKEN', merged, envFile, fromFile);
+  const ca = settings.REDIS_TLS_CA_FILE ? readSecretFile('REDIS_TLS_CA_FILE', resolve(settings.REDIS_TLS_CA_FILE)) : undefined;
+
+  const config: Config = {
+    settings: Object.freeze(settings),
+    envFile,
+    topology: Object.freeze(topology),
+    layout,
+    keys: createKeySpace(layout),
+    tls: Object.freeze({ enabled: settings.REDIS_TLS, ca }),
+    credentials: Object.freeze(credentials),
+    secretKeys: Object.freeze(secretKeys),
+    metricsToken: isBlank(metrics.value) ? undefined : new Secret(metrics.value as string),
+    alertMinReplicas: settings.ALERT_MIN_REPLICAS ?? (topology.kind === 'standalone' ? 0 : 1),
+  };
+  return Object.freeze(config);
+}
+
+/** Re-reads one role's password from where it came from (used after `naboom acl rotate`). */
+export function rereadPassword(cred: RoleCredentials): Secret | undefined {
+  const src = cred.source;
+  if (!src) return undefined;
+  if (src.kind === 'file') {
+    const v = readSecretFile(src.variable, src.path);
+    return isBlank(v) ? undefined : new Secret(v);
+  }
+  if (!src.envFile) return undefined;
+  const v = readEnvFile(src.envFile)?.[src.variable];
+  return isBlank(v) ? undefined : new Secret(v as string);
+}

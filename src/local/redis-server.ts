@@ -1,0 +1,164 @@
+/**
+ * Starts our own `redis-server` processes: the one `naboom redis` and `naboom dev` run, and the ones the
+ * test suite starts on free ports. Settings go into a 0600 config file in the data directory, never on the
+ * command line (where `ps` would show a replication password).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { delimiter, join, resolve } from 'node:path';
+import { NaboomError } from '../errors/catalogue.js';
+
+export interface RedisServerOptions {
+  readonly port: number;
+  /** Data directory (created); holds the config file, AOF and logs. */
+  readonly dir: string;
+  /** Contents of the ACL file to use (written to `<dir>/users.acl`). */
+  readonly aclFileContent: string;
+  readonly appendonly?: boolean;
+  readonly bind?: string;
+  /** Replicate from this master, logging in as masteruser/masterauth. */
+  readonly replicaOf?: { host: string; port: number; user: string; password: string };
+  readonly cluster?: boolean;
+  /** Extra `directive value` lines. */
+  readonly extraConfig?: readonly string[];
+  /** Called with every line the server prints. */
+  readonly onLine?: (line: string) => void;
+  readonly startTimeoutMs?: number;
+}
+
+export interface RunningRedis {
+  readonly port: number;
+  readonly pid: number;
+  readonly dir: string;
+  readonly aclFile: string;
+  readonly child: ChildProcess;
+  /** Resolves with the exit code when the process ends. */
+  readonly exited: Promise<number | null>;
+  /** SIGTERM (Redis flushes AOF and exits); SIGKILL after the timeout. */
+  stop(timeoutMs?: number): Promise<void>;
+  /** SIGKILL, for fault-injection tests. */
+  kill(): Promise<void>;
+}
+
+/** Absolute path of redis-server, or a NaboomError telling how to install it. */
+export function findRedisServer(): string {
+  for (const dir of (process.env['PATH'] ?? '').split(delimiter).concat(['/usr/bin', '/usr/local/bin', '/usr/sbin'])) {
+    if (!dir) continue;
+    const p = join(dir, 'redis-server');
+    if (existsSync(p)) return p;
+  }
+  throw new NaboomError('NABOOM_REDIS_SERVER_MISSING');
+}
+
+/** A TCP port that was free a moment ago on 127.0.0.1. */
+export async function freePort(): Promise<number> {
+  return await new Promise((res, rej) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', rej);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => res(port));
+    });
+  });
+}
+
+/** Renders the redis.conf for our servers. */
+export function renderRedisConf(o: RedisServerOptions, aclFile: string): string {
+  const lines = [
+    `port ${o.port}`,
+    `bind ${o.bind ?? '127.0.0.1'}`,
+    'protected-mode yes',
+    'daemonize no',
+    `dir ${resolve(o.dir)}`,
+    `aclfile ${aclFile}`,
+    `appendonly ${o.appendonly === false ? 'no' : 'yes'}`,
+    'appendfsync everysec',
+    'save ""',
+    'enable-debug-command no',
+    'enable-module-command no',
+    'enable-protected-configs no',
+    'acllog-max-len 512',
+    'logfile ""',
+    'loglevel notice',
+  ];
+  if (o.replicaOf) {
+    lines.push(`replicaof ${o.replicaOf.host} ${o.replicaOf.port}`, `masteruser ${o.replicaOf.user}`, `masterauth ${o.replicaOf.password}`);
+  }
+  if (o.cluster) {
+    lines.push('cluster-enabled yes', `cluster-config-file nodes-${o.port}.conf`, 'cluster-node-timeout 2000', 'cluster-require-full-coverage yes');
+  }
+  lines.push(...(o.extraConfig ?? []));
+  return lines.join('\n') + '\n';
+}
+
+/** Starts redis-server and resolves once it accepts connections. */
+export async function startRedisServer(o: RedisServerOptions): Promise<RunningRedis> {
+  const bin = findRedisServer();
+  const dir = resolve(o.dir);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const aclFile = join(dir, 'users.acl');
+  writeFileSync(aclFile, o.aclFileContent, { mode: 0o600 });
+  chmodSync(aclFile, 0o600);
+  const confFile = join(dir, 'redis.conf');
+  writeFileSync(confFile, renderRedisConf(o, aclFile), { mode: 0o600 });
+  chmodSync(confFile, 0o600);
+
+  const child = spawn(bin, [confFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
+  const tail: string[] = [];
+  let ready: (() => void) | undefined;
+  const readyP = new Promise<void>((res) => (ready = res));
+  let buf = '';
+  const onData = (chunk: Buffer): void => {
+    buf += chunk.toString('utf8');
+    let i: number;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      tail.push(line);
+      if (tail.length > 30) tail.shift();
+      o.onLine?.(line);
+      if (line.includes('Ready to accept connections')) ready?.();
+    }
+  };
+  child.stdout?.on('data', onData);
+  child.stderr?.on('data', onData);
+
+  const timeoutMs = o.startTimeoutMs ?? 15_000;
+  let timer: NodeJS.Timeout | undefined;
+  const outcome = await Promise.race([
+    readyP.then(() => 'ready' as const),
+    exited.then(() => 'exited' as const),
+    new Promise<'timeout'>((res) => (timer = setTimeout(() => res('timeout'), timeoutMs))),
+  ]);
+  clearTimeout(timer);
+  if (outcome !== 'ready') {
+    if (outcome === 'timeout') child.kill('SIGKILL');
+    throw new NaboomError('NABOOM_REDIS_START_FAILED', `redis-server on port ${o.port} ${outcome === 'timeout' ? 'did not become ready' : 'exited'}:\n${tail.join('\n')}`);
+  }
+
+  const stopWith = async (signal: NodeJS.Signals, timeoutMs2: number): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill(signal);
+    let t: NodeJS.Timeout | undefined;
+    await Promise.race([exited, new Promise<void>((res) => (t = setTimeout(res, timeoutMs2)))]);
+    clearTimeout(t);
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await exited;
+    }
+  };
+  return {
+    port: o.port,
+    pid: child.pid ?? -1,
+    dir,
+    aclFile,
+    child,
+    exited,
+    stop: (ms = 5000) => stopWith('SIGTERM', ms),
+    kill: () => stopWith('SIGKILL', 5000),
+  };
+}

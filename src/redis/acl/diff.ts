@@ -1,0 +1,152 @@
+/**
+ * Compares the live ACL users of a server with the desired rules. Pure: the Redis calls live in
+ * `provision.ts`; this file only parses `ACL GETUSER` replies and computes differences.
+ */
+import type { UserRules } from './rules.js';
+
+export interface LiveUser {
+  readonly username: string;
+  readonly flags: readonly string[];
+  readonly passwordHashes: readonly string[];
+  /** Command rule tokens as Redis describes them, e.g. `-@all`, `+@hash`, `-hsetnx`, `+client|setname`. */
+  readonly commandTokens: readonly string[];
+  /**
+   * The effective grants with categories expanded (Redis compacts `+hget +hset …` into `+@hash -hsetnx …`),
+   * or `undefined` when the categories were not expanded.
+   */
+  readonly effectiveCommands?: ReadonlySet<string>;
+  readonly keys: readonly string[];
+  readonly readKeys: readonly string[];
+  readonly writeKeys: readonly string[];
+  readonly channels: readonly string[];
+  readonly selectors: number;
+}
+
+export interface UserDrift {
+  readonly username: string;
+  /** Human-readable differences, one per line; empty when in sync. */
+  readonly problems: readonly string[];
+}
+
+const asStrings = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : typeof v === 'string' && v ? v.split(' ') : []);
+
+/** Parses an `ACL GETUSER` reply (flat array or map) into a LiveUser. */
+export function parseGetUser(username: string, reply: unknown): LiveUser {
+  const fields = new Map<string, unknown>();
+  if (Array.isArray(reply)) {
+    for (let i = 0; i + 1 < reply.length; i += 2) fields.set(String(reply[i]), reply[i + 1]);
+  } else if (reply && typeof reply === 'object') {
+    for (const [k, v] of Object.entries(reply)) fields.set(k, v);
+  }
+  const keyTokens = asStrings(fields.get('keys'));
+  const keys: string[] = [];
+  const readKeys: string[] = [];
+  const writeKeys: string[] = [];
+  for (const t of keyTokens) {
+    if (t.startsWith('%RW~')) keys.push(t.slice(4));
+    else if (t.startsWith('%R~')) readKeys.push(t.slice(3));
+    else if (t.startsWith('%W~')) writeKeys.push(t.slice(3));
+    else if (t.startsWith('~')) keys.push(t.slice(1));
+    else if (t === 'allkeys') keys.push('*');
+  }
+  const channels = asStrings(fields.get('channels'))
+    .map((c) => (c === 'allchannels' ? '*' : c.startsWith('&') ? c.slice(1) : c))
+    .filter(Boolean);
+  const selectors = fields.get('selectors');
+  return {
+    username,
+    flags: asStrings(fields.get('flags')),
+    passwordHashes: asStrings(fields.get('passwords')),
+    commandTokens: asStrings(fields.get('commands')).map((t) => t.toLowerCase()),
+    keys,
+    readKeys,
+    writeKeys,
+    channels,
+    selectors: Array.isArray(selectors) ? selectors.length : 0,
+  };
+}
+
+/** Categories referenced by command tokens (`+@hash` → `hash`), except `all`. */
+export function referencedCategories(tokens: readonly string[]): string[] {
+  return [...new Set(tokens.filter((t) => /^[+-]@/.test(t)).map((t) => t.slice(2)).filter((c) => c !== 'all'))];
+}
+
+/**
+ * Applies command tokens in order to compute the granted command set. `+@all` yields the marker `@all`.
+ * `categories` maps a category to its commands (from `ACL CAT <category>`).
+ */
+export function effectiveCommands(tokens: readonly string[], categories: ReadonlyMap<string, readonly string[]>): Set<string> {
+  const granted = new Set<string>();
+  for (const t of tokens) {
+    const sign = t[0];
+    const name = t.slice(1);
+    if (sign !== '+' && sign !== '-') continue;
+    if (name === '@all') {
+      granted.clear();
+      if (sign === '+') granted.add('@all');
+      continue;
+    }
+    const members = name.startsWith('@') ? (categories.get(name.slice(1)) ?? [`${name}?`]) : [name];
+    for (const m of members) {
+      if (sign === '+') granted.add(m);
+      else {
+        granted.delete(m);
+        // `-client` also revokes `client|setname`.
+        for (const g of [...granted]) if (g.startsWith(`${m}|`)) granted.delete(g);
+      }
+    }
+  }
+  return granted;
+}
+
+function setDiff(label: string, want: readonly string[], have: readonly string[], fmt: (s: string) => string): string[] {
+  const w = new Set(want);
+  const h = new Set(have);
+  const out: string[] = [];
+  const missing = [...w].filter((x) => !h.has(x)).map(fmt);
+  const extra = [...h].filter((x) => !w.has(x)).map(fmt);
+  if (missing.length) out.push(`missing ${label}: ${missing.join(' ')}`);
+  if (extra.length) out.push(`extra ${label}: ${extra.join(' ')}`);
+  return out;
+}
+
+/** Normalised command grant tokens for the desired rules: `+@all`, or `-@all` followed by `+cmd`. */
+export function desiredCommandTokens(u: UserRules): string[] {
+  return u.commands.includes('@all') ? ['+@all'] : ['-@all', ...u.commands.map((c) => `+${c}`)];
+}
+
+/** Differences between one desired user and what the server has (`undefined` = the user does not exist). */
+export function diffUser(want: UserRules, live: LiveUser | undefined): UserDrift {
+  if (!live) return { username: want.username, problems: ['user does not exist'] };
+  const problems: string[] = [];
+  const on = live.flags.includes('on');
+  if (want.enabled !== on) problems.push(`user is ${on ? 'on' : 'off'}, want ${want.enabled ? 'on' : 'off'}`);
+  if (live.flags.includes('nopass')) problems.push('user is nopass (accepts any password)');
+  const wantHashes = new Set(want.passwordHashes);
+  const liveHashes = new Set(live.passwordHashes);
+  if (![...wantHashes].every((h) => liveHashes.has(h))) problems.push('password does not match the configured one');
+  const extraPasswords = [...liveHashes].filter((h) => !wantHashes.has(h)).length;
+  if (extraPasswords > 0) problems.push(`${extraPasswords} extra password(s) accepted (rotation grace period, or a stale password)`);
+  problems.push(...setDiff('key patterns', want.keys, live.keys, (k) => `~${k}`));
+  problems.push(...setDiff('read-only key patterns', want.readKeys, live.readKeys, (k) => `%R~${k}`));
+  problems.push(...setDiff('write-only key patterns', [], live.writeKeys, (k) => `%W~${k}`));
+  problems.push(...setDiff('channels', want.channels, live.channels, (c) => `&${c}`));
+  if (live.effectiveCommands && !want.commands.includes('@all')) {
+    const have = [...live.effectiveCommands];
+    problems.push(...setDiff('commands', want.commands, have, (c) => `+${c}`));
+  } else {
+    problems.push(...setDiff('commands', desiredCommandTokens(want), live.commandTokens, (c) => c));
+  }
+  if (live.selectors > 0) problems.push(`${live.selectors} unexpected selector(s)`);
+  return { username: want.username, problems };
+}
+
+/** Drift for every desired user, plus users the server has that nobody asked for. */
+export function diffAll(wanted: readonly UserRules[], live: ReadonlyMap<string, LiveUser>): UserDrift[] {
+  const out = wanted.map((w) => diffUser(w, live.get(w.username)));
+  const known = new Set(wanted.map((w) => w.username));
+  for (const name of live.keys()) {
+    if (!known.has(name)) out.push({ username: name, problems: ['unexpected user (not in the desired rules)'] });
+  }
+  return out;
+}

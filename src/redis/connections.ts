@@ -1,0 +1,222 @@
+/**
+ * Role clients: one ioredis client per (role, purpose) per process, created on first use, named
+ * `naboom:<role>:<pid>`, authenticated as the role's own ACL user and closed on shutdown. Request-path
+ * clients fail fast (command timeout, one retry); blocking and subscriber clients wait for Redis instead.
+ * The original helper opened a new pool on every call; here a second `get()` returns the same client.
+ */
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import type { Config, RoleCredentials } from '../config/load.js';
+import { rereadPassword } from '../config/load.js';
+import { NaboomError } from '../errors/catalogue.js';
+import type { Logger } from '../log/logger.js';
+import { roleSpec, type ClientRole } from './roles.js';
+
+export type RedisClient = Redis | Cluster;
+
+/**
+ * - `command`: request paths (HTTP handlers); fails fast so the API can answer 503 instead of hanging.
+ * - `blocking`: XREAD BLOCK / BLPOP loops and workers; waits through outages.
+ * - `subscriber`: pub/sub; waits and resubscribes.
+ */
+export type ClientPurpose = 'command' | 'blocking' | 'subscriber';
+
+export interface RoleClientHooks {
+  /** Called for every NOPERM reply, with the role that received it (metrics). */
+  onNoPerm?(role: ClientRole): void;
+}
+
+/** Capped exponential backoff with jitter: 50 ms, 100 ms, … up to 2 s. */
+export function reconnectDelay(times: number): number {
+  const base = Math.min(2000, 50 * 2 ** Math.min(times, 6));
+  return base + Math.floor(Math.random() * 100);
+}
+
+export function isNoPerm(err: unknown): boolean {
+  return err instanceof Error && /^NOPERM/.test(err.message);
+}
+
+/** ioredis options for one role; exported for libraries that open their own connections (BullMQ). */
+export function roleRedisOptions(config: Config, cred: RoleCredentials, purpose: ClientPurpose, label = `${process.pid}`): RedisOptions {
+  const spec = roleSpec(cred.role);
+  if (!cred.password) {
+    throw new NaboomError('NABOOM_CONFIG_MISSING_SECRET', `Missing or empty: ${cred.passwordVariable}`);
+  }
+  const s = config.settings;
+  const opts: RedisOptions = {
+    username: cred.username,
+    password: cred.password.reveal(),
+    connectionName: `naboom:${cred.role}:${label}`,
+    // CLIENT SETINFO is an unknown subcommand on Redis 7.0 and needs an extra grant on 7.2+.
+    disableClientInfo: true,
+    keepAlive: 10_000,
+    noDelay: true,
+    connectTimeout: 5000,
+    retryStrategy: reconnectDelay,
+    lazyConnect: false,
+  };
+  if (config.topology.kind !== 'cluster' && spec.db !== undefined) opts.db = spec.db;
+  if (config.tls.enabled) {
+    opts.tls = config.tls.ca ? { ca: config.tls.ca } : {};
+  }
+  if (purpose === 'command') {
+    opts.commandTimeout = s.REDIS_COMMAND_TIMEOUT_MS;
+    opts.maxRetriesPerRequest = 1;
+    opts.enableAutoPipelining = true;
+  } else {
+    opts.maxRetriesPerRequest = null;
+  }
+  if (config.topology.kind === 'sentinel') {
+    const sentinel = config.credentials.sentinel;
+    opts.sentinels = config.topology.sentinels.map((n) => ({ host: n.host, port: n.port }));
+    opts.name = config.topology.masterName;
+    opts.role = 'master';
+    if (sentinel.password) {
+      opts.sentinelUsername = sentinel.username;
+      opts.sentinelPassword = sentinel.password.reveal();
+    }
+    opts.sentinelRetryStrategy = reconnectDelay;
+    opts.enableTLSForSentinelMode = config.tls.enabled;
+    // A demoted master answers READONLY after a failover: reconnect so Sentinel hands us the new one.
+    opts.reconnectOnError = (err) => (err.message.startsWith('READONLY') ? 2 : false);
+  } else if (config.topology.kind === 'standalone') {
+    opts.host = config.topology.host;
+    opts.port = config.topology.port;
+  }
+  return opts;
+}
+
+/** Cluster options wrapping the per-node role options. */
+export function roleClusterOptions(redisOptions: RedisOptions, purpose: ClientPurpose): ClusterOptions {
+  return {
+    redisOptions,
+    clusterRetryStrategy: reconnectDelay,
+    enableAutoPipelining: purpose === 'command',
+    scaleReads: 'master',
+    enableOfflineQueue: true,
+    slotsRefreshTimeout: 2000,
+    retryDelayOnFailover: 200,
+    retryDelayOnClusterDown: 300,
+    maxRedirections: 16,
+  };
+}
+
+/** Creates one client for a role (not cached; use `RoleClients.get` in services). */
+export function createRoleClient(config: Config, cred: RoleCredentials, purpose: ClientPurpose, label?: string): RedisClient {
+  const opts = roleRedisOptions(config, cred, purpose, label);
+  if (config.topology.kind === 'cluster') {
+    return new Cluster(
+      config.topology.nodes.map((n) => ({ host: n.host, port: n.port })),
+      roleClusterOptions(opts, purpose),
+    );
+  }
+  return new Redis(opts);
+}
+
+/** The per-process registry of role clients. */
+export class RoleClients {
+  readonly #config: Config;
+  readonly #log: Logger;
+  readonly #hooks: RoleClientHooks;
+  readonly #clients = new Map<string, RedisClient>();
+  readonly #lastErrorLog = new Map<string, number>();
+  #closed = false;
+
+  constructor(config: Config, logger: Logger, hooks: RoleClientHooks = {}) {
+    this.#config = config;
+    this.#log = logger;
+    this.#hooks = hooks;
+  }
+
+  get config(): Config {
+    return this.#config;
+  }
+
+  /** The client for a role and purpose, created on first use. */
+  get(role: ClientRole, purpose: ClientPurpose = 'command'): RedisClient {
+    if (this.#closed) throw new NaboomError('NABOOM_SHUTTING_DOWN', 'Redis clients are closed');
+    const id = `${role}/${purpose}`;
+    let client = this.#clients.get(id);
+    if (!client) {
+      const cred = this.#config.credentials[role];
+      const label = purpose === 'command' ? `${process.pid}` : `${process.pid}:${purpose}`;
+      client = createRoleClient(this.#config, cred, purpose, label);
+      this.#instrument(role, id, client);
+      this.#clients.set(id, client);
+    }
+    return client;
+  }
+
+  /** A new, unshared client (for loops that must own a connection, e.g. one BLPOP per channel). Closed with the rest. */
+  dedicated(role: ClientRole, name: string): RedisClient {
+    if (this.#closed) throw new NaboomError('NABOOM_SHUTTING_DOWN', 'Redis clients are closed');
+    const id = `${role}/dedicated/${name}`;
+    const existing = this.#clients.get(id);
+    if (existing) return existing;
+    const client = createRoleClient(this.#config, this.#config.credentials[role], 'blocking', `${process.pid}:${name}`);
+    this.#instrument(role, id, client);
+    this.#clients.set(id, client);
+    return client;
+  }
+
+  /** Re-reads every role's password from its source and uses it for the next (re)connect. */
+  reloadCredentials(): string[] {
+    const changed: string[] = [];
+    for (const [id, client] of this.#clients) {
+      const role = id.split('/')[0] as ClientRole;
+      const fresh = rereadPassword(this.#config.credentials[role]);
+      if (!fresh) continue;
+      const targets = client instanceof Cluster ? [client.options.redisOptions ?? {}] : [client.options];
+      for (const t of targets) {
+        if (t.password !== fresh.reveal()) {
+          t.password = fresh.reveal();
+          if (!changed.includes(role)) changed.push(role);
+        }
+      }
+    }
+    return changed;
+  }
+
+  /** Closes every client: QUIT where possible, disconnect after a short grace. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    const all = [...this.#clients.values()];
+    this.#clients.clear();
+    await Promise.all(
+      all.map(async (c) => {
+        const timer = setTimeout(() => c.disconnect(), 1000);
+        try {
+          await c.quit();
+        } catch {
+          c.disconnect();
+        } finally {
+          clearTimeout(timer);
+        }
+      }),
+    );
+  }
+
+  #instrument(role: ClientRole, id: string, client: RedisClient): void {
+    client.on('error', (err: unknown) => {
+      const now = Date.now();
+      if (now - (this.#lastErrorLog.get(id) ?? 0) < 5000) return;
+      this.#lastErrorLog.set(id, now);
+      this.#log.warn({ role, client: id, err }, 'redis connection error');
+    });
+    if (client instanceof Redis) {
+      const send = client.sendCommand.bind(client);
+      const hooks = this.#hooks;
+      const log = this.#log;
+      client.sendCommand = (command, stream) => {
+        const result = send(command, stream);
+        const pending: Promise<unknown> = command.promise;
+        pending.catch((err: unknown) => {
+          if (isNoPerm(err)) {
+            log.error({ role, command: command.name }, 'redis refused a command (NOPERM)');
+            hooks.onNoPerm?.(role);
+          }
+        });
+        return result;
+      };
+    }
+  }
+}

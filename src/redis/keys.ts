@@ -1,0 +1,194 @@
+/**
+ * The one module that builds Redis key and channel names. Nothing else in Naboom concatenates a key.
+ * The ACL generator reads its patterns from `aclPatterns()` below, so a key the code builds and the ACL
+ * does not grant is caught by the key tests, not by a production NOPERM.
+ *
+ * Two layouts exist: `standalone` (also Sentinel) and `cluster`. On Cluster every alert key shares the hash
+ * tag `{panic}` so the ingest script can touch the stream, the alert state and the idempotency record in one
+ * slot, and BullMQ's prefix is `{naboom:queue}`.
+ */
+import { NaboomError } from '../errors/catalogue.js';
+
+export type KeyLayout = 'standalone' | 'cluster';
+
+export const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+/** Names allowed inside a key segment: no glob characters, no separators, no braces. */
+const SEGMENT = /^[A-Za-z0-9_.\-!@]{1,200}$/;
+
+/** Throws unless `value` is safe to embed in a key (user input never reaches a key unchecked). */
+export function keySegment(value: string, what = 'key segment'): string {
+  if (!SEGMENT.test(value)) {
+    throw new NaboomError('NABOOM_BAD_REQUEST', `Invalid ${what}`);
+  }
+  return value;
+}
+
+/** Cache keys may hold any printable text (keys are literal in Redis; only ACL patterns are globs). */
+const CACHE_KEY = /^[\x21-\x7e]{1,250}$/;
+
+function cacheKey(key: string): string {
+  if (!CACHE_KEY.test(key)) {
+    throw new NaboomError('NABOOM_BAD_REQUEST', 'Invalid cache key: 1–250 printable ASCII characters, no spaces');
+  }
+  return key;
+}
+
+/** Cache names and their key prefixes (SPEC §4). */
+export const CACHE_PREFIXES = {
+  default: 'naboom:cache',
+  sessions: 'naboom:sessions',
+  realtime: 'naboom:realtime',
+} as const;
+export type CacheName = keyof typeof CACHE_PREFIXES;
+
+export interface KeyPatterns {
+  /** `~pattern` read-write key patterns. */
+  readonly keys: readonly string[];
+  /** `%R~pattern` read-only key patterns. */
+  readonly readKeys: readonly string[];
+  /** `&pattern` pub/sub channel patterns. */
+  readonly channels: readonly string[];
+}
+
+/** Every key name Naboom uses, for one layout. */
+export interface KeySpace {
+  readonly layout: KeyLayout;
+  /** `prefix:version:key` for the named cache. */
+  cache(name: CacheName, key: string, version?: number): string;
+  /** Prefix handed to the session store (it appends the session id). */
+  readonly sessionStorePrefix: string;
+  /** BullMQ prefix (BullMQ appends `:<queue>:<suffix>`). */
+  readonly queuePrefix: string;
+  readonly auth: {
+    user(username: string): string;
+    readonly userIndex: string;
+    token(tokenHash: string): string;
+  };
+  /** Prefix handed to @fastify/rate-limit's Redis store. */
+  readonly rateLimitPrefix: string;
+  readonly channels: {
+    /** Queue of a channel that any process may receive from. */
+    queue(channel: string): string;
+    /** Inbox of one process (its process-local channels and group deliveries). */
+    inbox(processId: string): string;
+    /** Members of a group that are not process-local channels. */
+    group(group: string): string;
+    /** Processes that have at least one local member in the group. */
+    groupProcesses(group: string): string;
+    readonly pubsubPrefix: string;
+  };
+  readonly alerts: {
+    /** `panic:alerts:{severity}`: the per-severity durable stream. */
+    stream(severity: Severity): string;
+    /** Every alert event (created and updated) in order: the live feed and replay source. */
+    readonly feed: string;
+    /** Hash with the alert's current state and history. */
+    state(alertId: string): string;
+    /** `emergency:alert:{id}`: cached alert document (3600 s). */
+    cache(alertId: string): string;
+    /** Idempotency record for a user's `Idempotency-Key` (pass a hash of the header, never the raw value). */
+    idempotency(userId: string, keyHash: string): string;
+    /** Sorted set of open alerts by next escalation time. */
+    readonly escalations: string;
+    /** Alerts raised per reporter (for members listing their own). */
+    byReporter(userId: string): string;
+  };
+  /** Pub/sub channel on which every new alert id is announced. */
+  readonly broadcastChannel: string;
+  /** Keys a role may write to prove it can do its job (verify, /health/redis). */
+  probe(role: string, nonce: string): string;
+}
+
+/** Builds the key space for a layout. Pure; cheap; call once and pass it down. */
+export function createKeySpace(layout: KeyLayout): KeySpace {
+  const panic = layout === 'cluster' ? '{panic}' : 'panic';
+  // On Cluster the cached alert lives under the same hash tag so the ingest script stays single-slot.
+  const emergency = layout === 'cluster' ? '{panic}:emergency' : 'emergency';
+  const queuePrefix = layout === 'cluster' ? '{naboom:queue}' : 'naboom:queue';
+  const seg = keySegment;
+  return Object.freeze({
+    layout,
+    cache: (name: CacheName, key: string, version = 1) => `${CACHE_PREFIXES[name]}:${version}:${cacheKey(key)}`,
+    sessionStorePrefix: 'naboom:sessions:sid:',
+    queuePrefix,
+    auth: Object.freeze({
+      user: (username: string) => `naboom:auth:user:${seg(username, 'username')}`,
+      userIndex: 'naboom:auth:users',
+      token: (tokenHash: string) => `naboom:auth:token:${seg(tokenHash, 'token')}`,
+    }),
+    rateLimitPrefix: 'naboom:ratelimit:',
+    channels: Object.freeze({
+      queue: (channel: string) => `naboom:channels:q:${seg(channel, 'channel name')}`,
+      inbox: (processId: string) => `naboom:channels:inbox:${seg(processId, 'process id')}`,
+      group: (group: string) => `naboom:channels:group:${seg(group, 'group name')}`,
+      groupProcesses: (group: string) => `naboom:channels:gproc:${seg(group, 'group name')}`,
+      pubsubPrefix: 'naboom:channels:',
+    }),
+    alerts: Object.freeze({
+      stream: (severity: Severity) => `${panic}:alerts:${severity}`,
+      feed: `${panic}:feed`,
+      state: (alertId: string) => `${panic}:alert:${seg(alertId, 'alert id')}`,
+      cache: (alertId: string) => `${emergency}:alert:${seg(alertId, 'alert id')}`,
+      idempotency: (userId: string, keyHash: string) => `${panic}:idem:${seg(userId, 'user id')}:${seg(keyHash, 'idempotency key')}`,
+      escalations: `${panic}:escalations`,
+      byReporter: (userId: string) => `${panic}:reporter:${seg(userId, 'user id')}`,
+    }),
+    broadcastChannel: 'emergency:broadcast',
+    probe: (role: string, nonce: string) => {
+      const r = seg(role);
+      const n = seg(nonce);
+      switch (r) {
+        case 'app':
+          return `naboom:cache:probe:${n}`;
+        case 'websocket':
+          return `naboom:channels:probe:${n}`;
+        case 'realtime':
+          return `naboom:realtime:probe:${n}`;
+        default:
+          throw new NaboomError('NABOOM_BAD_REQUEST', `Role ${r} has no key namespace`);
+      }
+    },
+  });
+}
+
+/** The roles that own keys or channels; the ACL generator asks this function and nothing else. */
+export type NamespaceOwner = 'app' | 'websocket' | 'realtime';
+
+/** Key and channel patterns each role needs, derived from the same prefixes the builders use. */
+export function aclPatterns(layout: KeyLayout, owner: NamespaceOwner): KeyPatterns {
+  const ks = createKeySpace(layout);
+  switch (owner) {
+    case 'app':
+      return {
+        keys: [
+          `${CACHE_PREFIXES.default}:*`,
+          `${CACHE_PREFIXES.sessions}:*`,
+          `${ks.queuePrefix}:*`,
+          'naboom:auth:*',
+          `${ks.rateLimitPrefix}*`,
+        ],
+        readKeys: [],
+        channels: [],
+      };
+    case 'websocket':
+      return {
+        keys: [`${ks.channels.pubsubPrefix}*`],
+        readKeys: [],
+        channels: [`${ks.channels.pubsubPrefix}*`, 'emergency:*'],
+      };
+    case 'realtime':
+      return {
+        keys: layout === 'cluster' ? ['{panic}:*', `${CACHE_PREFIXES.realtime}:*`] : ['panic:*', 'emergency:*', `${CACHE_PREFIXES.realtime}:*`],
+        readKeys: [],
+        channels: ['emergency:*'],
+      };
+  }
+}
+
+/** Glob match with Redis' semantics for the subset we use (`*` only). */
+export function matchesPattern(pattern: string, key: string): boolean {
+  const re = new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  return re.test(key);
+}

@@ -1,0 +1,195 @@
+/**
+ * The one catalogue of Redis roles: who each ACL user is, what it is for, which keys and channels it owns
+ * and the exact commands it needs — each with the reason it is granted. The ACL generator, the role clients,
+ * `verify` and `/health/redis` all read this table.
+ */
+import { aclPatterns, type KeyLayout, type KeyPatterns } from './keys.js';
+
+export const ROLE_NAMES = ['master', 'app', 'websocket', 'realtime', 'monitoring', 'replica', 'sentinel'] as const;
+export type RoleName = (typeof ROLE_NAMES)[number];
+
+/** Roles that the application processes (serve, worker) connect as. */
+export const APP_ROLES = ['app', 'websocket', 'realtime'] as const satisfies readonly RoleName[];
+export type AppRole = (typeof APP_ROLES)[number];
+
+/** Roles with a Redis connection from Naboom's own code (not replication/Sentinel plumbing). */
+export const CLIENT_ROLES = ['master', 'app', 'websocket', 'realtime', 'monitoring'] as const satisfies readonly RoleName[];
+export type ClientRole = (typeof CLIENT_ROLES)[number];
+
+export interface Grant {
+  /** Lower-case command names; `container|sub` for one subcommand. */
+  readonly commands: readonly string[];
+  readonly why: string;
+}
+
+export interface RoleSpec {
+  readonly name: RoleName;
+  readonly userEnv: string;
+  readonly passwordEnv: string;
+  readonly defaultUser: string;
+  readonly purpose: string;
+  /** Database selected in standalone/Sentinel mode (Cluster has only DB 0). `undefined`: no own DB. */
+  readonly db: number | undefined;
+  /** Full access (`~* &* +@all`): only the provisioning role. */
+  readonly superuser: boolean;
+  patterns(layout: KeyLayout): KeyPatterns;
+  grants(layout: KeyLayout): readonly Grant[];
+}
+
+const NONE: KeyPatterns = { keys: [], readKeys: [], channels: [] };
+
+const CONNECT: Grant = {
+  commands: ['ping', 'info', 'select', 'client|setname'],
+  why: 'connection set-up: ioredis sends SELECT and CLIENT SETNAME, and INFO for its ready check (BullMQ also reads INFO for its version check); PING for health',
+};
+const CLUSTER: Grant = {
+  commands: ['cluster|slots', 'cluster|info', 'readonly', 'readwrite', 'asking'],
+  why: 'Cluster only: the ioredis Cluster client reads the slot map and sends READONLY/READWRITE/ASKING on node connections',
+};
+const connect = (layout: KeyLayout): Grant[] => (layout === 'cluster' ? [CONNECT, CLUSTER] : [CONNECT]);
+
+const ROLES: Record<RoleName, RoleSpec> = {
+  master: {
+    name: 'master',
+    userEnv: 'REDIS_MASTER_USER',
+    passwordEnv: 'REDIS_MASTER_PASSWORD',
+    defaultUser: 'default',
+    purpose: 'provisioning only (acl apply/diff/rotate, verify); never used by serve or worker',
+    db: undefined,
+    superuser: true,
+    patterns: () => ({ keys: ['*'], readKeys: [], channels: ['*'] }),
+    grants: () => [{ commands: ['@all'], why: 'the administrative user; it must carry a password' }],
+  },
+  app: {
+    name: 'app',
+    userEnv: 'REDIS_APP_USER',
+    passwordEnv: 'REDIS_APP_PASSWORD',
+    defaultUser: 'app_user',
+    purpose: 'caches (default, sessions), session store, BullMQ job queue, rate limits, user accounts',
+    db: 0,
+    superuser: false,
+    patterns: (layout) => aclPatterns(layout, 'app'),
+    grants: (layout) => [
+      ...connect(layout),
+      {
+        commands: ['get', 'set', 'del', 'unlink', 'mget', 'exists', 'incrby', 'expire', 'ttl'],
+        why: 'caches (get/set/delete/many/increment/ttl) and the session store (GET, SET EX, EXPIRE, DEL)',
+      },
+      { commands: ['hset', 'hget', 'hgetall', 'hdel', 'sadd', 'srem', 'smembers'], why: 'user accounts and API tokens under naboom:auth:*' },
+      { commands: ['eval', 'evalsha'], why: 'rate-limit counter script (@fastify/rate-limit) and every BullMQ script' },
+      {
+        commands: [
+          'bzpopmin', 'xread', 'multi', 'exec',
+          'exists', 'type', 'rename', 'time', 'persist', 'pexpire', 'pexpireat', 'pttl', 'incr',
+          'hmset', 'hmget', 'hexists', 'hincrby', 'hlen',
+          'lpush', 'rpush', 'lpop', 'rpop', 'rpoplpush', 'lrange', 'lindex', 'llen', 'lrem', 'lset', 'ltrim', 'lpos',
+          'scard', 'sismember',
+          'zadd', 'zrem', 'zscore', 'zcard', 'zcount', 'zrange', 'zrevrange', 'zrangebyscore', 'zrevrangebyscore',
+          'zrangebylex', 'zlexcount', 'zremrangebyscore', 'zremrangebyrank', 'zpopmin',
+          'xadd', 'xrange', 'xlen', 'xtrim', 'xdel',
+        ],
+        why: 'BullMQ: the commands inside its Lua scripts plus BZPOPMIN (worker marker), XREAD (QueueEvents) and MULTI/EXEC',
+      },
+    ],
+  },
+  websocket: {
+    name: 'websocket',
+    userEnv: 'REDIS_WEBSOCKET_USER',
+    passwordEnv: 'REDIS_WEBSOCKET_PASSWORD',
+    defaultUser: 'websocket_user',
+    purpose: 'channel layer (send/receive, groups, per-process fan-out) for WebSocket connections',
+    db: 1,
+    superuser: false,
+    patterns: (layout) => aclPatterns(layout, 'websocket'),
+    grants: (layout) => [
+      ...connect(layout),
+      { commands: ['eval', 'evalsha', 'time'], why: 'channel-layer send/group-send scripts (one round trip each; TIME for message expiry)' },
+      { commands: ['rpush', 'lpop', 'blpop', 'llen', 'del', 'pexpire'], why: 'channel queues and process inboxes (bounded lists with expiry)' },
+      { commands: ['zadd', 'zrem', 'zrangebyscore', 'zremrangebyscore', 'zcard'], why: 'group memberships with expiry' },
+      { commands: ['get', 'set'], why: 'verify and /health/redis write and read a probe key in naboom:channels:*' },
+      { commands: ['publish', 'subscribe', 'unsubscribe'], why: 'emergency:broadcast and naboom:channels:* pub/sub' },
+    ],
+  },
+  realtime: {
+    name: 'realtime',
+    userEnv: 'REDIS_REALTIME_USER',
+    passwordEnv: 'REDIS_REALTIME_PASSWORD',
+    defaultUser: 'realtime_user',
+    purpose: 'durable alert streams, alert state, idempotency, escalation schedule, realtime cache, live feed tail',
+    db: 4,
+    superuser: false,
+    patterns: (layout) => aclPatterns(layout, 'realtime'),
+    grants: (layout) => [
+      ...connect(layout),
+      { commands: ['eval', 'evalsha', 'time'], why: 'alert ingest and lifecycle scripts (atomic: stream + state + idempotency + cache + announce)' },
+      { commands: ['xadd', 'xrange', 'xrevrange', 'xread', 'xlen'], why: 'alert streams: append (MAXLEN ~), list/replay, and the live-feed tail (XREAD BLOCK)' },
+      { commands: ['hset', 'hget', 'hgetall', 'hmget'], why: 'alert state and history' },
+      { commands: ['zadd', 'zrem', 'zrangebyscore', 'zscore', 'zrevrange', 'zcard'], why: 'escalation schedule and alerts per reporter' },
+      { commands: ['get', 'set', 'del', 'unlink', 'mget', 'exists', 'incrby', 'expire', 'ttl'], why: 'realtime cache and the emergency:alert:{id} cache' },
+      { commands: ['publish'], why: 'announce each new alert id on emergency:broadcast' },
+      { commands: ['wait'], why: 'HA topologies: confirm an alert reached a replica before answering 201' },
+    ],
+  },
+  monitoring: {
+    name: 'monitoring',
+    userEnv: 'REDIS_MONITORING_USER',
+    passwordEnv: 'REDIS_MONITORING_PASSWORD',
+    defaultUser: 'monitoring_user',
+    purpose: 'health checks and metrics; reads server statistics, never writes and never reads keys',
+    db: 7,
+    superuser: false,
+    patterns: () => NONE,
+    grants: (layout) => [
+      ...connect(layout),
+      { commands: ['dbsize'], why: 'key counts for /health/redis' },
+      { commands: ['slowlog|get', 'slowlog|len', 'latency|latest'], why: 'slow-command and latency statistics for operators' },
+    ],
+  },
+  replica: {
+    name: 'replica',
+    userEnv: 'REDIS_REPLICA_USER',
+    passwordEnv: 'REDIS_REPLICA_PASSWORD',
+    defaultUser: 'replica_user',
+    purpose: 'replicas log in to their master (masteruser/masterauth)',
+    db: undefined,
+    superuser: false,
+    patterns: () => NONE,
+    grants: () => [{ commands: ['psync', 'replconf', 'ping'], why: 'the replication handshake and stream (Redis documentation)' }],
+  },
+  sentinel: {
+    name: 'sentinel',
+    userEnv: 'REDIS_SENTINEL_USER',
+    passwordEnv: 'REDIS_SENTINEL_PASSWORD',
+    defaultUser: 'sentinel_user',
+    purpose: 'Sentinels monitor and fail over the nodes; the app also logs in to the Sentinels with it',
+    db: undefined,
+    superuser: false,
+    patterns: () => ({ keys: [], readKeys: [], channels: ['__sentinel__:hello'] }),
+    grants: () => [
+      {
+        commands: ['multi', 'exec', 'ping', 'info', 'role', 'subscribe', 'publish', 'slaveof', 'config|rewrite', 'client|setname', 'client|kill', 'script|kill'],
+        why: 'the list Redis documents for a Sentinel user (monitoring, hello messages, failover)',
+      },
+    ],
+  },
+};
+
+export function roleSpec(name: RoleName): RoleSpec {
+  return ROLES[name];
+}
+
+export const allRoles = (): readonly RoleSpec[] => ROLE_NAMES.map((n) => ROLES[n]);
+
+/** Sorted, de-duplicated command list of a role (without the `@all` of the superuser). */
+export function roleCommands(name: RoleName, layout: KeyLayout): string[] {
+  const set = new Set<string>();
+  for (const g of ROLES[name].grants(layout)) for (const c of g.commands) set.add(c);
+  return [...set].sort();
+}
+
+/** Commands no application role may ever hold (SPEC §3). */
+export const FORBIDDEN_FOR_APP_ROLES = [
+  'config', 'acl', 'keys', 'scan', 'flushall', 'flushdb', 'debug', 'shutdown', 'monitor', 'module', 'replicaof', 'slaveof', 'swapdb',
+] as const;
+
+export const isRoleName = (v: string): v is RoleName => (ROLE_NAMES as readonly string[]).includes(v);

@@ -1,0 +1,326 @@
+/**
+ * The ACL part of `naboom verify`: (a) every role authenticates and PINGs, (b) every role can do its job,
+ * (c) every forbidden operation is refused with NOPERM, (d) `default` has a password and no user is nopass,
+ * (e) the live ACL equals the desired rules, (f) ACL LOG holds no denial caused by normal operation.
+ *
+ * Commands that would do damage if the ACL wrongly allowed them (FLUSHALL, SHUTDOWN, ACL SETUSER, …) are
+ * checked with `ACL DRYRUN` as the master role and never executed; harmless ones are executed as the role.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { Config } from '../config/load.js';
+import { diffAll } from '../redis/acl/diff.js';
+import { fetchLiveUsers } from '../redis/acl/provision.js';
+import { desiredRules } from '../redis/acl/rules.js';
+import { aclPatterns, type NamespaceOwner } from '../redis/keys.js';
+import { roleSpec, type ClientRole } from '../redis/roles.js';
+import type { CheckResult } from './report.js';
+
+export const VERIFY_CLIENT_MARK = ':verify-';
+
+type Exec = (client: Redis, args: readonly (string | number)[]) => Promise<unknown>;
+const exec: Exec = (client, args) => client.call(String(args[0]), ...args.slice(1).map(String));
+
+const OWNERS: readonly NamespaceOwner[] = ['app', 'websocket', 'realtime'];
+
+/** A key inside `pattern` (which ends with `*`) that no real data uses. */
+export const probeKey = (pattern: string, nonce: string): string => pattern.replace(/\*$/, `verify-probe:${nonce}`);
+
+interface Outcome {
+  ok: boolean;
+  detail: string;
+}
+
+async function expectOk(client: Redis, args: readonly (string | number)[]): Promise<Outcome> {
+  try {
+    const r = await exec(client, args);
+    return { ok: true, detail: `${String(args[0])} → ${summarise(r)}` };
+  } catch (err) {
+    return { ok: false, detail: `${args.slice(0, 2).join(' ')} → ${(err as Error).message}` };
+  }
+}
+
+async function expectNoPerm(client: Redis, args: readonly (string | number)[]): Promise<Outcome> {
+  const what = args.slice(0, 2).join(' ');
+  try {
+    await exec(client, args);
+    return { ok: false, detail: `${what} was ALLOWED` };
+  } catch (err) {
+    const msg = (err as Error).message;
+    return /^NOPERM/.test(msg) ? { ok: true, detail: `${what} → NOPERM` } : { ok: false, detail: `${what} → ${msg} (expected NOPERM)` };
+  }
+}
+
+async function expectDryRunDenied(admin: Redis, username: string, args: readonly (string | number)[]): Promise<Outcome> {
+  const what = args.slice(0, 2).join(' ');
+  const reply = String(await admin.call('ACL', 'DRYRUN', username, ...args.map(String)));
+  return reply === 'OK' ? { ok: false, detail: `${what} would be ALLOWED (ACL DRYRUN)` } : { ok: true, detail: `${what} → denied (ACL DRYRUN)` };
+}
+
+function summarise(r: unknown): string {
+  if (r === null) return 'nil';
+  if (typeof r === 'string') {
+    const flat = r.replace(/\s+/g, ' ').trim();
+    return flat.length > 24 ? `${flat.slice(0, 24)}…` : flat;
+  }
+  if (typeof r === 'number') return String(r);
+  if (Array.isArray(r)) return `[${r.length} items]`;
+  return 'ok';
+}
+
+/** Commands no application role may run: executed live when harmless, otherwise by ACL DRYRUN. */
+const FORBIDDEN: readonly { args: (string | number)[]; live: boolean }[] = [
+  { args: ['FLUSHALL'], live: false },
+  { args: ['FLUSHDB'], live: false },
+  { args: ['CONFIG', 'GET', 'maxmemory'], live: true },
+  { args: ['CONFIG', 'SET', 'maxmemory', '0'], live: false },
+  { args: ['ACL', 'LIST'], live: true },
+  { args: ['ACL', 'SETUSER', 'naboom-verify-nobody'], live: false },
+  { args: ['KEYS', 'naboom-verify-none*'], live: true },
+  { args: ['SCAN', '0', 'COUNT', '1'], live: true },
+  { args: ['SHUTDOWN', 'NOSAVE'], live: false },
+  { args: ['MONITOR'], live: false },
+  { args: ['DEBUG', 'SLEEP', '0'], live: false },
+  { args: ['MODULE', 'LOAD', '/nonexistent.so'], live: false },
+  { args: ['SWAPDB', '0', '1'], live: false },
+  { args: ['REPLICAOF', 'NO', 'ONE'], live: false },
+];
+
+const MONITORING_WRITES: readonly (string | number)[][] = [
+  ['SET', 'naboom:cache:verify-probe', 'x'],
+  ['DEL', 'naboom:cache:verify-probe'],
+  ['XADD', 'panic:verify-probe', '*', 'a', 'b'],
+  ['HSET', 'naboom:auth:verify-probe', 'a', 'b'],
+  ['LPUSH', 'naboom:channels:verify-probe', 'x'],
+  ['ZADD', 'naboom:channels:verify-probe', '1', 'x'],
+  ['EXPIRE', 'naboom:cache:verify-probe', '1'],
+  ['PUBLISH', 'emergency:broadcast', 'x'],
+  ['EVAL', 'return 1', '0'],
+  ['FLUSHALL'],
+];
+
+export interface AclCheckContext {
+  readonly config: Config;
+  /** Connected as the master role. */
+  readonly admin: Redis;
+  /** One connection per client role, named with VERIFY_CLIENT_MARK. */
+  readonly clients: ReadonlyMap<ClientRole, Redis>;
+  readonly node?: string;
+}
+
+/** Runs sections (a)–(f) and returns one result per cell. */
+export async function aclChecks(ctx: AclCheckContext): Promise<CheckResult[]> {
+  const out: CheckResult[] = [];
+  const node = ctx.node;
+  const push = (r: Omit<CheckResult, 'node'>): void => {
+    out.push(node ? { ...r, node } : r);
+  };
+  const nonce = randomBytes(6).toString('hex');
+  const user = (role: ClientRole): string => ctx.config.credentials[role].username;
+
+  // (a) authenticate and PING
+  const alive = new Set<ClientRole>();
+  for (const [role, client] of ctx.clients) {
+    const o = await expectOk(client, ['PING']);
+    const db = roleSpec(role).db;
+    push({
+      section: 'auth',
+      role,
+      name: `${user(role)} authenticates and PINGs${db !== undefined && ctx.config.layout !== 'cluster' ? ` on db ${db}` : ''}`,
+      status: o.ok ? 'pass' : 'fail',
+      detail: o.detail,
+      hint: o.ok ? undefined : `Check ${roleSpec(role).passwordEnv} and run \`naboom acl diff\`.`,
+    });
+    if (o.ok) alive.add(role);
+  }
+
+  // (b) each role does its job in its own namespaces
+  for (const owner of OWNERS) {
+    const client = ctx.clients.get(owner);
+    if (!client || !alive.has(owner)) continue;
+    const p = aclPatterns(ctx.config.layout, owner);
+    for (const pattern of p.keys) {
+      const key = probeKey(pattern, nonce);
+      const steps: (string | number)[][] = [['SET', key, 'ok', 'EX', 30], ['GET', key], ['DEL', key]];
+      let o: Outcome = { ok: true, detail: '' };
+      for (const s of steps) {
+        o = await expectOk(client, s);
+        if (!o.ok) break;
+      }
+      push({
+        section: 'job',
+        role: owner,
+        name: `write/read/delete in ~${pattern}`,
+        status: o.ok ? 'pass' : 'fail',
+        detail: o.ok ? 'SET, GET, DEL ok' : o.detail,
+        hint: o.ok ? undefined : 'The role is missing a grant it needs: run `naboom acl apply`.',
+      });
+    }
+    for (const pattern of p.channels) {
+      const o = await expectOk(client, ['PUBLISH', probeKey(pattern, nonce), 'verify']);
+      push({
+        section: 'job',
+        role: owner,
+        name: `publish on &${pattern}`,
+        status: o.ok ? 'pass' : 'fail',
+        detail: o.detail,
+        hint: o.ok ? undefined : 'Run `naboom acl apply`.',
+      });
+    }
+    if (owner === 'realtime') {
+      const stream = probeKey(p.keys[0] ?? 'panic:*', nonce);
+      const o1 = await expectOk(client, ['XADD', stream, 'MAXLEN', '~', 10, '*', 'verify', '1']);
+      const o2 = o1.ok ? await expectOk(client, ['XRANGE', stream, '-', '+', 'COUNT', 1]) : o1;
+      await exec(client, ['DEL', stream]).catch(() => undefined);
+      push({ section: 'job', role: owner, name: 'append to and read an alert stream', status: o2.ok ? 'pass' : 'fail', detail: o2.ok ? 'XADD, XRANGE ok' : o2.detail });
+    }
+    const info = await expectOk(client, ['INFO', 'server']);
+    push({ section: 'job', role: owner, name: 'INFO (client ready check)', status: info.ok ? 'pass' : 'fail', detail: info.detail });
+  }
+  const mon = ctx.clients.get('monitoring');
+  if (mon && alive.has('monitoring')) {
+    for (const args of [['INFO'], ['DBSIZE'], ['SLOWLOG', 'LEN']] as const) {
+      const o = await expectOk(mon, args);
+      push({ section: 'job', role: 'monitoring', name: `reads ${args.join(' ')}`, status: o.ok ? 'pass' : 'fail', detail: o.detail });
+    }
+  }
+
+  // (c) negative matrix
+  for (const owner of OWNERS) {
+    const client = ctx.clients.get(owner);
+    if (!client || !alive.has(owner)) continue;
+    for (const f of FORBIDDEN) {
+      const o = f.live ? await expectNoPerm(client, f.args) : await expectDryRunDenied(ctx.admin, user(owner), f.args);
+      push({
+        section: 'deny',
+        role: owner,
+        name: `refuses ${f.args.slice(0, f.args[0] === 'CONFIG' || f.args[0] === 'ACL' || f.args[0] === 'MODULE' ? 2 : 1).join(' ')}`,
+        status: o.ok ? 'pass' : 'fail',
+        detail: o.detail,
+        hint: o.ok ? undefined : 'An application role holds a dangerous grant: run `naboom acl apply` and check who changed the ACL.',
+      });
+    }
+    for (const other of OWNERS) {
+      if (other === owner) continue;
+      const own = new Set(aclPatterns(ctx.config.layout, owner).keys);
+      for (const pattern of aclPatterns(ctx.config.layout, other).keys) {
+        if (own.has(pattern)) continue;
+        const key = probeKey(pattern, nonce);
+        const read = await expectNoPerm(client, ['GET', key]);
+        const write = await expectDryRunDenied(ctx.admin, user(owner), ['SET', key, 'x']);
+        const ok = read.ok && write.ok;
+        push({
+          section: 'deny',
+          role: owner,
+          name: `cannot touch ${other}'s ~${pattern}`,
+          status: ok ? 'pass' : 'fail',
+          detail: ok ? 'GET → NOPERM, SET → denied' : [read, write].filter((x) => !x.ok).map((x) => x.detail).join('; '),
+          hint: ok ? undefined : 'Key patterns overlap between roles: run `naboom acl apply`.',
+        });
+      }
+    }
+  }
+  if (mon && alive.has('monitoring')) {
+    const live = await expectNoPerm(mon, ['SET', probeKey('naboom:cache:*', nonce), 'x']);
+    push({ section: 'deny', role: 'monitoring', name: 'refuses SET (live)', status: live.ok ? 'pass' : 'fail', detail: live.detail });
+    for (const args of MONITORING_WRITES) {
+      const o = await expectDryRunDenied(ctx.admin, user('monitoring'), args);
+      push({
+        section: 'deny',
+        role: 'monitoring',
+        name: `refuses ${String(args[0])}`,
+        status: o.ok ? 'pass' : 'fail',
+        detail: o.detail,
+        hint: o.ok ? undefined : 'The monitoring role must never write: run `naboom acl apply`.',
+      });
+    }
+    const cfg = await expectNoPerm(mon, ['CONFIG', 'GET', 'masterauth']);
+    push({ section: 'deny', role: 'monitoring', name: 'refuses CONFIG GET (it would reveal masterauth)', status: cfg.ok ? 'pass' : 'fail', detail: cfg.detail });
+  }
+
+  // (d) passwords
+  const liveUsers = await fetchLiveUsers(ctx.admin);
+  for (const [name, u] of liveUsers) {
+    const nopass = u.flags.includes('nopass');
+    const enabledWithout = u.flags.includes('on') && u.passwordHashes.length === 0;
+    const bad = nopass || enabledWithout;
+    push({
+      section: 'passwords',
+      name: `${name} requires a password`,
+      status: bad ? 'fail' : 'pass',
+      detail: nopass ? 'user is nopass' : enabledWithout ? 'user is on with no password' : `${u.passwordHashes.length} password hash(es)`,
+      hint: bad ? 'Run `naboom acl apply`; never leave a user nopass.' : undefined,
+    });
+  }
+  if (!liveUsers.has('default')) {
+    push({ section: 'passwords', name: 'default user exists with a password', status: 'warn', detail: 'no default user' });
+  }
+
+  // (e) drift
+  const drift = diffAll(desiredRules(ctx.config), liveUsers);
+  for (const d of drift) {
+    push({
+      section: 'drift',
+      name: `${d.username} matches the desired rules`,
+      status: d.problems.length === 0 ? 'pass' : 'fail',
+      detail: d.problems.length === 0 ? 'in sync' : d.problems.join('; '),
+      hint: d.problems.length === 0 ? undefined : 'Run `naboom acl diff` to see the drift and `naboom acl apply` to fix it.',
+    });
+  }
+
+  // (f) ACL LOG: denials from anything but verify's own probes
+  const entries = parseAclLog(await ctx.admin.call('ACL', 'LOG', '512'));
+  const foreign = entries.filter((e) => !e.clientInfo.includes(VERIFY_CLIENT_MARK));
+  push({
+    section: 'acl-log',
+    name: 'no denials caused by normal operation',
+    status: foreign.length === 0 ? 'pass' : 'fail',
+    detail:
+      foreign.length === 0
+        ? `${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}, all from verify's own negative checks`
+        : foreign
+            .slice(0, 5)
+            .map((e) => `${e.username}: ${e.reason} ${e.object} (${e.context}, ×${e.count}${e.clientName ? `, client ${e.clientName}` : ''})`)
+            .join('; '),
+    hint:
+      foreign.length === 0
+        ? undefined
+        : 'A service was refused: grant the command in src/redis/roles.ts if it is legitimate, then `naboom acl apply`; clear old entries with ACL LOG RESET as the master user.',
+  });
+  return out;
+}
+
+export interface AclLogEntry {
+  readonly count: number;
+  readonly reason: string;
+  readonly context: string;
+  readonly object: string;
+  readonly username: string;
+  readonly clientInfo: string;
+  readonly clientName: string | undefined;
+}
+
+/** Parses `ACL LOG` (flat arrays in RESP2 style, maps in RESP3). */
+export function parseAclLog(reply: unknown): AclLogEntry[] {
+  if (!Array.isArray(reply)) return [];
+  return reply.map((entry: unknown) => {
+    const f = new Map<string, unknown>();
+    if (Array.isArray(entry)) for (let i = 0; i + 1 < entry.length; i += 2) f.set(String(entry[i]), entry[i + 1]);
+    else if (entry && typeof entry === 'object') for (const [k, v] of Object.entries(entry)) f.set(k, v);
+    const str = (k: string): string => {
+      const v = f.get(k);
+      return typeof v === 'string' || typeof v === 'number' ? String(v) : '';
+    };
+    const clientInfo = str('client-info');
+    const name = /(?:^| )name=(\S*)/.exec(clientInfo)?.[1];
+    return {
+      count: Number(str('count') || 1),
+      reason: str('reason'),
+      context: str('context'),
+      object: str('object'),
+      username: str('username'),
+      clientInfo,
+      clientName: name ? name : undefined,
+    };
+  });
+}

@@ -1,0 +1,58 @@
+/** Verification results and their two renderings: a readable table and one JSON document. */
+
+export type CheckStatus = 'pass' | 'fail' | 'skip' | 'warn';
+
+export interface CheckResult {
+  /** Section letter or name: `auth`, `job`, `deny`, `passwords`, `drift`, `acl-log`, `roundtrip`, … */
+  readonly section: string;
+  readonly name: string;
+  readonly role?: string;
+  readonly node?: string;
+  readonly status: CheckStatus;
+  readonly detail: string;
+  /** What to do about a failure. */
+  readonly hint?: string;
+}
+
+export interface VerifyReport {
+  readonly ok: boolean;
+  readonly summary: Record<CheckStatus, number>;
+  readonly checks: readonly CheckResult[];
+  readonly durationMs: number;
+}
+
+export function buildReport(checks: readonly CheckResult[], durationMs: number): VerifyReport {
+  const summary: Record<CheckStatus, number> = { pass: 0, fail: 0, skip: 0, warn: 0 };
+  for (const c of checks) summary[c.status] += 1;
+  return { ok: summary.fail === 0, summary, checks, durationMs };
+}
+
+const MARK: Record<CheckStatus, string> = { pass: 'PASS', fail: 'FAIL', skip: 'SKIP', warn: 'WARN' };
+
+/** Fixed-width table, failures repeated at the end with their hints. */
+export function renderTable(report: VerifyReport): string {
+  const rows = report.checks.map((c) => [MARK[c.status], c.section, c.node ?? '', c.role ?? '', c.name, c.detail]);
+  const header = ['STATUS', 'SECTION', 'NODE', 'ROLE', 'CHECK', 'DETAIL'];
+  const showNode = report.checks.some((c) => c.node);
+  const cols = showNode ? [0, 1, 2, 3, 4, 5] : [0, 1, 3, 4, 5];
+  const widths = cols.map((ci) => Math.min(60, Math.max(header[ci]?.length ?? 0, ...rows.map((r) => (r[ci] ?? '').length))));
+  const line = (r: string[]): string =>
+    cols
+      .map((ci, i) => (i === cols.length - 1 ? (r[ci] ?? '') : (r[ci] ?? '').padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  const out = [line(header), ...rows.map(line)];
+  const failed = report.checks.filter((c) => c.status === 'fail');
+  out.push('');
+  out.push(
+    `${report.ok ? 'OK' : 'FAILED'}: ${report.summary.pass} passed, ${report.summary.fail} failed, ${report.summary.warn} warnings, ${report.summary.skip} skipped (${report.durationMs} ms)`,
+  );
+  if (failed.length) {
+    out.push('', 'Failures:');
+    for (const f of failed) {
+      out.push(`  - [${f.section}] ${f.role ? `${f.role}: ` : ''}${f.name}: ${f.detail}`);
+      if (f.hint) out.push(`    hint: ${f.hint}`);
+    }
+  }
+  return out.join('\n') + '\n';
+}

@@ -5,7 +5,7 @@
 import { Redis } from 'ioredis';
 import type { Config, HostPort } from '../config/load.js';
 import { NaboomError } from '../errors/catalogue.js';
-import { roleRedisOptions } from './connections.js';
+import { connectOnce, roleRedisOptions } from './connections.js';
 
 export interface NodeRef extends HostPort {
   /** `master` or `replica` as the node reports it. */
@@ -32,7 +32,7 @@ export async function connectAdmin(config: Config, target?: HostPort): Promise<R
   });
   client.on('error', () => undefined);
   try {
-    await client.connect();
+    await connectOnce(client);
   } catch (cause) {
     client.disconnect();
     const m = (cause as Error).message;

@@ -25,6 +25,25 @@ export interface RoleClientHooks {
   onNoPerm?(role: ClientRole): void;
 }
 
+/**
+ * Connects a `lazyConnect` client once. ioredis reports the real reason (WRONGPASS, ECONNREFUSED) on the
+ * 'error' event and rejects `connect()` with a generic "Connection is closed": this returns the real one.
+ */
+export async function connectOnce(client: Redis): Promise<void> {
+  let reported: Error | undefined;
+  const onError = (err: Error): void => {
+    reported ??= err;
+  };
+  client.on('error', onError);
+  try {
+    await client.connect();
+  } catch (err) {
+    throw reported ?? err;
+  } finally {
+    client.off('error', onError);
+  }
+}
+
 /** Capped exponential backoff with jitter: 50 ms, 100 ms, … up to 2 s. */
 export function reconnectDelay(times: number): number {
   const base = Math.min(2000, 50 * 2 ** Math.min(times, 6));

@@ -105,6 +105,8 @@ export interface AclCheckContext {
   readonly admin: Redis;
   /** One connection per client role, named with VERIFY_CLIENT_MARK. */
   readonly clients: ReadonlyMap<ClientRole, Redis>;
+  /** Why a role's connection could not be established (WRONGPASS, ECONNREFUSED, …). */
+  readonly connectErrors?: ReadonlyMap<ClientRole, Error>;
   readonly node?: string;
 }
 
@@ -121,7 +123,8 @@ export async function aclChecks(ctx: AclCheckContext): Promise<CheckResult[]> {
   // (a) authenticate and PING
   const alive = new Set<ClientRole>();
   for (const [role, client] of ctx.clients) {
-    const o = await expectOk(client, ['PING']);
+    const connectError = ctx.connectErrors?.get(role);
+    const o: Outcome = connectError ? { ok: false, detail: `connect → ${connectError.message}` } : await expectOk(client, ['PING']);
     const db = roleSpec(role).db;
     push({
       section: 'auth',

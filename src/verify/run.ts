@@ -5,7 +5,7 @@
 import { Redis } from 'ioredis';
 import type { Config } from '../config/load.js';
 import type { Logger } from '../log/logger.js';
-import { roleRedisOptions } from '../redis/connections.js';
+import { connectOnce, roleRedisOptions } from '../redis/connections.js';
 import { CLIENT_ROLES, type ClientRole } from '../redis/roles.js';
 import { aclChecks, VERIFY_CLIENT_MARK } from './acl-checks.js';
 import { buildReport, type CheckResult, type VerifyReport } from './report.js';
@@ -39,9 +39,15 @@ export function verifyClient(config: Config, role: ClientRole, target?: { host: 
   });
 }
 
-async function connectQuietly(c: Redis): Promise<void> {
+/** Connects; returns the connection error (e.g. WRONGPASS) instead of throwing. */
+async function connectQuietly(c: Redis): Promise<Error | undefined> {
   c.on('error', () => undefined);
-  await c.connect().catch(() => undefined);
+  try {
+    await connectOnce(c);
+    return undefined;
+  } catch (err) {
+    return err instanceof Error ? err : new Error(String(err));
+  }
 }
 
 /** An unauthenticated connection must be refused (NOAUTH): proves `default` is not nopass. */
@@ -74,14 +80,20 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
     if (!config.credentials[role].password) continue;
     clients.set(role, verifyClient(config, role));
   }
-  await Promise.all([...clients.values()].map(connectQuietly));
+  const connectErrors = new Map<ClientRole, Error>();
+  await Promise.all(
+    [...clients].map(async ([role, c]) => {
+      const err = await connectQuietly(c);
+      if (err) connectErrors.set(role, err);
+    }),
+  );
   const admin = clients.get('master');
   const checks: CheckResult[] = [];
   try {
     if (!admin) throw new Error('master credentials are required');
     const roleClients = new Map([...clients].filter(([r]) => r !== 'master'));
     // The master's own PING belongs in (a) too.
-    const acl = await aclChecks({ config, admin, clients: new Map([['master', admin], ...roleClients]) });
+    const acl = await aclChecks({ config, admin, clients: new Map([['master', admin], ...roleClients]), connectErrors });
     checks.push(...acl);
     checks.push(await anonymousCheck(config));
     for (const group of opts.extra ?? []) {

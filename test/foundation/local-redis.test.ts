@@ -30,7 +30,7 @@ describe('naboom redis', () => {
       const config = loadConfig({ env: {}, envFile: join(dir, '.env'), requireRoles: ['master', 'app', 'websocket', 'realtime', 'monitoring'] });
       const admin = await connectAdmin(config);
       expect(await admin.config('GET', 'appendonly')).toEqual(['appendonly', 'yes']);
-      expect(((await admin.config('GET', 'dir')) as string[])[1]).toBe(join(dir, '.naboom', `redis-${port}`));
+      expect(((await admin.config('GET', 'dir')))[1]).toBe(join(dir, '.naboom', `redis-${port}`));
       admin.disconnect();
       const report = await runVerify({ config, logger: createLogger({ level: 'silent' }) });
       expect(report.checks.filter((c) => c.status === 'fail')).toEqual([]);

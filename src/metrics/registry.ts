@@ -1,0 +1,38 @@
+/**
+ * Prometheus metrics (prom-client). One `Metrics` per process, created by the entry point and passed down;
+ * never a global registry, so tests can run several services side by side.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export class Metrics {
+  readonly registry = new Registry();
+
+  // Redis
+  readonly redisNoPerm = new Counter({ name: 'naboom_redis_noperm_total', help: 'NOPERM replies received, by role', labelNames: ['role'] as const, registers: [this.registry] });
+
+  // cache
+  readonly cacheRequests = new Counter({ name: 'naboom_cache_requests_total', help: 'Cache lookups by cache and result (hit, miss)', labelNames: ['cache', 'result'] as const, registers: [this.registry] });
+  readonly cacheErrors = new Counter({ name: 'naboom_cache_errors_total', help: 'Cache operations that failed and degraded to a miss', labelNames: ['cache', 'op'] as const, registers: [this.registry] });
+
+  // channel layer
+  readonly channelFull = new Counter({ name: 'naboom_channel_full_total', help: 'Messages not stored because the channel was at capacity', labelNames: ['operation'] as const, registers: [this.registry] });
+  readonly groupSkipped = new Counter({ name: 'naboom_channel_group_skipped_total', help: 'Group members skipped by group send because their channel was full', labelNames: ['group'] as const, registers: [this.registry] });
+  readonly channelRejected = new Counter({ name: 'naboom_channel_rejected_total', help: 'Channel-layer messages rejected before delivery (tampered, foreign key, invalid)', labelNames: ['reason'] as const, registers: [this.registry] });
+
+  // job queue
+  readonly jobs = new Counter({ name: 'naboom_jobs_total', help: 'Jobs finished, by type and outcome (completed, failed, retried)', labelNames: ['type', 'outcome'] as const, registers: [this.registry] });
+  readonly jobDuration = new Histogram({ name: 'naboom_job_duration_seconds', help: 'Job processing time', labelNames: ['type'] as const, buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 30, 120, 300], registers: [this.registry] });
+
+  // alerts
+  readonly alertsRaised = new Counter({ name: 'naboom_alerts_raised_total', help: 'Alerts raised, by severity', labelNames: ['severity'] as const, registers: [this.registry] });
+  readonly ingestLatency = new Histogram({ name: 'naboom_alert_ingest_seconds', help: 'Time from request to durable 201', buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], registers: [this.registry] });
+  readonly deliveryLatency = new Histogram({ name: 'naboom_live_delivery_seconds', help: 'Time from alert id (creation) to frame written to a live client', labelNames: ['transport'] as const, buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [this.registry] });
+  readonly liveClients = new Gauge({ name: 'naboom_live_clients', help: 'Connected live-feed clients', labelNames: ['transport'] as const, registers: [this.registry] });
+  readonly escalations = new Counter({ name: 'naboom_escalations_total', help: 'Alert escalations fired', registers: [this.registry] });
+  readonly rateLimited = new Counter({ name: 'naboom_rate_limited_total', help: 'Requests refused with 429, by limit', labelNames: ['limit'] as const, registers: [this.registry] });
+  readonly slowClients = new Counter({ name: 'naboom_live_slow_clients_total', help: 'Live clients disconnected because they could not keep up', labelNames: ['transport'] as const, registers: [this.registry] });
+
+  constructor(opts: { defaultMetrics?: boolean } = {}) {
+    if (opts.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'naboom_process_' });
+  }
+}

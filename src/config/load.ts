@@ -47,6 +47,8 @@ export interface Config {
   /** SECRET_KEY entries; the first encrypts, all decrypt. Empty when the command does not need it. */
   readonly secretKeys: readonly Secret[];
   readonly metricsToken: Secret | undefined;
+  /** HMAC key for the X-Naboom-Signature header of webhook notifications (NOTIFY_WEBHOOK_SECRET). */
+  readonly webhookSecret: Secret | undefined;
   /** Minimum replicas that must confirm an alert before 201 (0 on standalone unless set). */
   readonly alertMinReplicas: number;
 }
@@ -187,6 +189,10 @@ export function loadConfig(options: LoadOptions = {}): Config {
   }
 
   const metrics = lookupSecret('METRICS_TOKEN', merged, envFile, fromFile);
+  const webhook = lookupSecret('NOTIFY_WEBHOOK_SECRET', merged, envFile, fromFile);
+  if (settings.NOTIFY_WEBHOOK_URLS.length > 0 && isBlank(webhook.value)) {
+    throw new NaboomError('NABOOM_CONFIG_MISSING_SECRET', `Missing or empty: ${webhook.variable} (required when NOTIFY_WEBHOOK_URLS is set)`);
+  }
   const ca = settings.REDIS_TLS_CA_FILE ? readSecretFile('REDIS_TLS_CA_FILE', resolve(settings.REDIS_TLS_CA_FILE)) : undefined;
 
   const config: Config = {
@@ -199,6 +205,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
     credentials: Object.freeze(credentials),
     secretKeys: Object.freeze(secretKeys),
     metricsToken: isBlank(metrics.value) ? undefined : new Secret(metrics.value as string),
+    webhookSecret: isBlank(webhook.value) ? undefined : new Secret(webhook.value as string),
     alertMinReplicas: settings.ALERT_MIN_REPLICAS ?? (topology.kind === 'standalone' ? 0 : 1),
   };
   return Object.freeze(config);

@@ -80,6 +80,7 @@ export const settingsSchema = z.object({
   HOST: z.string().trim().min(1).default('127.0.0.1'),
   PORT: int(0, 65535).default(8000),
   TRUST_PROXY: bool.default(false),
+  COOKIE_SECURE: bool.default(false),
   BODY_LIMIT: int(1024, 10 * 1024 * 1024).default(64 * 1024),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   TZ: z

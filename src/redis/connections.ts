@@ -54,8 +54,11 @@ export function isNoPerm(err: unknown): boolean {
   return err instanceof Error && /^NOPERM/.test(err.message);
 }
 
-/** ioredis options for one role; exported for libraries that open their own connections (BullMQ). */
-export function roleRedisOptions(config: Config, cred: RoleCredentials, purpose: ClientPurpose, label = `${process.pid}`): RedisOptions {
+/**
+ * ioredis options for one role; exported for libraries that open their own connections (BullMQ).
+ * `db` overrides the role's default database (standalone/Sentinel only; Cluster has DB 0).
+ */
+export function roleRedisOptions(config: Config, cred: RoleCredentials, purpose: ClientPurpose, label = `${process.pid}`, db?: number): RedisOptions {
   const spec = roleSpec(cred.role);
   if (!cred.password) {
     throw new NaboomError('NABOOM_CONFIG_MISSING_SECRET', `Missing or empty: ${cred.passwordVariable}`);
@@ -73,7 +76,8 @@ export function roleRedisOptions(config: Config, cred: RoleCredentials, purpose:
     retryStrategy: reconnectDelay,
     lazyConnect: false,
   };
-  if (config.topology.kind !== 'cluster' && spec.db !== undefined) opts.db = spec.db;
+  const database = db ?? spec.db;
+  if (config.topology.kind !== 'cluster' && database !== undefined) opts.db = database;
   if (config.tls.enabled) {
     opts.tls = config.tls.ca ? { ca: config.tls.ca } : {};
   }
@@ -120,8 +124,8 @@ export function roleClusterOptions(redisOptions: RedisOptions, purpose: ClientPu
 }
 
 /** Creates one client for a role (not cached; use `RoleClients.get` in services). */
-export function createRoleClient(config: Config, cred: RoleCredentials, purpose: ClientPurpose, label?: string): RedisClient {
-  const opts = roleRedisOptions(config, cred, purpose, label);
+export function createRoleClient(config: Config, cred: RoleCredentials, purpose: ClientPurpose, label?: string, db?: number): RedisClient {
+  const opts = roleRedisOptions(config, cred, purpose, label, db);
   if (config.topology.kind === 'cluster') {
     return new Cluster(
       config.topology.nodes.map((n) => ({ host: n.host, port: n.port })),
@@ -150,15 +154,19 @@ export class RoleClients {
     return this.#config;
   }
 
-  /** The client for a role and purpose, created on first use. */
-  get(role: ClientRole, purpose: ClientPurpose = 'command'): RedisClient {
+  /**
+   * The client for a role and purpose, created on first use. `db` selects another of the role's databases
+   * (the app role keeps cache, queue and sessions in DBs 0, 2 and 3 on standalone; see databases.ts).
+   */
+  get(role: ClientRole, purpose: ClientPurpose = 'command', db?: number): RedisClient {
     if (this.#closed) throw new NaboomError('NABOOM_SHUTTING_DOWN', 'Redis clients are closed');
-    const id = `${role}/${purpose}`;
+    const database = this.#config.topology.kind === 'cluster' ? undefined : db;
+    const id = `${role}/${purpose}${database === undefined ? '' : `/db${database}`}`;
     let client = this.#clients.get(id);
     if (!client) {
       const cred = this.#config.credentials[role];
-      const label = purpose === 'command' ? `${process.pid}` : `${process.pid}:${purpose}`;
-      client = createRoleClient(this.#config, cred, purpose, label);
+      const label = [process.pid, purpose === 'command' ? undefined : purpose, database === undefined ? undefined : `db${database}`].filter((x) => x !== undefined).join(':');
+      client = createRoleClient(this.#config, cred, purpose, label, database);
       this.#instrument(role, id, client);
       this.#clients.set(id, client);
     }

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { cacheRoundTrips } from '../../cache/verify.js';
 import { ROLE_NAMES } from '../../redis/roles.js';
 import { renderTable } from '../../verify/report.js';
 import { runVerify } from '../../verify/run.js';
@@ -11,7 +12,7 @@ export function registerVerify(program: Command, ctx: CommandContext): void {
     .option('--json', 'print exactly one JSON document on stdout (logs go to stderr)', false)
     .action(async (opts: { json: boolean }) => {
       const config = ctx.config({ roles: ROLE_NAMES.filter((r) => r !== 'replica' && r !== 'sentinel'), command: 'verify' });
-      const report = await runVerify({ config, logger: ctx.logger(config) });
+      const report = await runVerify({ config, logger: ctx.logger(config), extra: [cacheRoundTrips] });
       ctx.io.out(opts.json ? `${JSON.stringify(report, null, 2)}\n` : renderTable(report));
       if (!report.ok) process.exitCode = 1;
     });

@@ -1,0 +1,59 @@
+/**
+ * Session support for Fastify: @fastify/session with the maintained `fastify-session-redis-store` on the
+ * app role (DB 3 on standalone), keys `naboom:sessions:sid:<id>`, 24 h, rolling. The cookie is HttpOnly,
+ * SameSite=Strict, Secure when COOKIE_SECURE is set (behind TLS), signed with a key derived from SECRET_KEY (a key list rotates).
+ */
+import fastifyCookie from '@fastify/cookie';
+import fastifySession from '@fastify/session';
+import type { FastifyInstance } from 'fastify';
+import { RedisStore } from 'fastify-session-redis-store';
+import type { Config } from '../config/load.js';
+import { deriveKeys } from '../crypto/derive.js';
+import type { RoleClients } from '../redis/connections.js';
+import { DATABASES } from '../redis/databases.js';
+
+export const SESSION_TTL_S = 86_400;
+export const SESSION_COOKIE = 'naboom_sid';
+
+declare module 'fastify' {
+  interface Session {
+    userId?: string;
+    username?: string;
+    role?: string;
+  }
+}
+
+export interface SessionDeps {
+  readonly config: Config;
+  readonly clients: RoleClients;
+}
+
+/** The store on its own, for tests and for tools that inspect sessions. */
+export function createSessionStore(d: SessionDeps): RedisStore {
+  return new RedisStore({
+    client: d.clients.get('app', 'command', DATABASES.sessions),
+    prefix: d.config.keys.sessionStorePrefix,
+    ttl: SESSION_TTL_S,
+  });
+}
+
+/** Registers cookies and sessions on an app. Requires SECRET_KEY. */
+export async function registerSessions(app: FastifyInstance, d: SessionDeps): Promise<void> {
+  const secrets = deriveKeys(d.config.secretKeys, 'session-cookie').map((k) => k.toString('hex'));
+  await app.register(fastifyCookie);
+  await app.register(fastifySession, {
+    secret: secrets,
+    cookieName: SESSION_COOKIE,
+    store: createSessionStore(d),
+    saveUninitialized: false,
+    rolling: true,
+    cookie: {
+      httpOnly: true,
+      sameSite: 'strict',
+      // Not 'auto': @fastify/session downgrades SameSite to Lax on plain HTTP when secure is 'auto'.
+      secure: d.config.settings.COOKIE_SECURE,
+      path: '/',
+      maxAge: SESSION_TTL_S * 1000,
+    },
+  });
+}

@@ -14,12 +14,15 @@ function everyKey(layout: KeyLayout): [NamespaceOwner, string][] {
     ['app', ks.auth.user('alice')],
     ['app', ks.auth.userIndex],
     ['app', ks.auth.token('abc')],
+    ['app', ks.auth.userTokens('alice')],
     ['app', `${ks.rateLimitPrefix}alerts:user:1`],
     ['app', ks.probe('app', 'n')],
     ['websocket', ks.channels.queue('chat')],
     ['websocket', ks.channels.inbox('p1')],
     ['websocket', ks.channels.group('g')],
     ['websocket', ks.channels.groupProcesses('g')],
+    ['websocket', `${ks.channels.queuePrefix}chat`],
+    ['websocket', `${ks.channels.inboxPrefix}p1`],
     ['websocket', ks.probe('websocket', 'n')],
     ['realtime', ks.cache('realtime', 'k')],
     ['realtime', ks.alerts.feed],
@@ -64,6 +67,25 @@ describe('key module', () => {
     expect(new Set(tags)).toEqual(new Set(['panic']));
     expect(ks.queuePrefix).toBe('{naboom:queue}');
   });
+
+  for (const layout of LAYOUTS) {
+    it(`script prefixes build the same keys as the builders (${layout})`, () => {
+      const ks = createKeySpace(layout);
+      expect(`${ks.alerts.statePrefix}1-0`).toBe(ks.alerts.state('1-0'));
+      expect(`${ks.alerts.cachePrefix}1-0`).toBe(ks.alerts.cache('1-0'));
+    });
+  }
+
+  for (const layout of LAYOUTS) {
+    it(`channel-layer prefixes build the same keys as the builders, in one slot on Cluster (${layout})`, () => {
+      const ks = createKeySpace(layout);
+      expect(`${ks.channels.queuePrefix}chat.1`).toBe(ks.channels.queue('chat.1'));
+      expect(`${ks.channels.inboxPrefix}p1`).toBe(ks.channels.inbox('p1'));
+      const keys = [ks.channels.queue('a'), ks.channels.inbox('b'), ks.channels.group('g'), ks.channels.groupProcesses('g')];
+      const tags = keys.map((k) => /\{([^}]*)\}/.exec(k)?.[1]);
+      expect(new Set(tags)).toEqual(new Set([layout === 'cluster' ? 'ch' : undefined]));
+    });
+  }
 
   it('refuses user input that could escape a namespace or act as a glob', () => {
     const ks = createKeySpace('standalone');

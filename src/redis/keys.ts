@@ -65,6 +65,8 @@ export interface KeySpace {
     user(username: string): string;
     readonly userIndex: string;
     token(tokenHash: string): string;
+    /** Hashes of the API tokens issued to a user (revoked with the user). */
+    userTokens(username: string): string;
   };
   /** Prefix handed to @fastify/rate-limit's Redis store. */
   readonly rateLimitPrefix: string;
@@ -77,6 +79,10 @@ export interface KeySpace {
     group(group: string): string;
     /** Processes that have at least one local member in the group. */
     groupProcesses(group: string): string;
+    /** `queue(c) === queuePrefix + c`: the group-send script builds member queue keys inside Redis. */
+    readonly queuePrefix: string;
+    /** `inbox(p) === inboxPrefix + p`: the group-send script builds process inbox keys inside Redis. */
+    readonly inboxPrefix: string;
     readonly pubsubPrefix: string;
   };
   readonly alerts: {
@@ -94,6 +100,12 @@ export interface KeySpace {
     readonly escalations: string;
     /** Alerts raised per reporter (for members listing their own). */
     byReporter(userId: string): string;
+    /**
+     * Prefixes of `state()` and `cache()`, for the ingest script only: the alert id is born inside the
+     * script (it is the stream entry id), so the script appends it. A unit test pins prefix + id === key.
+     */
+    readonly statePrefix: string;
+    readonly cachePrefix: string;
   };
   /** Pub/sub channel on which every new alert id is announced. */
   readonly broadcastChannel: string;
@@ -107,6 +119,9 @@ export function createKeySpace(layout: KeyLayout): KeySpace {
   // On Cluster the cached alert lives under the same hash tag so the ingest script stays single-slot.
   const emergency = layout === 'cluster' ? '{panic}:emergency' : 'emergency';
   const queuePrefix = layout === 'cluster' ? '{naboom:queue}' : 'naboom:queue';
+  // A group send writes to every member queue and inbox in one script, so on Cluster all channel-layer keys
+  // share one hash tag (one shard carries the channel layer; the ACL pattern naboom:channels:* still holds).
+  const channels = layout === 'cluster' ? 'naboom:channels:{ch}:' : 'naboom:channels:';
   const seg = keySegment;
   return Object.freeze({
     layout,
@@ -117,13 +132,16 @@ export function createKeySpace(layout: KeyLayout): KeySpace {
       user: (username: string) => `naboom:auth:user:${seg(username, 'username')}`,
       userIndex: 'naboom:auth:users',
       token: (tokenHash: string) => `naboom:auth:token:${seg(tokenHash, 'token')}`,
+      userTokens: (username: string) => `naboom:auth:tokens:${seg(username, 'username')}`,
     }),
     rateLimitPrefix: 'naboom:ratelimit:',
     channels: Object.freeze({
-      queue: (channel: string) => `naboom:channels:q:${seg(channel, 'channel name')}`,
-      inbox: (processId: string) => `naboom:channels:inbox:${seg(processId, 'process id')}`,
-      group: (group: string) => `naboom:channels:group:${seg(group, 'group name')}`,
-      groupProcesses: (group: string) => `naboom:channels:gproc:${seg(group, 'group name')}`,
+      queue: (channel: string) => `${channels}q:${seg(channel, 'channel name')}`,
+      inbox: (processId: string) => `${channels}inbox:${seg(processId, 'process id')}`,
+      group: (group: string) => `${channels}group:${seg(group, 'group name')}`,
+      groupProcesses: (group: string) => `${channels}gproc:${seg(group, 'group name')}`,
+      queuePrefix: `${channels}q:`,
+      inboxPrefix: `${channels}inbox:`,
       pubsubPrefix: 'naboom:channels:',
     }),
     alerts: Object.freeze({
@@ -134,6 +152,8 @@ export function createKeySpace(layout: KeyLayout): KeySpace {
       idempotency: (userId: string, keyHash: string) => `${panic}:idem:${seg(userId, 'user id')}:${seg(keyHash, 'idempotency key')}`,
       escalations: `${panic}:escalations`,
       byReporter: (userId: string) => `${panic}:reporter:${seg(userId, 'user id')}`,
+      statePrefix: `${panic}:alert:`,
+      cachePrefix: `${emergency}:alert:`,
     }),
     broadcastChannel: 'emergency:broadcast',
     probe: (role: string, nonce: string) => {

@@ -1,0 +1,91 @@
+/**
+ * The alert document, its lifecycle and the shapes that cross process boundaries (stream entries, cache
+ * values). Everything read back from Redis is `unknown` until `alertDoc` has checked it.
+ */
+import { z } from 'zod';
+import { SEVERITIES, type Severity } from '../redis/keys.js';
+
+export { SEVERITIES, type Severity };
+
+export const ALERT_TYPES = ['panic', 'medical', 'fire', 'crime', 'other'] as const;
+export type AlertType = (typeof ALERT_TYPES)[number];
+
+export const ALERT_STATUSES = ['open', 'acknowledged', 'resolved', 'cancelled'] as const;
+export type AlertStatus = (typeof ALERT_STATUSES)[number];
+
+export const DEFAULT_SEVERITY: Severity = 'high';
+
+/** Lifecycle: open → acknowledged → resolved; open | acknowledged → cancelled. */
+export const TRANSITIONS = {
+  ack: { to: 'acknowledged', from: ['open'], event: 'acknowledged' },
+  resolve: { to: 'resolved', from: ['acknowledged'], event: 'resolved' },
+  cancel: { to: 'cancelled', from: ['open', 'acknowledged'], event: 'cancelled' },
+} as const satisfies Record<string, { to: AlertStatus; from: readonly AlertStatus[]; event: string }>;
+export type TransitionName = keyof typeof TRANSITIONS;
+
+const actor = z.object({ id: z.string(), username: z.string() });
+export type Actor = z.infer<typeof actor>;
+
+const historyEvent = z.object({
+  event: z.string(),
+  at: z.string(),
+  by: actor.optional(),
+  level: z.number().optional(),
+  note: z.string().optional(),
+});
+export type HistoryEvent = z.infer<typeof historyEvent>;
+
+export const location = z.object({
+  lat: z.number().min(-90).max(90),
+  lon: z.number().min(-180).max(180),
+  accuracy_m: z.number().min(0).max(100_000).optional(),
+  address: z.string().max(500).optional(),
+});
+export type Location = z.infer<typeof location>;
+
+/** The alert as stored, cached, streamed and returned by the API. */
+export const alertDoc = z.object({
+  id: z.string(),
+  type: z.enum(ALERT_TYPES),
+  severity: z.enum(SEVERITIES),
+  status: z.enum(ALERT_STATUSES),
+  location,
+  description: z.string().max(2000).optional(),
+  reporter: actor,
+  created_at: z.string(),
+  updated_at: z.string(),
+  escalations: z.number().int().min(0),
+  history: z.array(historyEvent).min(1),
+});
+export type AlertDoc = z.infer<typeof alertDoc>;
+
+/** A raise request after HTTP validation. */
+export interface RaiseInput {
+  readonly type: AlertType;
+  readonly severity?: Severity;
+  readonly location: Location;
+  readonly description?: string;
+}
+
+/** One entry of the feed stream, decoded: what live clients and replays receive. */
+export interface FeedEvent {
+  /** The feed entry id (SSE `id:`, replay cursor). For `alert` events it equals the alert id. */
+  readonly id: string;
+  readonly type: 'alert' | 'alert.updated';
+  readonly alert: AlertDoc;
+}
+
+/** Stream ids compare as (milliseconds, sequence). */
+export function compareIds(a: string, b: string): number {
+  const [am = '0', as = '0'] = a.split('-');
+  const [bm = '0', bs = '0'] = b.split('-');
+  const d = BigInt(am) - BigInt(bm);
+  if (d !== 0n) return d < 0n ? -1 : 1;
+  const s = BigInt(as) - BigInt(bs);
+  return s === 0n ? 0 : s < 0n ? -1 : 1;
+}
+
+export const STREAM_ID = /^\d{1,20}-\d{1,20}$/;
+
+/** Milliseconds encoded in a stream id. */
+export const idMillis = (id: string): number => Number(id.split('-')[0]);

@@ -1,0 +1,125 @@
+/**
+ * Who may do what with alerts (SPEC §5): members raise alerts and see their own; responders see all and
+ * act on them; admins do everything. Each change is announced live through the feed (by the store's
+ * scripts) and as a notification job.
+ */
+import { NaboomError } from '../errors/catalogue.js';
+import type { Logger } from '../log/logger.js';
+import type { Metrics } from '../metrics/registry.js';
+import type { AlertDoc, AlertStatus, RaiseInput, TransitionName } from './model.js';
+import { TRANSITIONS } from './model.js';
+import type { AlertStore, ListPage, ListQuery, RaiseResult } from './store.js';
+
+export type PrincipalRole = 'member' | 'responder' | 'admin';
+
+export interface Principal {
+  readonly id: string;
+  readonly username: string;
+  readonly role: PrincipalRole;
+}
+
+export type NotificationKind = 'alert.raised' | 'alert.escalated' | 'alert.updated';
+
+/** The queue as the alert service sees it (src/queue provides it). */
+export interface NotificationPublisher {
+  enqueue(event: { v: 1; event: NotificationKind; alert: AlertDoc; at: string }, opts?: { dedupeId?: string }): Promise<unknown>;
+}
+
+export const canSeeAll = (p: Principal): boolean => p.role === 'responder' || p.role === 'admin';
+
+/** May this principal see this alert? */
+export const canSee = (p: Principal, a: AlertDoc): boolean => canSeeAll(p) || a.reporter.id === p.id;
+
+export interface AlertServiceDeps {
+  readonly store: AlertStore;
+  readonly notifications: NotificationPublisher;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+}
+
+export class AlertService {
+  readonly #d: AlertServiceDeps;
+
+  constructor(d: AlertServiceDeps) {
+    this.#d = d;
+  }
+
+  get store(): AlertStore {
+    return this.#d.store;
+  }
+
+  /** Stores the alert durably, then makes sure its notification job exists (idempotent on retries). */
+  async raise(p: Principal, input: RaiseInput, idempotencyKey?: string): Promise<RaiseResult> {
+    const started = process.hrtime.bigint();
+    const result = await this.#d.store.raise(input, { id: p.id, username: p.username }, idempotencyKey);
+    // Strict: a failed enqueue is a 503, and the client's retry (same Idempotency-Key) enqueues it then.
+    await this.#notify('alert.raised', result.alert, `raised-${result.alert.id}`, true);
+    if (result.created) {
+      this.#d.metrics.alertsRaised.inc({ severity: result.alert.severity });
+      this.#d.metrics.ingestLatency.observe(Number(process.hrtime.bigint() - started) / 1e9);
+      this.#d.logger.info({ alert: result.alert.id, severity: result.alert.severity, type: result.alert.type, reporter: p.username }, 'alert raised');
+    }
+    return result;
+  }
+
+  async get(p: Principal, id: string): Promise<AlertDoc> {
+    const alert = await this.#d.store.get(id);
+    if (!alert) throw new NaboomError('NABOOM_NOT_FOUND', `No alert ${id}`);
+    if (!canSee(p, alert)) throw new NaboomError('NABOOM_FORBIDDEN', 'Members may only see their own alerts');
+    return alert;
+  }
+
+  async list(p: Principal, q: ListQuery): Promise<ListPage> {
+    return await this.#d.store.list(canSeeAll(p) ? q : { ...q, reporterId: p.id });
+  }
+
+  /** ack / resolve (responders, admins); cancel (responders, admins; or the reporter while still open). */
+  async act(p: Principal, id: string, name: TransitionName, note?: string): Promise<AlertDoc> {
+    const actor = { id: p.id, username: p.username };
+    let opts: { reporterOnly?: string; from?: readonly AlertStatus[]; note?: string } = note ? { note } : {};
+    if (!canSeeAll(p)) {
+      if (name !== 'cancel') throw new NaboomError('NABOOM_FORBIDDEN', `Only responders may ${name === 'ack' ? 'acknowledge' : 'resolve'} alerts`);
+      opts = { ...opts, reporterOnly: p.id, from: ['open'] };
+    }
+    const out = await this.#d.store.transition(id, name, actor, opts);
+    switch (out.kind) {
+      case 'missing':
+        throw new NaboomError('NABOOM_NOT_FOUND', `No alert ${id}`);
+      case 'forbidden':
+        throw new NaboomError('NABOOM_FORBIDDEN', 'Members may only cancel their own alerts');
+      case 'conflict':
+        throw new NaboomError('NABOOM_INVALID_TRANSITION', `Cannot ${name} an alert that is ${out.status}`, {
+          details: { status: out.status, allowed_from: opts.from ?? TRANSITIONS[name].from },
+        });
+      case 'ok':
+        this.#d.logger.info({ alert: id, transition: name, by: p.username }, 'alert updated');
+        await this.#notify('alert.updated', out.alert, `updated-${out.feedId}`, false);
+        return out.alert;
+    }
+  }
+
+  /** Fires due escalations (atomic claims: several processes never escalate one alert twice). */
+  async escalateDue(nowMs = Date.now()): Promise<number> {
+    const docs = await this.#d.store.escalateDue(nowMs);
+    for (const doc of docs) {
+      this.#d.metrics.escalations.inc();
+      this.#d.logger.warn({ alert: doc.id, level: doc.escalations, severity: doc.severity }, 'alert escalated: still open');
+      await this.#notify('alert.escalated', doc, `escalated-${doc.id}-${doc.escalations}`, false);
+    }
+    return docs.length;
+  }
+
+  /**
+   * Enqueues the notification job. `strict` turns a failure into a 503 (raise: the client retries);
+   * otherwise the change already happened and is live, so the failure is logged, not reported.
+   */
+  async #notify(kind: NotificationKind, alert: AlertDoc, dedupeId: string, strict: boolean): Promise<void> {
+    try {
+      await this.#d.notifications.enqueue({ v: 1, event: kind, alert, at: new Date().toISOString() }, { dedupeId });
+    } catch (cause) {
+      this.#d.logger.error({ alert: alert.id, kind, err: cause }, 'could not enqueue the notification job');
+      if (!strict) return;
+      throw new NaboomError('NABOOM_UNAVAILABLE', 'The alert is stored but its notifications could not be queued; retry with the same Idempotency-Key', { cause });
+    }
+  }
+}

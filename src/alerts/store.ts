@@ -1,0 +1,304 @@
+/**
+ * The alert store on the realtime role: raising (one atomic script), reading, lifecycle transitions,
+ * listing, feed replay and escalation claims. No HTTP, no authorisation: `service.ts` decides who may do
+ * what; this file decides what is stored and how.
+ */
+import { createHash } from 'node:crypto';
+import type { Config } from '../config/load.js';
+import { NaboomError } from '../errors/catalogue.js';
+import type { RedisClient } from '../redis/connections.js';
+import type { KeySpace, Severity } from '../redis/keys.js';
+import { SEVERITIES } from '../redis/keys.js';
+import { alertDoc, compareIds, DEFAULT_SEVERITY, TRANSITIONS, type Actor, type AlertDoc, type AlertStatus, type FeedEvent, type RaiseInput, type TransitionName } from './model.js';
+import { ESCALATE, INGEST, TRANSITION } from './scripts.js';
+
+export const ALERT_CACHE_TTL_S = 3600;
+export const IDEMPOTENCY_TTL_S = 86_400;
+
+export interface RaiseResult {
+  readonly alert: AlertDoc;
+  /** False when an earlier request with the same Idempotency-Key stored it. */
+  readonly created: boolean;
+  readonly stream: string;
+}
+
+export type TransitionOutcome =
+  | { readonly kind: 'ok'; readonly alert: AlertDoc; readonly feedId: string }
+  | { readonly kind: 'missing' }
+  | { readonly kind: 'forbidden' }
+  | { readonly kind: 'conflict'; readonly status: AlertStatus };
+
+export interface ListQuery {
+  /** Ascending, after this id (exclusive). Without it: newest first. */
+  readonly since?: string;
+  /** Newest first, before this id (exclusive). */
+  readonly before?: string;
+  readonly severity?: Severity;
+  readonly status?: AlertStatus;
+  readonly limit: number;
+  /** Only this reporter's alerts (members). */
+  readonly reporterId?: string;
+}
+
+export interface ListPage {
+  readonly alerts: AlertDoc[];
+  /** Cursor for the next page (pass as `since` when ascending, `before` when descending), or null at the end. */
+  readonly next: string | null;
+}
+
+type StreamEntry = [string, string[]];
+
+const fieldsOf = (flat: readonly string[]): Map<string, string> => {
+  const m = new Map<string, string>();
+  for (let i = 0; i + 1 < flat.length; i += 2) m.set(flat[i] ?? '', flat[i + 1] ?? '');
+  return m;
+};
+
+/** Decodes one feed entry; `undefined` for anything malformed (never trusted blindly). */
+export function decodeFeedEntry(entry: StreamEntry): FeedEvent | undefined {
+  const [id, flat] = entry;
+  const f = fieldsOf(flat);
+  const event = f.get('event');
+  const data = f.get('data');
+  if (!data || (event !== 'alert.created' && event !== 'alert.updated')) return undefined;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(data);
+  } catch {
+    return undefined;
+  }
+  if (event === 'alert.created' && raw && typeof raw === 'object') (raw as Record<string, unknown>)['id'] = id;
+  const parsed = alertDoc.safeParse(raw);
+  if (!parsed.success) return undefined;
+  return { id, type: event === 'alert.created' ? 'alert' : 'alert.updated', alert: parsed.data };
+}
+
+function parseDoc(json: unknown): AlertDoc | undefined {
+  if (typeof json !== 'string') return undefined;
+  try {
+    const r = alertDoc.safeParse(JSON.parse(json));
+    return r.success ? r.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Hash of an Idempotency-Key header: the raw value never reaches a key name. */
+export const idempotencyHash = (header: string): string => createHash('sha256').update(header, 'utf8').digest('hex').slice(0, 40);
+
+export class AlertStore {
+  readonly #redis: RedisClient;
+  readonly #keys: KeySpace;
+  readonly #config: Config;
+
+  constructor(redis: RedisClient, config: Config) {
+    this.#redis = redis;
+    this.#keys = config.keys;
+    this.#config = config;
+  }
+
+  get #maxlen(): number {
+    return this.#config.settings.ALERT_STREAM_MAXLEN;
+  }
+
+  get #stateTtl(): number {
+    return this.#config.settings.ALERT_STATE_TTL_DAYS * 86_400;
+  }
+
+  /** Stores a new alert (or finds the one an idempotent retry refers to). */
+  async raise(input: RaiseInput, reporter: Actor, idempotencyKey?: string): Promise<RaiseResult> {
+    const severity = input.severity ?? DEFAULT_SEVERITY;
+    const now = new Date();
+    const nowIso = now.toISOString();
+    const doc = {
+      type: input.type,
+      severity,
+      status: 'open',
+      location: input.location,
+      ...(input.description !== undefined ? { description: input.description } : {}),
+      reporter,
+      created_at: nowIso,
+      updated_at: nowIso,
+      escalations: 0,
+      history: [{ event: 'raised', at: nowIso, by: reporter }],
+    };
+    const a = this.#keys.alerts;
+    const keys = [a.feed, a.stream(severity), a.escalations, a.byReporter(reporter.id)];
+    if (idempotencyKey !== undefined) keys.push(a.idempotency(reporter.id, idempotencyHash(idempotencyKey)));
+    const loc = input.location;
+    const streamFields: string[] = ['type', input.type, 'severity', severity, 'reporter_id', reporter.id, 'reporter', reporter.username, 'lat', String(loc.lat), 'lon', String(loc.lon)];
+    if (loc.accuracy_m !== undefined) streamFields.push('accuracy_m', String(loc.accuracy_m));
+    if (loc.address !== undefined) streamFields.push('address', loc.address);
+    if (input.description !== undefined) streamFields.push('description', input.description);
+    streamFields.push('created_at', nowIso);
+    const reply = (await INGEST.run(this.#redis, keys, [
+      JSON.stringify(doc),
+      severity,
+      this.#maxlen,
+      this.#stateTtl,
+      ALERT_CACHE_TTL_S,
+      IDEMPOTENCY_TTL_S,
+      now.getTime() + this.#config.settings.ESCALATE_AFTER_S * 1000,
+      now.getTime(),
+      a.statePrefix,
+      a.cachePrefix,
+      this.#keys.broadcastChannel,
+      ...streamFields,
+    ])) as [string, number];
+    const [id, created] = reply;
+    await this.#confirmReplication();
+    if (created === 1) {
+      return { alert: { ...(doc as Omit<AlertDoc, 'id'>), id }, created: true, stream: a.stream(severity) };
+    }
+    const existing = await this.get(id);
+    if (!existing) throw new NaboomError('NABOOM_CONFLICT', 'The Idempotency-Key refers to an alert that no longer exists');
+    return { alert: existing, created: false, stream: a.stream(existing.severity) };
+  }
+
+  /** One alert: the cached document, else the state hash. */
+  async get(id: string): Promise<AlertDoc | undefined> {
+    const a = this.#keys.alerts;
+    const cached = parseDoc(await this.#redis.get(a.cache(id)));
+    if (cached) return cached;
+    return parseDoc(await this.#redis.hget(a.state(id), 'doc'));
+  }
+
+  /** Applies a lifecycle transition atomically and records it in the history and the feed. */
+  async transition(
+    id: string,
+    name: TransitionName,
+    by: Actor,
+    opts: { reporterOnly?: string; note?: string; from?: readonly AlertStatus[] } = {},
+  ): Promise<TransitionOutcome> {
+    const t = TRANSITIONS[name];
+    const from = opts.from ?? t.from;
+    const now = new Date().toISOString();
+    const event = { event: t.event, at: now, by, ...(opts.note ? { note: opts.note } : {}) };
+    const a = this.#keys.alerts;
+    const reply = (await TRANSITION.run(this.#redis, [a.feed, a.escalations], [
+      a.statePrefix,
+      id,
+      t.to,
+      from.join(','),
+      JSON.stringify(event),
+      now,
+      this.#maxlen,
+      a.cachePrefix,
+      ALERT_CACHE_TTL_S,
+      opts.reporterOnly ?? '',
+    ])) as string[];
+    const [kind, a1, a2] = reply;
+    if (kind === 'missing') return { kind };
+    if (kind === 'forbidden') return { kind };
+    if (kind === 'conflict') return { kind, status: a1 as AlertStatus };
+    const alert = parseDoc(a1);
+    if (!alert || !a2) throw new NaboomError('NABOOM_INTERNAL', 'Stored alert failed validation after a transition');
+    await this.#confirmReplication();
+    return { kind: 'ok', alert, feedId: a2 };
+  }
+
+  /** Lists alerts from the severity streams (ids are comparable across them: they all come from the feed). */
+  async list(q: ListQuery): Promise<ListPage> {
+    const ascending = q.since !== undefined;
+    const sevs = q.severity ? [q.severity] : [...SEVERITIES];
+    const out: AlertDoc[] = [];
+    let cursor = ascending ? q.since : q.before;
+    const batch = Math.min(500, Math.max(q.limit * 2, 50));
+    // Status and reporter filters are applied after reading; bound the scan so a rare status cannot loop forever.
+    for (let round = 0; round < 20 && out.length < q.limit; round++) {
+      const ids = q.reporterId ? await this.#reporterIds(q.reporterId, ascending, cursor, batch) : await this.#streamIds(sevs, ascending, cursor, batch);
+      if (ids.length === 0) {
+        cursor = undefined;
+        break;
+      }
+      const docs = await this.#docs(ids);
+      for (const [i, id] of ids.entries()) {
+        cursor = id;
+        const d = docs[i];
+        if (!d) continue;
+        if (q.severity && d.severity !== q.severity) continue;
+        if (q.status && d.status !== q.status) continue;
+        out.push(d);
+        if (out.length >= q.limit) break;
+      }
+      if (ids.length < batch && out.length < q.limit) {
+        cursor = undefined;
+        break;
+      }
+    }
+    return { alerts: out, next: out.length >= q.limit && cursor ? cursor : null };
+  }
+
+  async #streamIds(sevs: readonly Severity[], ascending: boolean, cursor: string | undefined, count: number): Promise<string[]> {
+    const a = this.#keys.alerts;
+    const replies = await Promise.all(
+      sevs.map((s) =>
+        ascending
+          ? this.#redis.xrange(a.stream(s), cursor ? `(${cursor}` : '-', '+', 'COUNT', count)
+          : this.#redis.xrevrange(a.stream(s), cursor ? `(${cursor}` : '+', '-', 'COUNT', count),
+      ),
+    );
+    const ids = replies.flatMap((r) => r.map(([id]) => id));
+    ids.sort((x, y) => (ascending ? compareIds(x, y) : compareIds(y, x)));
+    return ids.slice(0, count);
+  }
+
+  async #reporterIds(reporterId: string, ascending: boolean, cursor: string | undefined, count: number): Promise<string[]> {
+    const key = this.#keys.alerts.byReporter(reporterId);
+    const all = await this.#redis.zrange(key, '0', '-1');
+    all.sort(compareIds);
+    const filtered = cursor ? all.filter((id) => (ascending ? compareIds(id, cursor) > 0 : compareIds(id, cursor) < 0)) : all;
+    return (ascending ? filtered : filtered.reverse()).slice(0, count);
+  }
+
+  async #docs(ids: readonly string[]): Promise<(AlertDoc | undefined)[]> {
+    const a = this.#keys.alerts;
+    const raws = await Promise.all(ids.map((id) => this.#redis.hget(a.state(id), 'doc')));
+    return raws.map(parseDoc);
+  }
+
+  /** The id of the newest feed entry ('0-0' when empty): where a live tail starts. */
+  async feedHead(): Promise<string> {
+    const last = await this.#redis.xrevrange(this.#keys.alerts.feed, '+', '-', 'COUNT', 1);
+    return last[0]?.[0] ?? '0-0';
+  }
+
+  /** Oldest retained feed id, to tell a client its replay was truncated by retention. */
+  async feedTail(): Promise<string | undefined> {
+    const first = await this.#redis.xrange(this.#keys.alerts.feed, '-', '+', 'COUNT', 1);
+    return first[0]?.[0];
+  }
+
+  /** Feed events after `since` (exclusive), up to `count`, oldest first. */
+  async feedAfter(since: string, count: number, client: RedisClient = this.#redis): Promise<FeedEvent[]> {
+    const entries = (await client.xrange(this.#keys.alerts.feed, `(${since}`, '+', 'COUNT', count)) as StreamEntry[];
+    return entries.map(decodeFeedEntry).filter((e): e is FeedEvent => e !== undefined);
+  }
+
+  /** Claims due escalations (atomic across processes). */
+  async escalateDue(nowMs: number, batch = 100): Promise<AlertDoc[]> {
+    const a = this.#keys.alerts;
+    const reply = (await ESCALATE.run(this.#redis, [a.escalations, a.feed], [
+      nowMs,
+      this.#config.settings.ESCALATE_AFTER_S * 1000,
+      batch,
+      a.statePrefix,
+      a.cachePrefix,
+      ALERT_CACHE_TTL_S,
+      this.#maxlen,
+      new Date(nowMs).toISOString(),
+    ])) as string[];
+    return reply.map(parseDoc).filter((d): d is AlertDoc => d !== undefined);
+  }
+
+  /** In HA topologies, the write must reach ALERT_MIN_REPLICAS replicas before we acknowledge it. */
+  async #confirmReplication(): Promise<void> {
+    const n = this.#config.alertMinReplicas;
+    if (n <= 0) return;
+    const timeout = this.#config.settings.ALERT_REPLICATION_TIMEOUT_MS;
+    const acked = Number(await this.#redis.call('WAIT', String(n), String(timeout)));
+    if (acked < n) {
+      throw new NaboomError('NABOOM_NOT_REPLICATED', undefined, { details: { replicas: acked, required: n } });
+    }
+  }
+}

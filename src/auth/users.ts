@@ -1,0 +1,121 @@
+/**
+ * Accounts on the app role under `naboom:auth:*`: one hash per user (scrypt password hash, role, id), an
+ * index set of usernames, and API tokens stored only as SHA-256 hashes.
+ */
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { NaboomError } from '../errors/catalogue.js';
+import type { RedisClient } from '../redis/connections.js';
+import type { KeySpace } from '../redis/keys.js';
+import { dummyHash, hashPassword, MIN_PASSWORD_LENGTH, verifyPassword } from './passwords.js';
+
+export const USER_ROLES = ['member', 'responder', 'admin'] as const;
+export type UserRole = (typeof USER_ROLES)[number];
+
+export interface User {
+  readonly id: string;
+  readonly username: string;
+  readonly role: UserRole;
+  readonly createdAt: string;
+}
+
+const USERNAME = /^[a-z0-9][a-z0-9_.-]{1,63}$/;
+const TOKEN = /^nbm_[A-Za-z0-9_-]{43}$/;
+
+const stored = z.object({
+  id: z.string().min(1),
+  username: z.string(),
+  role: z.enum(USER_ROLES),
+  password: z.string(),
+  created_at: z.string(),
+});
+
+export const tokenHash = (token: string): string => createHash('sha256').update(token).digest('hex');
+
+export function validateUsername(name: string): string {
+  if (!USERNAME.test(name)) {
+    throw new NaboomError('NABOOM_VALIDATION', 'Usernames are 2–64 characters: lower-case letters, digits, ".", "_" or "-", starting with a letter or digit');
+  }
+  return name;
+}
+
+/** Reads and writes accounts. Takes an app-role client. */
+export class UserStore {
+  readonly #redis: RedisClient;
+  readonly #keys: KeySpace;
+
+  constructor(redis: RedisClient, keys: KeySpace) {
+    this.#redis = redis;
+    this.#keys = keys;
+  }
+
+  async add(username: string, role: UserRole, password: string): Promise<User> {
+    validateUsername(username);
+    if (password.length < MIN_PASSWORD_LENGTH) {
+      throw new NaboomError('NABOOM_VALIDATION', `Passwords need at least ${MIN_PASSWORD_LENGTH} characters`);
+    }
+    const user: User = { id: `u_${randomUUID().replace(/-/g, '').slice(0, 20)}`, username, role, createdAt: new Date().toISOString() };
+    const hash = await hashPassword(password);
+    const key = this.#keys.auth.user(username);
+    // SADD is the uniqueness check: only the first writer of a name adds it to the index.
+    if ((await this.#redis.sadd(this.#keys.auth.userIndex, username)) === 0) {
+      throw new NaboomError('NABOOM_USER_EXISTS', `User "${username}" already exists`);
+    }
+    await this.#redis.hset(key, { id: user.id, username, role, password: hash, created_at: user.createdAt });
+    return user;
+  }
+
+  async get(username: string): Promise<User | undefined> {
+    if (!USERNAME.test(username)) return undefined;
+    const raw = await this.#redis.hgetall(this.#keys.auth.user(username));
+    const parsed = stored.safeParse(raw);
+    if (!parsed.success) return undefined;
+    return { id: parsed.data.id, username: parsed.data.username, role: parsed.data.role, createdAt: parsed.data.created_at };
+  }
+
+  async list(): Promise<User[]> {
+    const names = (await this.#redis.smembers(this.#keys.auth.userIndex)).sort();
+    const users = await Promise.all(names.map((n) => this.get(n)));
+    return users.filter((u): u is User => u !== undefined);
+  }
+
+  /** Removes the user and revokes every token issued to them. */
+  async remove(username: string): Promise<void> {
+    if (!USERNAME.test(username) || (await this.#redis.srem(this.#keys.auth.userIndex, username)) === 0) {
+      throw new NaboomError('NABOOM_USER_NOT_FOUND', `No user "${username}"`);
+    }
+    const hashes = await this.#redis.smembers(this.#keys.auth.userTokens(username));
+    const keys = [this.#keys.auth.user(username), this.#keys.auth.userTokens(username), ...hashes.map((h) => this.#keys.auth.token(h))];
+    await this.#redis.del(...keys);
+  }
+
+  /** Checks a username and password; spends the same time on unknown users. */
+  async authenticate(username: string, password: string): Promise<User | undefined> {
+    const raw = USERNAME.test(username) ? await this.#redis.hgetall(this.#keys.auth.user(username)) : {};
+    const parsed = stored.safeParse(raw);
+    if (!parsed.success) {
+      await verifyPassword(password, await dummyHash());
+      return undefined;
+    }
+    if (!(await verifyPassword(password, parsed.data.password))) return undefined;
+    return { id: parsed.data.id, username: parsed.data.username, role: parsed.data.role, createdAt: parsed.data.created_at };
+  }
+
+  /** Issues a new API token (returned once; only its hash is stored). */
+  async issueToken(username: string): Promise<string> {
+    const user = await this.get(username);
+    if (!user) throw new NaboomError('NABOOM_USER_NOT_FOUND', `No user "${username}"`);
+    const token = `nbm_${randomBytes(32).toString('base64url')}`;
+    const h = tokenHash(token);
+    await this.#redis.set(this.#keys.auth.token(h), username);
+    await this.#redis.sadd(this.#keys.auth.userTokens(username), h);
+    return token;
+  }
+
+  /** The user a token belongs to, if the token is valid and the user still exists. */
+  async byToken(token: string): Promise<User | undefined> {
+    if (!TOKEN.test(token)) return undefined;
+    const username = await this.#redis.get(this.#keys.auth.token(tokenHash(token)));
+    return username ? await this.get(username) : undefined;
+  }
+}

@@ -1,0 +1,73 @@
+/** Channel-layer test helpers: one "process" = its own RoleClients, Metrics and ChannelLayer. */
+import type { Counter } from 'prom-client';
+import { ChannelLayer } from '../../src/channels/layer.js';
+import type { Config } from '../../src/config/load.js';
+import type { Settings } from '../../src/config/schema.js';
+import { Secret } from '../../src/config/secret.js';
+import { createLogger, type Logger } from '../../src/log/logger.js';
+import { Metrics } from '../../src/metrics/registry.js';
+import { RoleClients } from '../../src/redis/connections.js';
+
+export interface TestProcess {
+  readonly layer: ChannelLayer;
+  readonly clients: RoleClients;
+  readonly metrics: Metrics;
+  readonly config: Config;
+  close(): Promise<void>;
+}
+
+export interface ProcessOptions {
+  readonly settings?: Partial<Pick<Settings, 'CHANNEL_CAPACITY' | 'CHANNEL_EXPIRY_S' | 'GROUP_EXPIRY_S'>>;
+  /** SECRET_KEY entries (plain strings, ≥ 32 characters); default: the test server's. */
+  readonly secretKeys?: readonly string[];
+  readonly logger?: Logger;
+  readonly start?: boolean;
+}
+
+export const silent = createLogger({ level: 'silent' });
+
+/** A config with other channel limits or keys, same server and credentials. */
+export function withChannelSettings(config: Config, opts: ProcessOptions): Config {
+  return Object.freeze({
+    ...config,
+    settings: Object.freeze({ ...config.settings, ...opts.settings }),
+    secretKeys: opts.secretKeys ? Object.freeze(opts.secretKeys.map((k) => new Secret(k))) : config.secretKeys,
+  });
+}
+
+export async function startProcess(base: Config, opts: ProcessOptions = {}): Promise<TestProcess> {
+  const config = withChannelSettings(base, opts);
+  const logger = opts.logger ?? silent;
+  const clients = new RoleClients(config, logger);
+  const metrics = new Metrics();
+  const layer = new ChannelLayer({ clients, config, logger, metrics });
+  if (opts.start !== false) await layer.start();
+  return {
+    layer,
+    clients,
+    metrics,
+    config,
+    close: async () => {
+      await layer.close();
+      await clients.close();
+    },
+  };
+}
+
+/** Current value of a counter for one label set (0 when never incremented). */
+export async function counterValue(counter: Counter<string>, labels: Record<string, string>): Promise<number> {
+  const data = await counter.get();
+  const hit = data.values.find((v) => Object.entries(labels).every(([k, val]) => v.labels[k] === val));
+  return hit?.value ?? 0;
+}
+
+/** Polls `check` until it returns true or the deadline passes (for expiries, which take real time). */
+export async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs = 5000, stepMs = 25): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, stepMs));
+  }
+}
+
+export const key32 = (c: string): string => c.repeat(40);

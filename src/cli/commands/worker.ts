@@ -1,0 +1,46 @@
+import type { Command } from 'commander';
+import { NaboomError } from '../../errors/catalogue.js';
+import { Metrics } from '../../metrics/registry.js';
+import { DEFAULT_SUMMARY_PATTERN } from '../../queue/schedules.js';
+import { runWorker } from '../../start/worker.js';
+import type { CommandContext } from '../context.js';
+
+interface WorkerCliOptions {
+  concurrency?: string;
+  grace: string;
+  summary: string;
+}
+
+function parseIntOption(name: string, value: string, min: number, max: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw new NaboomError('NABOOM_USAGE', `${name} must be an integer from ${min} to ${max}, got "${value}"`);
+  return n;
+}
+
+export function registerWorker(program: Command, ctx: CommandContext): void {
+  program
+    .command('worker')
+    .description('run the background job worker (queue "notifications": webhook and log notifiers, schedules in TZ) until SIGINT/SIGTERM')
+    .option('--concurrency <n>', 'jobs processed in parallel (default: QUEUE_CONCURRENCY, 6)')
+    .option('--grace <seconds>', 'on SIGINT/SIGTERM, how long running jobs may finish before they are handed back to the queue for another worker', '25')
+    .option('--summary <cron|off>', 'schedule of the daily queue summary log job, a cron pattern in TZ, or "off" to remove it', DEFAULT_SUMMARY_PATTERN)
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Connects as the app role only (REDIS_APP_USER / REDIS_APP_PASSWORD). Limits and retries come from',
+        'JOB_SOFT_LIMIT_S (240), JOB_HARD_LIMIT_S (300), JOB_ATTEMPTS (5); webhooks from NOTIFY_WEBHOOK_URLS,',
+        'NOTIFY_WEBHOOK_SECRET and NOTIFY_WEBHOOK_TIMEOUT_MS. SIGHUP re-reads the app password.',
+        'A second SIGINT/SIGTERM exits at once; jobs still running then are retried after their lock expires.',
+        '',
+      ].join('\n'),
+    )
+    .action(async (opts: WorkerCliOptions) => {
+      const concurrency = opts.concurrency === undefined ? undefined : parseIntOption('--concurrency', opts.concurrency, 1, 1000);
+      const graceS = parseIntOption('--grace', opts.grace, 0, 3600);
+      const summary = opts.summary.trim().toLowerCase() === 'off' ? false : opts.summary;
+      const config = ctx.config({ roles: ['app'], command: 'worker' });
+      const logger = ctx.logger(config);
+      await runWorker({ config, logger, metrics: new Metrics({ defaultMetrics: true }) }, { concurrency, graceMs: graceS * 1000, summaryPattern: summary });
+    });
+}

@@ -1,0 +1,107 @@
+/**
+ * The app-role Redis connections BullMQ runs on. We create the ioredis clients ourselves (BullMQ then shares
+ * them and never closes them), so each is named `naboom:app:<pid>:<name>` in CLIENT LIST and ACL LOG, selects
+ * the queue database on standalone, and can take a rotated password. BullMQ duplicates the worker's client
+ * for its blocking connection and would name the copy after the queue; the copy keeps our naming instead.
+ */
+import { Cluster, type ClusterNode, type ClusterOptions, type RedisOptions } from 'ioredis';
+import type { Config } from '../config/load.js';
+import { rereadPassword } from '../config/load.js';
+import type { Logger } from '../log/logger.js';
+import { createRoleClient, type RedisClient } from '../redis/connections.js';
+import { DATABASES } from '../redis/databases.js';
+
+export type QueueConnectionPurpose = 'command' | 'blocking';
+
+export interface QueueConnection {
+  readonly client: RedisClient;
+  /** `naboom:app:<pid>:<name>` */
+  readonly name: string;
+  /** The most recent connection error (for a clear start-up failure instead of an endless retry). */
+  readonly lastError: Error | undefined;
+  /** Re-reads the app password from its source; returns true when it changed (used from the next connect on). */
+  reloadCredentials(): boolean;
+  /** QUIT, or disconnect after a short grace. Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens one app-role connection for BullMQ. `command` fails fast (producers on the request path); `blocking`
+ * waits through outages (`maxRetriesPerRequest: null`, which BullMQ requires for workers).
+ */
+export function openQueueConnection(config: Config, purpose: QueueConnectionPurpose, name: string, logger: Logger): QueueConnection {
+  const cred = config.credentials.app;
+  const client = createRoleClient(config, cred, purpose, `${process.pid}:${name}`, DATABASES.queue);
+  const connectionName = `naboom:app:${process.pid}:${name}`;
+  const copies: RedisClient[] = [];
+  let lastError: Error | undefined;
+  let lastLogged = 0;
+  const onError = (err: unknown): void => {
+    lastError = err instanceof Error ? err : new Error(String(err));
+    const now = Date.now();
+    if (now - lastLogged < 5000) return;
+    lastLogged = now;
+    logger.warn({ role: 'app', client: connectionName, err }, 'queue redis connection error');
+  };
+  client.on('error', onError);
+  keepNameOnDuplicate(client, `${connectionName}-blocking`, (copy) => {
+    copy.on('error', onError);
+    copies.push(copy);
+  });
+  let closing: Promise<void> | undefined;
+  return {
+    client,
+    name: connectionName,
+    get lastError() {
+      return lastError;
+    },
+    reloadCredentials() {
+      const fresh = rereadPassword(cred);
+      if (!fresh) return false;
+      let changed = false;
+      for (const c of [client, ...copies]) {
+        const target: RedisOptions = c instanceof Cluster ? (c.options.redisOptions ??= {}) : c.options;
+        if (target.password !== fresh.reveal()) {
+          target.password = fresh.reveal();
+          changed = true;
+        }
+      }
+      return changed;
+    },
+    close() {
+      closing ??= (async () => {
+        const timer = setTimeout(() => client.disconnect(), 1000);
+        try {
+          if (client.status === 'end') return;
+          await client.quit();
+        } catch {
+          client.disconnect();
+        } finally {
+          clearTimeout(timer);
+        }
+      })();
+      return closing;
+    },
+  };
+}
+
+/** Makes `duplicate()` keep our connection name (BullMQ passes its own) and reports every copy. */
+function keepNameOnDuplicate(client: RedisClient, connectionName: string, onCopy: (copy: RedisClient) => void): void {
+  if (client instanceof Cluster) {
+    const original = client.duplicate.bind(client);
+    const duplicate = (nodes?: ClusterNode[], options?: ClusterOptions): Cluster => {
+      const copy = original(nodes, { ...options, redisOptions: { ...client.options.redisOptions, ...options?.redisOptions, connectionName } });
+      onCopy(copy);
+      return copy;
+    };
+    client.duplicate = duplicate;
+    return;
+  }
+  const original = client.duplicate.bind(client);
+  const duplicate = (override?: Partial<RedisOptions>): RedisClient => {
+    const copy = original({ ...override, connectionName });
+    onCopy(copy);
+    return copy;
+  };
+  client.duplicate = duplicate as typeof client.duplicate;
+}

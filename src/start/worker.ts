@@ -1,0 +1,73 @@
+/**
+ * `naboom worker`: the job worker process. Wires config → logger/metrics → NotificationWorker, logs what it
+ * runs, re-reads the app password every few seconds and on SIGHUP (after `naboom acl rotate`), and installs
+ * the one shutdown handler: the first SIGINT/SIGTERM drains, a second one exits at once.
+ */
+import type { Config } from '../config/load.js';
+import type { Logger } from '../log/logger.js';
+import type { Metrics } from '../metrics/registry.js';
+import { QUEUE_NAME, timeLimits } from '../queue/settings.js';
+import { NotificationWorker } from '../queue/worker.js';
+import { runUntilSignal, waitForShutdownSignal } from './shutdown.js';
+
+export interface WorkerRunOptions {
+  readonly concurrency?: number;
+  /** How long running jobs may finish after SIGINT/SIGTERM before they are handed back to the queue. */
+  readonly graceMs: number;
+  /** Cron pattern (in TZ) of the daily summary, or false. */
+  readonly summaryPattern: string | false;
+}
+
+const CREDENTIAL_RELOAD_MS = 5000;
+
+/** Runs the worker until a shutdown signal; resolves once it has stopped. */
+export async function runWorker(deps: { config: Config; logger: Logger; metrics: Metrics }, opts: WorkerRunOptions): Promise<void> {
+  const { config, logger } = deps;
+  // Installed before connecting, so a signal during start-up still stops cleanly.
+  void waitForShutdownSignal();
+  const limits = timeLimits(config);
+  if (limits.softMs >= limits.hardMs) {
+    logger.warn({ JOB_SOFT_LIMIT_S: config.settings.JOB_SOFT_LIMIT_S, JOB_HARD_LIMIT_S: config.settings.JOB_HARD_LIMIT_S }, 'the soft time limit is not below the hard limit: jobs get no chance to stop cleanly');
+  }
+  const worker = new NotificationWorker(deps, { concurrency: opts.concurrency, summaryPattern: opts.summaryPattern });
+  const { schedules } = await worker.start();
+  const info = worker.info;
+  logger.info(
+    {
+      worker: info.id,
+      queue: QUEUE_NAME,
+      prefix: config.keys.queuePrefix,
+      concurrency: info.concurrency,
+      tz: config.settings.TZ,
+      attempts: config.settings.JOB_ATTEMPTS,
+      softLimitS: config.settings.JOB_SOFT_LIMIT_S,
+      hardLimitS: config.settings.JOB_HARD_LIMIT_S,
+      webhooks: config.settings.NOTIFY_WEBHOOK_URLS.length,
+      schedules: schedules.map((s) => ({ id: s.id, pattern: s.pattern, tz: s.tz, next: s.next === undefined ? undefined : new Date(s.next).toISOString() })),
+      graceS: opts.graceMs / 1000,
+    },
+    'worker started',
+  );
+
+  const reload = (why: string): void => {
+    try {
+      if (worker.reloadCredentials()) logger.info({ role: 'app', why }, 'app password changed; used from the next connection on');
+    } catch (err) {
+      logger.warn({ err }, 'could not re-read the app password');
+    }
+  };
+  const onHup = (): void => reload('SIGHUP');
+  process.on('SIGHUP', onHup);
+  const timer = setInterval(() => reload('periodic check'), CREDENTIAL_RELOAD_MS);
+  timer.unref();
+  try {
+    await runUntilSignal(async () => {
+      logger.info({ running: worker.running, graceS: opts.graceMs / 1000 }, 'stopping: no new jobs; waiting for the running ones');
+      const result = await worker.stop(opts.graceMs);
+      logger.info({ forced: result.forced, handedBack: result.handedBack }, 'worker stopped');
+    }, opts.graceMs + 10_000);
+  } finally {
+    clearInterval(timer);
+    process.off('SIGHUP', onHup);
+  }
+}

@@ -8,6 +8,7 @@ import { registerDev } from './commands/dev.js';
 import { registerInit } from './commands/init.js';
 import { registerRedis } from './commands/redis.js';
 import { registerVerify } from './commands/verify.js';
+import { registerWorker } from './commands/worker.js';
 import { createContext, processIo, reportError, type Io } from './context.js';
 
 export const EXIT = { ok: 0, failed: 1, error: 2 } as const;
@@ -33,6 +34,7 @@ export function buildProgram(io: Io = processIo): Command {
   registerRedis(program, ctx);
   registerVerify(program, ctx);
   registerDev(program, ctx);
+  registerWorker(program, ctx);
   for (const c of program.commands) {
     c.exitOverride();
     for (const sub of c.commands) sub.exitOverride();

@@ -19,6 +19,8 @@ export interface QueueConnection {
   readonly name: string;
   /** The most recent connection error (for a clear start-up failure instead of an endless retry). */
   readonly lastError: Error | undefined;
+  /** Resolves with the first credential error (WRONGPASS, NOAUTH): start-up stops at once instead of retrying. */
+  readonly authFailure: Promise<Error>;
   /** Re-reads the app password from its source; returns true when it changed (used from the next connect on). */
   reloadCredentials(): boolean;
   /** QUIT, or disconnect after a short grace. Idempotent. */
@@ -36,8 +38,13 @@ export function openQueueConnection(config: Config, purpose: QueueConnectionPurp
   const copies: RedisClient[] = [];
   let lastError: Error | undefined;
   let lastLogged = 0;
+  let reportAuthFailure: (err: Error) => void = () => undefined;
+  const authFailure = new Promise<Error>((resolve) => {
+    reportAuthFailure = resolve;
+  });
   const onError = (err: unknown): void => {
     lastError = err instanceof Error ? err : new Error(String(err));
+    if (isAuthError(lastError)) reportAuthFailure(lastError);
     const now = Date.now();
     if (now - lastLogged < 5000) return;
     lastLogged = now;
@@ -55,6 +62,7 @@ export function openQueueConnection(config: Config, purpose: QueueConnectionPurp
     get lastError() {
       return lastError;
     },
+    authFailure,
     reloadCredentials() {
       const fresh = rereadPassword(cred);
       if (!fresh) return false;
@@ -83,6 +91,11 @@ export function openQueueConnection(config: Config, purpose: QueueConnectionPurp
       return closing;
     },
   };
+}
+
+/** A refused login: retrying with the same password cannot help. */
+export function isAuthError(err: Error): boolean {
+  return /WRONGPASS|NOAUTH|invalid username-password/i.test(err.message);
 }
 
 /** Makes `duplicate()` keep our connection name (BullMQ passes its own) and reports every copy. */

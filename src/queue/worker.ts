@@ -148,7 +148,12 @@ export class NotificationWorker {
       timer = setTimeout(() => resolve('timeout'), this.#readyTimeoutMs);
     });
     try {
-      const ready = await Promise.race([Promise.all([this.#worker.waitUntilReady(), this.#queue.waitUntilReady()]).then(() => 'ready' as const), deadline]);
+      const ready = await Promise.race([
+        Promise.all([this.#worker.waitUntilReady(), this.#queue.waitUntilReady()]).then(() => 'ready' as const),
+        this.#conn.authFailure,
+        deadline,
+      ]);
+      if (ready instanceof Error) throw startupError(ready, this.#readyTimeoutMs);
       if (ready === 'timeout') throw startupError(this.#conn.lastError, this.#readyTimeoutMs);
     } catch (err) {
       await this.#abandon();

@@ -18,6 +18,8 @@ export interface InboxLoopDeps {
   readonly logger: Logger;
   /** Handles one popped batch synchronously, so no other code sees it half-applied. */
   handle(raws: Buffer[]): void;
+  /** Called after each handled batch (the inbox was just drained). */
+  drained?(): void;
 }
 
 /** How long `stop()` waits for the stop token to come round before dropping the connection. */
@@ -104,6 +106,7 @@ export class InboxLoop {
     if (raws.length === 0) return;
     try {
       this.#d.handle(raws);
+      this.#d.drained?.();
     } catch (err) {
       this.#d.logger.error({ err }, 'channel inbox handler failed');
     }

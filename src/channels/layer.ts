@@ -9,25 +9,26 @@ import { NaboomError } from '../errors/catalogue.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { RedisClient, RoleClients } from '../redis/connections.js';
-import { EnvelopeCodec } from './envelope.js';
+import { EnvelopeCodec, type RejectReason } from './envelope.js';
 import { InboxLoop } from './inbox.js';
 import { LocalChannels, type LocalDelivery } from './local.js';
-import { SCRIPTS } from './lua.js';
 import { checkChannel, checkGroup, checkPrefix, isLocalChannel, newLocalSuffix, newProcessId, ownerOf } from './names.js';
-import { BlockingPool, QueueReader, type Accepted } from './queue-reader.js';
-import { Receiver, type Rejecter } from './receiver.js';
-import { deepFreeze, messageSchema, type ChannelMessage } from './schema.js';
+import { BlockingPool, QueueReader } from './queue-reader.js';
+import { Receiver } from './receiver.js';
+import { checkMessage, deepFreeze, type ChannelMessage } from './schema.js';
+import { ChannelStore } from './store.js';
 import type { ReceiveOptions } from './waiters.js';
 
 export type { ChannelMessage } from './schema.js';
 export type { ReceiveOptions } from './waiters.js';
+export type { LocalDelivery } from './local.js';
 
 export interface ChannelLayerDeps {
   readonly clients: RoleClients;
   readonly config: Config;
   readonly logger: Logger;
   readonly metrics: Metrics;
-  /** Most messages one LPOP takes from a normal channel or the inbox (default 64). */
+  /** Most messages one LPOP takes from a normal channel (default 64; the inbox takes at least 256). */
   readonly receiveBatch?: number;
 }
 
@@ -47,6 +48,8 @@ export interface GroupSendResult {
 type FullListener = (channel: string) => void;
 
 const MAX_LOGGED_NAMES = 20;
+/** Tries to leave a group's process set while the inbox is busy; after that the registration just expires. */
+const MAX_LEAVE_ATTEMPTS = 100;
 
 export class ChannelLayer {
   /** Unique per instance; part of every channel `newChannel()` makes. */
@@ -55,16 +58,17 @@ export class ChannelLayer {
   readonly #clients: RoleClients;
   readonly #log: Logger;
   readonly #metrics: Metrics;
-  readonly #codec: EnvelopeCodec;
-  readonly #capacity: number;
   readonly #expiryMs: number;
-  readonly #groupExpiryMs: number;
   readonly #batch: number;
   readonly #local: LocalChannels;
+  readonly #store: ChannelStore;
+  readonly #receiver: Receiver;
   readonly #readers = new Map<string, QueueReader>();
   readonly #fullListeners = new Set<FullListener>();
-  readonly #receiver: Receiver;
   readonly #background = new Set<Promise<void>>();
+  /** Groups this process still has to leave (their leave met a busy inbox), with attempts so far. */
+  readonly #pendingLeaves = new Map<string, number>();
+  #retryingLeaves = false;
   #pool: BlockingPool | undefined;
   #inbox: InboxLoop | undefined;
   #inboxClient: RedisClient | undefined;
@@ -75,30 +79,32 @@ export class ChannelLayer {
     this.#clients = deps.clients;
     this.#metrics = deps.metrics;
     this.#log = deps.logger.child({ component: 'channels', processId: this.processId });
-    this.#codec = new EnvelopeCodec(deps.config.secretKeys);
+    const codec = new EnvelopeCodec(deps.config.secretKeys);
     const s = deps.config.settings;
-    this.#capacity = s.CHANNEL_CAPACITY;
     this.#expiryMs = s.CHANNEL_EXPIRY_S * 1000;
-    this.#groupExpiryMs = s.GROUP_EXPIRY_S * 1000;
     this.#batch = deps.receiveBatch ?? 64;
-    this.#local = new LocalChannels({ capacity: this.#capacity, groupExpiryMs: this.#groupExpiryMs });
-    const reject: Rejecter = (reason, source) => this.#reject(reason, source);
+    this.#local = new LocalChannels({ capacity: s.CHANNEL_CAPACITY, groupExpiryMs: s.GROUP_EXPIRY_S * 1000 });
+    this.#store = new ChannelStore({
+      redis: () => this.#redis,
+      keys: deps.config.keys.channels,
+      codec,
+      processId: this.processId,
+      capacity: s.CHANNEL_CAPACITY,
+      expiryMs: this.#expiryMs,
+      groupExpiryMs: s.GROUP_EXPIRY_S * 1000,
+    });
     this.#receiver = new Receiver({
       processId: this.processId,
-      codec: this.#codec,
+      codec,
       local: this.#local,
       logger: this.#log,
       metrics: this.#metrics,
-      reject,
+      reject: (reason, source) => this.#reject(reason, source),
       full: (c) => this.#emitFull(c),
       background: (task) => this.#track(task),
-      register: (g) => this.#register(g),
+      register: (g) => this.#store.register(g),
       leave: (g) => this.#leave(g),
     });
-  }
-
-  get #keys(): Config['keys']['channels'] {
-    return this.#config.keys.channels;
   }
 
   get #redis(): RedisClient {
@@ -106,21 +112,21 @@ export class ChannelLayer {
   }
 
   /** Starts the inbox loop (messages for this process's local channels and its group members). Idempotent. */
-  start(): Promise<void> {
+  async start(): Promise<void> {
     this.#assertOpen();
-    if (!this.#inbox) {
-      this.#inboxClient = this.#clients.dedicated('websocket', `channels-inbox-${this.processId}`);
-      this.#inbox = new InboxLoop({
-        key: this.#keys.inbox(this.processId),
-        client: this.#inboxClient,
-        command: this.#redis,
-        batch: Math.max(this.#batch, 256),
-        logger: this.#log,
-        handle: (raws) => this.#receiver.inbox(raws),
-      });
-      this.#inbox.start();
-    }
-    return Promise.resolve();
+    if (this.#inbox) return;
+    // Named per instance: two layers sharing one RoleClients must not share a blocked connection.
+    this.#inboxClient = this.#clients.dedicated('websocket', `channels-inbox-${this.processId}`);
+    this.#inbox = new InboxLoop({
+      key: this.#config.keys.channels.inbox(this.processId),
+      client: this.#inboxClient,
+      command: this.#redis,
+      batch: Math.max(this.#batch, 256),
+      logger: this.#log,
+      handle: (raws) => this.#receiver.inbox(raws),
+      drained: () => this.#retryLeaves(),
+    });
+    this.#inbox.start();
   }
 
   /** A new process-local channel, `<prefix>.<processId>!<random>`; only this process can receive from it. */
@@ -137,16 +143,14 @@ export class ChannelLayer {
     checkChannel(channel);
     const msg = checkMessage(message);
     const now = Date.now();
-    if (isLocalChannel(channel) && ownerOf(channel) === this.processId) {
+    const owner = isLocalChannel(channel) ? ownerOf(channel) : undefined;
+    if (owner === this.processId) {
       const ok = this.#local.deliver(channel, deepFreeze(structuredClone(msg)), now + this.#expiryMs, now);
       if (ok === undefined) this.#log.debug({ channel }, 'message for a closed local channel dropped');
-      if (ok === false) this.#full('send', channel);
+      if (ok === false) this.#full(channel);
       return;
     }
-    const key = isLocalChannel(channel) ? this.#keys.inbox(ownerOf(channel)) : this.#keys.queue(channel);
-    const sealed = this.#codec.seal(JSON.stringify({ k: 'm', c: channel, m: msg }), now + this.#expiryMs);
-    const ok = await SCRIPTS.send.run(this.#redis, [key], [sealed, this.#capacity, this.#expiryMs, now]);
-    if (ok !== 1) this.#full('send', channel);
+    if (!(await this.#store.send(channel, owner, msg, now))) this.#full(channel);
   }
 
   /** The next message on a channel, in send order. Local channels: only the process that made them. */
@@ -167,20 +171,14 @@ export class ChannelLayer {
     checkGroup(group);
     checkChannel(channel);
     const now = Date.now();
-    if (!isLocalChannel(channel)) {
-      await SCRIPTS.groupAdd.run(this.#redis, [this.#keys.group(group)], [channel, now, this.#groupExpiryMs]);
-      return;
-    }
+    if (!isLocalChannel(channel)) return await this.#store.addChannel(group, channel, now);
     const owner = ownerOf(channel);
-    if (owner === this.processId) {
-      if (!this.#local.join(group, channel, now)) throw new NaboomError('NABOOM_CHANNEL_NAME', `Not an open local channel of this process: ${channel}`);
-      await this.#register(group);
+    if (owner !== this.processId) {
+      if (!(await this.#store.addRemote(group, channel, owner, now))) this.#full(channel);
       return;
     }
-    const control = this.#codec.seal(JSON.stringify({ k: 'a', g: group, c: channel }), now + this.#expiryMs);
-    const keys = [this.#keys.groupProcesses(group), this.#keys.inbox(owner)];
-    const ok = await SCRIPTS.groupAdd.run(this.#redis, keys, [owner, now, this.#groupExpiryMs, control, this.#capacity, this.#expiryMs]);
-    if (ok !== 1) this.#full('send', channel);
+    if (!this.#local.join(group, channel, now)) throw new NaboomError('NABOOM_CHANNEL_NAME', `Not an open local channel of this process: ${channel}`);
+    await this.#store.register(group);
   }
 
   /** Removes a channel from a group. */
@@ -188,19 +186,13 @@ export class ChannelLayer {
     this.#assertOpen();
     checkGroup(group);
     checkChannel(channel);
-    if (!isLocalChannel(channel)) {
-      await this.#redis.zrem(this.#keys.group(group), channel);
-      return;
-    }
+    if (!isLocalChannel(channel)) return await this.#store.discardChannel(group, channel);
     const owner = ownerOf(channel);
-    if (owner === this.processId) {
-      if (this.#local.leave(group, channel)) await this.#leave(group);
+    if (owner !== this.processId) {
+      if (!(await this.#store.discardRemote(group, channel, owner, Date.now()))) this.#full(channel);
       return;
     }
-    const now = Date.now();
-    const control = this.#codec.seal(JSON.stringify({ k: 'd', g: group, c: channel }), now + this.#expiryMs);
-    const ok = await SCRIPTS.send.run(this.#redis, [this.#keys.inbox(owner)], [control, this.#capacity, this.#expiryMs, now]);
-    if (ok !== 1) this.#full('send', channel);
+    if (this.#local.leave(group, channel)) await this.#leave(group);
   }
 
   /** Sends to every member: one script, one envelope per other process, one push per non-local member. */
@@ -209,12 +201,8 @@ export class ChannelLayer {
     checkGroup(group);
     const msg = checkMessage(message);
     const now = Date.now();
-    const sealed = this.#codec.seal(JSON.stringify({ k: 'g', g: group, m: msg }), now + this.#expiryMs);
-    const keys = [this.#keys.group(group), this.#keys.groupProcesses(group)];
-    const args = [sealed, now, now - this.#groupExpiryMs, this.#capacity, this.#expiryMs, this.#keys.queuePrefix, this.#keys.inboxPrefix, this.processId];
-    const reply = parseGroupSendReply(await SCRIPTS.groupSend.run(this.#redis, keys, args));
-    const local = this.#deliverGroup(group, deepFreeze(structuredClone(msg)), now);
-    const skipped = [...reply.fullChannels, ...local.skipped];
+    const reply = await this.#store.groupSend(group, msg, now);
+    const local = this.#deliverGroup(group, msg, now);
     const remoteSkips = reply.fullChannels.length + reply.fullProcesses.length;
     if (remoteSkips > 0) {
       this.#metrics.groupSkipped.inc({ group }, remoteSkips);
@@ -223,14 +211,20 @@ export class ChannelLayer {
         'group send skipped members whose channel or process inbox is full',
       );
     }
-    return { processes: reply.sentProcesses, channels: reply.sentChannels, local: local.delivered, skipped, skippedProcesses: reply.fullProcesses };
+    return {
+      processes: reply.sentProcesses,
+      channels: reply.sentChannels,
+      local: local.delivered,
+      skipped: [...reply.fullChannels, ...local.skipped],
+      skippedProcesses: reply.fullProcesses,
+    };
   }
 
-  /** Delivers to this process's local members of a group, with no Redis at all (live feeds fanned out per process). */
+  /** Delivers to this process's local members of a group with no Redis at all (live feeds fanned out per process). */
   deliverLocal(group: string, message: ChannelMessage): LocalDelivery {
     this.#assertOpen();
     checkGroup(group);
-    return this.#deliverGroup(group, deepFreeze(structuredClone(checkMessage(message))), Date.now());
+    return this.#deliverGroup(group, checkMessage(message), Date.now());
   }
 
   /** Called with the channel name whenever a local channel overflows. Returns an unsubscribe function. */
@@ -239,7 +233,7 @@ export class ChannelLayer {
     return () => this.#fullListeners.delete(listener);
   }
 
-  /** Forgets a channel when its consumer is gone: a local channel's queue and group memberships, or a normal channel's buffered messages (put back). */
+  /** Forgets a channel whose consumer is gone: a local channel's queue and memberships, or a normal channel's buffered messages (put back). */
   async discardChannel(channel: string): Promise<void> {
     checkChannel(channel);
     const reason = new DOMException(`Channel ${channel} was discarded`, 'AbortError');
@@ -250,7 +244,7 @@ export class ChannelLayer {
     }
     const reader = this.#readers.get(channel);
     this.#readers.delete(channel);
-    if (reader) await this.#requeue(channel, await reader.close(reason));
+    if (reader) await this.#store.requeue(channel, await reader.close(reason));
   }
 
   /** Stops the inbox loop, puts back messages taken but not handed out, leaves group registrations, frees connections. */
@@ -262,13 +256,11 @@ export class ChannelLayer {
     await Promise.all([...this.#background]);
     const readers = [...this.#readers];
     this.#readers.clear();
-    const groups = this.#local.groupNames();
+    const groups = [...new Set([...this.#local.groupNames(), ...this.#pendingLeaves.keys()])];
     this.#local.closeAll(reason);
-    const redis = this.#redis;
     const settled = await Promise.allSettled([
-      ...readers.map(async ([channel, r]) => this.#requeue(channel, await r.close(reason))),
-      ...groups.map((g) => redis.zrem(this.#keys.groupProcesses(g), this.processId)),
-      redis.del(this.#keys.inbox(this.processId)),
+      ...readers.map(async ([channel, r]) => this.#store.requeue(channel, await r.close(reason))),
+      ...this.#store.cleanup(groups),
     ]);
     for (const s of settled) if (s.status === 'rejected') this.#log.warn({ err: s.reason as unknown }, 'channel layer cleanup step failed');
     this.#pool?.close();
@@ -280,40 +272,47 @@ export class ChannelLayer {
     if (!r) {
       this.#pool ??= new BlockingPool((n) => this.#clients.dedicated('websocket', `channels-recv-${this.processId}-${n}`));
       r = new QueueReader({
-        key: this.#keys.queue(channel),
+        key: this.#config.keys.channels.queue(channel),
         channel,
         command: this.#redis,
         pool: this.#pool,
         batch: this.#batch,
         logger: this.#log,
-        accept: (raw): Accepted | undefined => this.#receiver.queued(channel, raw),
+        accept: (raw) => this.#receiver.queued(channel, raw),
       });
       this.#readers.set(channel, r);
     }
     return r;
   }
 
-  async #requeue(channel: string, raws: Buffer[]): Promise<void> {
-    if (raws.length === 0) return;
-    await this.#redis.lpush(this.#keys.queue(channel), ...raws.reverse());
-  }
-
+  /** One frozen copy shared by every local member (the caller keeps its own object). */
   #deliverGroup(group: string, message: ChannelMessage, now: number): LocalDelivery {
-    const result = this.#local.deliverGroup(group, message, now + this.#expiryMs, now);
+    const result = this.#local.deliverGroup(group, deepFreeze(structuredClone(message)), now + this.#expiryMs, now);
     this.#receiver.reportSkipped(group, result.skipped);
     return result;
   }
 
-  /** Registers this process as holding local members of a group (score = now, so it expires like them). */
-  async #register(group: string): Promise<void> {
-    const now = Date.now();
-    await SCRIPTS.groupAdd.run(this.#redis, [this.#keys.groupProcesses(group)], [this.processId, now, this.#groupExpiryMs]);
+  /** Leaves a group's process set after the last local member left; registers again if one joined meanwhile. */
+  async #leave(group: string): Promise<void> {
+    const left = await this.#store.leave(group);
+    if (this.#local.hasMembers(group)) {
+      this.#pendingLeaves.delete(group);
+      if (!this.#closed) await this.#store.register(group);
+      return;
+    }
+    const attempts = (this.#pendingLeaves.get(group) ?? 0) + 1;
+    if (left || attempts > MAX_LEAVE_ATTEMPTS) this.#pendingLeaves.delete(group);
+    else this.#pendingLeaves.set(group, attempts);
   }
 
-  /** Leaves a group's process set after the last local member left; re-registers if one joined meanwhile. */
-  async #leave(group: string): Promise<void> {
-    await SCRIPTS.groupLeave.run(this.#redis, [this.#keys.groupProcesses(group), this.#keys.inbox(this.processId)], [this.processId]);
-    if (this.#local.hasMembers(group) && !this.#closed) await this.#register(group);
+  #retryLeaves(): void {
+    if (this.#pendingLeaves.size === 0 || this.#retryingLeaves || this.#closed) return;
+    this.#retryingLeaves = true;
+    const groups = [...this.#pendingLeaves.keys()];
+    const retry = Promise.all(groups.map((g) => this.#leave(g))).finally(() => {
+      this.#retryingLeaves = false;
+    });
+    this.#track(retry.then(() => undefined));
   }
 
   #track(task: Promise<void>): void {
@@ -323,10 +322,10 @@ export class ChannelLayer {
     this.#background.add(tracked);
   }
 
-  #full(operation: 'send', channel: string): never {
-    this.#metrics.channelFull.inc({ operation });
+  #full(channel: string): never {
+    this.#metrics.channelFull.inc({ operation: 'send' });
     this.#log.warn({ channel }, 'channel full: message not stored');
-    throw new NaboomError('NABOOM_CHANNEL_FULL', `Channel ${channel} is full (capacity ${this.#capacity}); the message was not stored`);
+    throw new NaboomError('NABOOM_CHANNEL_FULL', `Channel ${channel} is full (capacity ${this.#config.settings.CHANNEL_CAPACITY}); the message was not stored`);
   }
 
   #emitFull(channel: string): void {
@@ -339,7 +338,7 @@ export class ChannelLayer {
     }
   }
 
-  #reject(reason: 'tampered' | 'foreign' | 'invalid', source: string): void {
+  #reject(reason: RejectReason, source: string): void {
     this.#metrics.channelRejected.inc({ reason });
     this.#log.warn({ reason, source }, 'channel-layer message rejected, not delivered');
   }
@@ -347,23 +346,4 @@ export class ChannelLayer {
   #assertOpen(): void {
     if (this.#closed) throw new NaboomError('NABOOM_SHUTTING_DOWN', 'The channel layer is closed');
   }
-}
-
-function checkMessage(message: unknown): ChannelMessage {
-  const parsed = messageSchema.safeParse(message);
-  if (!parsed.success) throw new NaboomError('NABOOM_BAD_REQUEST', 'A channel message is a JSON object with a string "type"');
-  return parsed.data;
-}
-
-interface GroupSendReply {
-  sentProcesses: number;
-  sentChannels: number;
-  fullProcesses: string[];
-  fullChannels: string[];
-}
-
-function parseGroupSendReply(reply: unknown): GroupSendReply {
-  const strings = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : []);
-  if (!Array.isArray(reply) || reply.length !== 4) throw new NaboomError('NABOOM_INTERNAL', 'Unexpected reply from the group-send script');
-  return { sentProcesses: Number(reply[0]), sentChannels: Number(reply[1]), fullProcesses: strings(reply[2]), fullChannels: strings(reply[3]) };
 }

@@ -79,12 +79,14 @@ return { sent_p, sent_c, full_p, full_c }
 
 /**
  * A process leaves a group's process set when its last local member left: KEYS[1] = process set,
- * KEYS[2] = its inbox, ARGV[1] = process id. Not while its inbox still holds envelopes: one of them may be
- * another process adding a member here, whose registration this would undo.
+ * KEYS[2] = its inbox, ARGV[1] = process id. Not while its inbox still holds envelopes (returns -1): one of
+ * them may be another process adding a member here, whose registration this would undo. The layer tries
+ * again after its next inbox batch.
  */
 export const GROUP_LEAVE = `
-if redis.call('LLEN', KEYS[2]) > 0 then return 0 end
-return redis.call('ZREM', KEYS[1], ARGV[1])
+if redis.call('LLEN', KEYS[2]) > 0 then return -1 end
+redis.call('ZREM', KEYS[1], ARGV[1])
+return 1
 `;
 
 /** A script run with EVALSHA, falling back to EVAL once when the server has not seen it (NOSCRIPT). */

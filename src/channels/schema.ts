@@ -3,6 +3,7 @@
  * one of four payload kinds. Everything read back from Redis is `unknown` until these schemas pass.
  */
 import { z } from 'zod';
+import { NaboomError } from '../errors/catalogue.js';
 
 const PART = /^[A-Za-z0-9_.-]{1,100}(![A-Za-z0-9_.-]{1,100})?$/;
 const GROUP = /^[A-Za-z0-9_.-]{1,100}$/;
@@ -27,6 +28,13 @@ export const storedSchema = z.discriminatedUnion('k', [
 ]);
 
 export type Stored = z.output<typeof storedSchema>;
+
+/** Validates an outgoing message (NABOOM_BAD_REQUEST unless it is an object with a string `type`). */
+export function checkMessage(message: unknown): ChannelMessage {
+  const parsed = messageSchema.safeParse(message);
+  if (!parsed.success) throw new NaboomError('NABOOM_BAD_REQUEST', 'A channel message is a JSON object with a string "type"');
+  return parsed.data;
+}
 
 /** Freezes a delivered message (and everything in it) once, so sharing it between channels is safe. */
 export function deepFreeze<T>(value: T): T {

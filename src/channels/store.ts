@@ -1,0 +1,110 @@
+/**
+ * Every write the channel layer makes to Redis, each one round trip: sealed envelopes into bounded lists,
+ * group memberships with time scores, and the group send. The layer decides what to write; this decides how.
+ */
+import type { KeySpace } from '../redis/keys.js';
+import type { RedisClient } from '../redis/connections.js';
+import { NaboomError } from '../errors/catalogue.js';
+import type { EnvelopeCodec } from './envelope.js';
+import { SCRIPTS } from './lua.js';
+import type { ChannelMessage } from './schema.js';
+
+export interface ChannelStoreDeps {
+  /** The websocket role's request connection (fetched per call: RoleClients owns it). */
+  redis(): RedisClient;
+  readonly keys: KeySpace['channels'];
+  readonly codec: EnvelopeCodec;
+  readonly processId: string;
+  readonly capacity: number;
+  readonly expiryMs: number;
+  readonly groupExpiryMs: number;
+}
+
+export interface GroupSendReply {
+  readonly sentProcesses: number;
+  readonly sentChannels: number;
+  readonly fullProcesses: string[];
+  readonly fullChannels: string[];
+}
+
+export class ChannelStore {
+  readonly #d: ChannelStoreDeps;
+
+  constructor(deps: ChannelStoreDeps) {
+    this.#d = deps;
+  }
+
+  /** Queues a message for a normal channel or another process's local channel; false when full. */
+  async send(channel: string, owner: string | undefined, message: ChannelMessage, now: number): Promise<boolean> {
+    const key = owner === undefined ? this.#d.keys.queue(channel) : this.#d.keys.inbox(owner);
+    return await this.#push(key, { k: 'm', c: channel, m: message }, now);
+  }
+
+  /** Adds a normal channel to a group. */
+  async addChannel(group: string, channel: string, now: number): Promise<void> {
+    await SCRIPTS.groupAdd.run(this.#d.redis(), [this.#d.keys.group(group)], [channel, now, this.#d.groupExpiryMs]);
+  }
+
+  /** Registers `owner` for the group and queues it the control envelope that adds its channel; false when its inbox is full. */
+  async addRemote(group: string, channel: string, owner: string, now: number): Promise<boolean> {
+    const d = this.#d;
+    const control = d.codec.seal(JSON.stringify({ k: 'a', g: group, c: channel }), now + d.expiryMs);
+    const keys = [d.keys.groupProcesses(group), d.keys.inbox(owner)];
+    const reply = await SCRIPTS.groupAdd.run(d.redis(), keys, [owner, now, d.groupExpiryMs, control, d.capacity, d.expiryMs]);
+    return reply === 1;
+  }
+
+  async discardChannel(group: string, channel: string): Promise<void> {
+    await this.#d.redis().zrem(this.#d.keys.group(group), channel);
+  }
+
+  /** Queues the owner the control envelope that removes its channel; false when its inbox is full. */
+  async discardRemote(group: string, channel: string, owner: string, now: number): Promise<boolean> {
+    return await this.#push(this.#d.keys.inbox(owner), { k: 'd', g: group, c: channel }, now);
+  }
+
+  /** Registers this process as holding local members of a group (score = now, so it expires like them). */
+  async register(group: string): Promise<void> {
+    const d = this.#d;
+    await SCRIPTS.groupAdd.run(d.redis(), [d.keys.groupProcesses(group)], [d.processId, Date.now(), d.groupExpiryMs]);
+  }
+
+  /** Leaves a group's process set; false while envelopes still wait in this process's inbox (see GROUP_LEAVE). */
+  async leave(group: string): Promise<boolean> {
+    const d = this.#d;
+    return (await SCRIPTS.groupLeave.run(d.redis(), [d.keys.groupProcesses(group), d.keys.inbox(d.processId)], [d.processId])) === 1;
+  }
+
+  /** One envelope per other registered process, one push per non-local member; this process is skipped. */
+  async groupSend(group: string, message: ChannelMessage, now: number): Promise<GroupSendReply> {
+    const d = this.#d;
+    const sealed = d.codec.seal(JSON.stringify({ k: 'g', g: group, m: message }), now + d.expiryMs);
+    const keys = [d.keys.group(group), d.keys.groupProcesses(group)];
+    const args = [sealed, now, now - d.groupExpiryMs, d.capacity, d.expiryMs, d.keys.queuePrefix, d.keys.inboxPrefix, d.processId];
+    return parseGroupSendReply(await SCRIPTS.groupSend.run(d.redis(), keys, args));
+  }
+
+  /** Puts messages back at the head of a normal channel, oldest first. */
+  async requeue(channel: string, raws: Buffer[]): Promise<void> {
+    if (raws.length > 0) await this.#d.redis().lpush(this.#d.keys.queue(channel), ...[...raws].reverse());
+  }
+
+  /** Cleanup on close: leave every group this process registered for and delete its inbox. */
+  cleanup(groups: readonly string[]): Promise<unknown>[] {
+    const { keys, processId } = this.#d;
+    const redis = this.#d.redis();
+    return [...groups.map((g) => redis.zrem(keys.groupProcesses(g), processId)), redis.del(keys.inbox(processId))];
+  }
+
+  async #push(key: string, payload: object, now: number): Promise<boolean> {
+    const d = this.#d;
+    const sealed = d.codec.seal(JSON.stringify(payload), now + d.expiryMs);
+    return (await SCRIPTS.send.run(d.redis(), [key], [sealed, d.capacity, d.expiryMs, now])) === 1;
+  }
+}
+
+function parseGroupSendReply(reply: unknown): GroupSendReply {
+  const strings = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : []);
+  if (!Array.isArray(reply) || reply.length !== 4) throw new NaboomError('NABOOM_INTERNAL', 'Unexpected reply from the group-send script');
+  return { sentProcesses: Number(reply[0]), sentChannels: Number(reply[1]), fullProcesses: strings(reply[2]), fullChannels: strings(reply[3]) };
+}

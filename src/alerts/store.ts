@@ -97,6 +97,11 @@ export class AlertStore {
     this.#config = config;
   }
 
+  /** The feed stream key (the live tail reads it). */
+  get feedKey(): string {
+    return this.#keys.alerts.feed;
+  }
+
   get #maxlen(): number {
     return this.#config.settings.ALERT_STREAM_MAXLEN;
   }

@@ -4,8 +4,9 @@
  */
 import type { Command } from 'commander';
 import { loadConfig, type Config } from '../config/load.js';
-import { isNaboomError, NaboomError } from '../errors/catalogue.js';
+import { isNaboomError } from '../errors/catalogue.js';
 import { createLogger, type Logger } from '../log/logger.js';
+import { classifyRedisError } from '../redis/errors.js';
 import type { RoleName } from '../redis/roles.js';
 
 export interface GlobalOptions {
@@ -66,15 +67,4 @@ export function reportError(io: Io, err: unknown): number {
   if (wrapped) return reportError(io, wrapped);
   io.err(`error NABOOM_INTERNAL: ${e.message}\n`);
   return 2;
-}
-
-/** Maps well-known Redis/network failures to catalogue errors. */
-export function classifyRedisError(e: Error): NaboomError | undefined {
-  const m = e.message;
-  if (/WRONGPASS|invalid username-password/i.test(m)) return new NaboomError('NABOOM_REDIS_AUTH', m, { cause: e });
-  if (/^NOPERM/.test(m)) return new NaboomError('NABOOM_REDIS_NOPERM', m, { cause: e });
-  if (/ECONNREFUSED|ENOTFOUND|ETIMEDOUT|Connection is closed|Reached the max retries|connect ETIMEDOUT|Command timed out/i.test(m)) {
-    return new NaboomError('NABOOM_REDIS_UNAVAILABLE', m, { cause: e });
-  }
-  return undefined;
 }

@@ -7,6 +7,8 @@ import { registerAcl } from './commands/acl.js';
 import { registerDev } from './commands/dev.js';
 import { registerInit } from './commands/init.js';
 import { registerRedis } from './commands/redis.js';
+import { registerServe } from './commands/serve.js';
+import { registerUsers } from './commands/users.js';
 import { registerVerify } from './commands/verify.js';
 import { registerWorker } from './commands/worker.js';
 import { createContext, processIo, reportError, type Io } from './context.js';
@@ -33,6 +35,8 @@ export function buildProgram(io: Io = processIo): Command {
   registerAcl(program, ctx);
   registerRedis(program, ctx);
   registerVerify(program, ctx);
+  registerServe(program, ctx);
+  registerUsers(program, ctx);
   registerDev(program, ctx);
   registerWorker(program, ctx);
   for (const c of program.commands) {

@@ -117,6 +117,8 @@ export const settingsSchema = z.object({
   NOTIFY_WEBHOOK_URLS: urlList.default([]),
   NOTIFY_WEBHOOK_TIMEOUT_MS: int(100, 120_000).default(5000),
 
+  CAP_SENDER: z.string().trim().min(1).max(200).default('naboom@localhost'),
+
   NABOOM_REDIS_PORT: port.default(6380),
   NABOOM_DATA_DIR: z.string().trim().min(1).default('.naboom'),
 });

@@ -69,6 +69,7 @@ export const ERRORS = {
   NABOOM_USER_EXISTS: def(409, 'The user already exists', 'Choose another name or remove the user first.'),
   NABOOM_USER_NOT_FOUND: def(404, 'No such user', 'List users with `naboom users list`.'),
   NABOOM_SHUTTING_DOWN: def(503, 'The server is shutting down', ''),
+  NABOOM_SLOW_CONSUMER: def(503, 'The live client could not keep up and was disconnected; reconnect with the last id to resume', ''),
 } as const satisfies Record<string, ErrorDefinition>;
 
 export type ErrorCode = keyof typeof ERRORS;

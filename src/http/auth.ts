@@ -1,0 +1,81 @@
+/**
+ * Authentication for HTTP, WebSocket and SSE: a session cookie (from `POST /api/auth/login`) or an
+ * `Authorization: Bearer <token>` header. Looked-up users are cached in-process for a few seconds so the
+ * hot path (raising alerts) does not pay two Redis round trips per request; a removed user or token stops
+ * working within that time.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Principal, PrincipalRole } from '../alerts/service.js';
+import type { User, UserStore } from '../auth/users.js';
+import { tokenHash } from '../auth/users.js';
+import { NaboomError } from '../errors/catalogue.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal | null;
+  }
+}
+
+const TTL_MS = 5000;
+const MAX_ENTRIES = 10_000;
+
+export class Authenticator {
+  readonly #users: UserStore;
+  readonly #cache = new Map<string, { user: User | undefined; until: number }>();
+
+  constructor(users: UserStore) {
+    this.#users = users;
+  }
+
+  async #cached(key: string, load: () => Promise<User | undefined>): Promise<User | undefined> {
+    const hit = this.#cache.get(key);
+    const now = Date.now();
+    if (hit && hit.until > now) return hit.user;
+    const user = await load();
+    if (this.#cache.size >= MAX_ENTRIES) this.#cache.clear();
+    this.#cache.set(key, { user, until: now + TTL_MS });
+    return user;
+  }
+
+  /** Forgets cached lookups (after logout, user removal in-process). */
+  forget(): void {
+    this.#cache.clear();
+  }
+
+  /** The principal of a request, or null. */
+  async identify(req: FastifyRequest): Promise<Principal | null> {
+    const header = req.headers.authorization;
+    let user: User | undefined;
+    if (header !== undefined) {
+      const m = /^Bearer\s+(\S+)$/i.exec(header);
+      if (!m?.[1]) throw new NaboomError('NABOOM_UNAUTHENTICATED', 'Malformed Authorization header; use "Bearer <token>"');
+      const token = m[1];
+      user = await this.#cached(`t:${tokenHash(token)}`, () => this.#users.byToken(token));
+      if (!user) throw new NaboomError('NABOOM_UNAUTHENTICATED', 'Invalid or revoked API token');
+    } else {
+      const username = (req as { session?: { username?: string } }).session?.username;
+      if (!username) return null;
+      user = await this.#cached(`u:${username}`, () => this.#users.get(username));
+      if (!user) return null;
+    }
+    return { id: user.id, username: user.username, role: user.role };
+  }
+
+  /** preValidation hook: 401 unless authenticated; 403 unless the role is allowed. */
+  require(...roles: PrincipalRole[]) {
+    return async (req: FastifyRequest, _reply: FastifyReply): Promise<void> => {
+      const p = await this.identify(req);
+      if (!p) throw new NaboomError('NABOOM_UNAUTHENTICATED', 'Log in (POST /api/auth/login) or send Authorization: Bearer <token>');
+      if (roles.length > 0 && !roles.includes(p.role)) {
+        throw new NaboomError('NABOOM_FORBIDDEN', `This requires the ${roles.join(' or ')} role`);
+      }
+      req.principal = p;
+    };
+  }
+}
+
+/** The authenticated principal (set by `require`). */
+export function principalOf(req: FastifyRequest): Principal {
+  if (!req.principal) throw new NaboomError('NABOOM_UNAUTHENTICATED');
+  return req.principal;
+}

@@ -1,0 +1,68 @@
+/**
+ * The one error handler: every error becomes `{"error":{"code","message","details"?}}` with the status from
+ * the catalogue. Unknown errors are a generic 500 whose detail stays in the log under an error id.
+ */
+import { randomUUID } from 'node:crypto';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ERRORS, isNaboomError, NaboomError, type ErrorCode } from '../errors/catalogue.js';
+import { classifyRedisError } from '../redis/errors.js';
+
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; details?: unknown };
+}
+
+const FASTIFY_CODES: Record<string, ErrorCode> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'NABOOM_PAYLOAD_TOO_LARGE',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'NABOOM_UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'NABOOM_BAD_REQUEST',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'NABOOM_BAD_REQUEST',
+};
+
+/** Turns anything thrown into a catalogue error. */
+export function toNaboomError(err: unknown): NaboomError {
+  if (isNaboomError(err)) return err;
+  const e = err as Partial<FastifyError> & Error;
+  if (e.validation) {
+    const details = e.validation.map((v) => ({ path: `${e.validationContext ?? 'body'}${v.instancePath}`, message: v.message ?? 'invalid' }));
+    const first = details[0];
+    return new NaboomError('NABOOM_VALIDATION', first ? `${first.path} ${first.message}` : 'Invalid request', { details });
+  }
+  const mapped = e.code ? FASTIFY_CODES[e.code] : undefined;
+  if (mapped) return new NaboomError(mapped, mapped === 'NABOOM_BAD_REQUEST' ? e.message : undefined);
+  if (e instanceof SyntaxError || e.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || (e.statusCode === 400 && /JSON/.test(e.message))) {
+    return new NaboomError('NABOOM_BAD_REQUEST', 'The body is not valid JSON');
+  }
+  if (e instanceof Error) {
+    const redis = classifyRedisError(e);
+    if (redis) {
+      return redis.code === 'NABOOM_REDIS_NOPERM'
+        ? new NaboomError('NABOOM_INTERNAL', undefined, { cause: e })
+        : new NaboomError('NABOOM_UNAVAILABLE', 'Redis is unavailable; retry shortly', { cause: e });
+    }
+  }
+  if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
+    return new NaboomError('NABOOM_BAD_REQUEST', e.message);
+  }
+  return new NaboomError('NABOOM_INTERNAL', undefined, { cause: err });
+}
+
+export function sendError(reply: FastifyReply, err: NaboomError): FastifyReply {
+  const body: ErrorBody = { error: { code: err.code, message: err.message, ...(err.details !== undefined ? { details: err.details } : {}) } };
+  if (err.status === 503 && !reply.hasHeader('retry-after')) reply.header('retry-after', '1');
+  return reply.code(err.status).type('application/json').send(body);
+}
+
+export function installErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((err: unknown, req: FastifyRequest, reply: FastifyReply) => {
+    const e = toNaboomError(err);
+    if (e.status >= 500) {
+      const errorId = randomUUID();
+      req.log.error({ errorId, err, url: req.url, method: req.method }, 'request failed');
+      if (e.code === 'NABOOM_INTERNAL') {
+        return sendError(reply, new NaboomError('NABOOM_INTERNAL', `${ERRORS.NABOOM_INTERNAL.message} (error id ${errorId})`));
+      }
+    }
+    return sendError(reply, e);
+  });
+  app.setNotFoundHandler((req, reply) => sendError(reply, new NaboomError('NABOOM_NOT_FOUND', `No route ${req.method} ${req.url.split('?')[0] ?? ''}`)));
+}

@@ -1,0 +1,60 @@
+/** POST /api/auth/login, POST /api/auth/logout, GET /api/auth/me. */
+import { NaboomError } from '../../../errors/catalogue.js';
+import { principalOf } from '../../auth.js';
+import type { RouteContext } from '../../deps.js';
+import { limiter } from '../../rate-limit.js';
+import { errorSchema, userSchema } from '../../schemas.js';
+
+interface LoginBody {
+  username: string;
+  password: string;
+}
+
+export function sessionRoutes(ctx: RouteContext): void {
+  const { app, auth, users, metrics, config } = ctx;
+  const limits = limiter(app, metrics, [
+    { name: 'logins', max: config.settings.RATE_LIMIT_LOGINS, key: (req) => `${(req.body as LoginBody).username}@${req.ip}` },
+  ]);
+
+  app.post<{ Body: LoginBody }>(
+    '/api/auth/login',
+    {
+      schema: {
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['username', 'password'],
+          properties: { username: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$' }, password: { type: 'string', minLength: 1, maxLength: 1024 } },
+        },
+        response: { 200: { type: 'object', properties: { user: userSchema } }, '4xx': errorSchema },
+      },
+      preHandler: limits,
+    },
+    async (req) => {
+      const user = await users.authenticate(req.body.username.toLowerCase(), req.body.password);
+      if (!user) throw new NaboomError('NABOOM_BAD_CREDENTIALS');
+      // A new session id at login: a session id planted before login is worthless afterwards.
+      await req.session.regenerate();
+      req.session.userId = user.id;
+      req.session.username = user.username;
+      req.session.role = user.role;
+      req.log.info({ user: user.username }, 'login');
+      return { user: { id: user.id, username: user.username, role: user.role } };
+    },
+  );
+
+  app.post('/api/auth/logout', { schema: { response: { 200: { type: 'object', properties: { status: { type: 'string' } } } } } }, async (req) => {
+    if (req.session.username) await req.session.destroy();
+    auth.forget();
+    return { status: 'logged out' };
+  });
+
+  app.get(
+    '/api/auth/me',
+    {
+      schema: { response: { 200: { type: 'object', properties: { user: userSchema, via: { type: 'string' } } }, '4xx': errorSchema } },
+      preValidation: auth.require(),
+    },
+    async (req) => ({ user: principalOf(req), via: req.headers.authorization ? 'token' : 'session' }),
+  );
+}

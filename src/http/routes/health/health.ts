@@ -1,0 +1,69 @@
+/** GET /health/redis, /health/live, /health/ready and /metrics: no login (probes, Prometheus), no secrets. */
+import { timingSafeEqual } from 'node:crypto';
+import { NaboomError } from '../../../errors/catalogue.js';
+import type { RouteContext } from '../../deps.js';
+
+const roleHealth = {
+  type: 'object',
+  properties: {
+    status: { type: 'string' },
+    connected_clients: { type: ['integer', 'null'] },
+    used_memory_human: { type: ['string', 'null'] },
+    db_keys: { type: ['integer', 'null'] },
+    operations: { type: 'array', items: { type: 'string' } },
+    response_time_ms: { type: 'number' },
+    error: { type: 'string' },
+  },
+} as const;
+
+const healthBody = {
+  type: 'object',
+  properties: {
+    overall_status: { type: 'string' },
+    redis_acl_health: { type: 'object', additionalProperties: roleHealth },
+    timestamp: { type: 'string' },
+  },
+} as const;
+
+const sameSecret = (a: string, b: string): boolean => {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+};
+
+export function healthRoutes(ctx: RouteContext): void {
+  const { app, health, feed, metrics, config, clients, draining } = ctx;
+
+  app.get('/health/redis', { schema: { response: { 200: healthBody, 503: healthBody } } }, async (_req, reply) => {
+    const report = await health.check();
+    return reply.code(report.overall_status === 'healthy' ? 200 : 503).send(report);
+  });
+
+  app.get('/health/live', { schema: { response: { 200: { type: 'object', properties: { status: { type: 'string' } } } } } }, async () => ({ status: 'ok' }));
+
+  app.get(
+    '/health/ready',
+    { schema: { response: { '2xx': { type: 'object', properties: { status: { type: 'string' }, checks: { type: 'object', additionalProperties: { type: 'boolean' } } } }, '5xx': {} } } },
+    async (_req, reply) => {
+      const ping = async (role: 'app' | 'realtime'): Promise<boolean> => {
+        try {
+          return (await clients.get(role).ping()) === 'PONG';
+        } catch {
+          return false;
+        }
+      };
+      const checks = { not_draining: !draining(), feed: feed.healthy, redis_app: await ping('app'), redis_realtime: await ping('realtime') };
+      const ok = Object.values(checks).every(Boolean);
+      return reply.code(ok ? 200 : 503).send({ status: ok ? 'ready' : 'not ready', checks });
+    },
+  );
+
+  app.get('/metrics', async (req, reply) => {
+    const token = config.metricsToken?.reveal();
+    if (token) {
+      const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
+      if (!m?.[1] || !sameSecret(m[1], token)) throw new NaboomError('NABOOM_UNAUTHENTICATED', 'Send the METRICS_TOKEN as a bearer token');
+    }
+    return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+}

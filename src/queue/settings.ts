@@ -18,10 +18,10 @@ export const KEEP_FAILED = { age: 7 * 24 * 3600, count: 50_000 } as const;
 export const DEFAULT_BACKOFF_MS = 2000;
 
 /**
- * Job locks. The worker renews a job's lock every quarter of this while the job runs, so jobs of any length
- * (up to the hard limit) keep it; the duration only decides how long a crashed worker's job waits before
- * the stalled check hands it to another worker (at most lock duration + stalled interval). 60 s tolerates a
- * Redis hiccup or a long GC pause without a second worker picking up a live job.
+ * Job locks. BullMQ renews a running job's lock every quarter to half of this, so jobs of any length (up to
+ * the hard limit) keep it; the duration only decides how long a crashed worker's job waits before the stalled
+ * check hands it to another worker (lock expiry plus one or two stalled intervals). 60 s tolerates a Redis
+ * hiccup or a long GC pause without a second worker picking up a live job.
  */
 export const LOCK_DURATION_MS = 60_000;
 export const STALLED_INTERVAL_MS = 30_000;

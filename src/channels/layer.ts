@@ -279,6 +279,7 @@ export class ChannelLayer {
         batch: this.#batch,
         logger: this.#log,
         accept: (raw) => this.#receiver.queued(channel, raw),
+        requeue: (raws) => this.#store.requeue(channel, raws),
       });
       this.#readers.set(channel, r);
     }

@@ -84,9 +84,16 @@ export class ChannelStore {
     return parseGroupSendReply(await SCRIPTS.groupSend.run(d.redis(), keys, args));
   }
 
-  /** Puts messages back at the head of a normal channel, oldest first. */
+  /**
+   * Puts messages back at the head of a normal channel, oldest first. The list may have been emptied (and so
+   * deleted) by the pop, so the expiry is set again: a put-back list must vanish like any other.
+   */
   async requeue(channel: string, raws: Buffer[]): Promise<void> {
-    if (raws.length > 0) await this.#d.redis().lpush(this.#d.keys.queue(channel), ...[...raws].reverse());
+    if (raws.length === 0) return;
+    const key = this.#d.keys.queue(channel);
+    const results = await this.#d.redis().pipeline().lpush(key, ...[...raws].reverse()).pexpire(key, this.#d.expiryMs).exec();
+    const failed = results?.find(([err]) => err)?.[0];
+    if (failed) throw failed;
   }
 
   /** Cleanup on close: leave every group this process registered for and delete its inbox. */

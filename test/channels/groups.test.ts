@@ -173,4 +173,8 @@ describe('channel layer: groups', () => {
     await a.layer.send(c, { type: 'late' });
     await expect(b.layer.groupAdd('gone', c)).rejects.toMatchObject({ code: 'NABOOM_CHANNEL_NAME' });
   });
+
+  it('leaves ACL LOG empty: nothing the layer did was refused', async () => {
+    expect(await admin.call('ACL', 'LOG')).toEqual([]);
+  });
 });

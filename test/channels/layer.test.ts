@@ -136,12 +136,25 @@ describe('channel layer: send and receive', () => {
     ac.abort(new Error('socket closed'));
     await expect(pending).rejects.toThrow('socket closed');
     await a.layer.send('cancel.q', { type: 'after-cancel' });
-    expect(await b.layer.receive('cancel.q', { timeoutMs: 6000 })).toEqual({ type: 'after-cancel' });
+    // Another consumer gets it: the cancelled receive's pending pop gives it back instead of keeping it.
+    expect(await a.layer.receive('cancel.q', { timeoutMs: 6000 })).toEqual({ type: 'after-cancel' });
+    await a.layer.send('cancel.q', { type: 'again' });
+    expect(await b.layer.receive('cancel.q', { timeoutMs: 6000 })).toEqual({ type: 'again' });
     await expect(b.layer.receive('cancel.q', { timeoutMs: 50 })).rejects.toThrow(/No message within/);
     const local = b.layer.newChannel();
     const aborted = new AbortController();
     aborted.abort(new Error('already'));
     await expect(b.layer.receive(local, { signal: aborted.signal })).rejects.toThrow('already');
+  });
+
+  it('the rest of a popped batch goes back to the list when its consumer stops receiving', async () => {
+    for (let i = 0; i < 5; i++) await a.layer.send('idle.q', { type: 't', i });
+    expect((await b.layer.receive('idle.q'))['i']).toBe(0);
+    expect(await admin.llen('naboom:channels:q:idle.q')).toBe(0);
+    await waitUntil(async () => (await admin.llen('naboom:channels:q:idle.q')) === 4);
+    const rest = [];
+    for (let i = 0; i < 4; i++) rest.push((await a.layer.receive('idle.q', { timeoutMs: 2000 }))['i']);
+    expect(rest).toEqual([1, 2, 3, 4]);
   });
 
   it('delivered messages shared between channels are read-only', async () => {
@@ -166,10 +179,16 @@ describe('channel layer: send and receive', () => {
     await pending;
     expect(await admin.zscore('naboom:channels:gproc:close.group', c.layer.processId)).toBeNull();
     expect(await admin.exists(`naboom:channels:inbox:${c.layer.processId}`)).toBe(0);
+    expect(await admin.llen('naboom:channels:q:close.q')).toBe(4);
+    expect(await admin.pttl('naboom:channels:q:close.q')).toBeGreaterThan(290_000);
     const rest = [];
     for (let i = 0; i < 4; i++) rest.push((await d.layer.receive('close.q', { timeoutMs: 2000 }))['i']);
     expect(rest).toEqual([1, 2, 3, 4]);
     await expect(c.layer.send('x', { type: 't' })).rejects.toMatchObject({ code: 'NABOOM_SHUTTING_DOWN' });
     await c.layer.close();
+  });
+
+  it('leaves ACL LOG empty: nothing the layer did was refused', async () => {
+    expect(await admin.call('ACL', 'LOG')).toEqual([]);
   });
 });

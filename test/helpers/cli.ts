@@ -17,8 +17,9 @@ export function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   return { ...base, ...extra };
 }
 
-export async function runCli(args: readonly string[], opts: { env?: Record<string, string>; cwd?: string; timeoutMs?: number } = {}): Promise<CliResult> {
-  const child = spawn(process.execPath, [NABOOM_BIN, ...args], { cwd: opts.cwd, env: childEnv(opts.env ?? {}), stdio: ['ignore', 'pipe', 'pipe'] });
+export async function runCli(args: readonly string[], opts: { env?: Record<string, string>; cwd?: string; timeoutMs?: number; stdin?: string } = {}): Promise<CliResult> {
+  const child = spawn(process.execPath, [NABOOM_BIN, ...args], { cwd: opts.cwd, env: childEnv(opts.env ?? {}), stdio: [opts.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+  if (opts.stdin !== undefined) child.stdin?.end(opts.stdin);
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -68,6 +68,8 @@ const metaOf = (e: FeedEvent): FrameMeta => ({ id: e.id, type: e.type, severity:
 class Subscription {
   readonly abort = new AbortController();
   lastSent = '0-0';
+  /** Set once its channel overflowed: the client is being disconnected. */
+  overflowed = false;
   constructor(
     readonly channel: string,
     readonly principal: Principal,
@@ -103,7 +105,8 @@ export class AlertFeed {
     this.#d = d;
     d.channels.onChannelFull((channel) => {
       const sub = this.#subs.get(channel);
-      if (!sub) return;
+      if (!sub || sub.overflowed) return;
+      sub.overflowed = true;
       this.#d.metrics.slowClients.inc({ transport: sub.sink.transport });
       this.#d.logger.warn({ user: sub.principal.username, transport: sub.sink.transport }, 'live client too slow: disconnecting');
       sub.sink.close('slow');

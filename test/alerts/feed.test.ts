@@ -1,0 +1,111 @@
+/**
+ * The feed and escalation at the service level (real Redis, real channel layer): a live client that stops
+ * reading is told and disconnected instead of growing memory; escalation fires once per interval until
+ * acknowledged, even with two processes sweeping.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AlertFeed, type FeedSink, type FrameMeta } from '../../src/alerts/feed.js';
+import { AlertService } from '../../src/alerts/service.js';
+import { AlertStore } from '../../src/alerts/store.js';
+import { ChannelLayer } from '../../src/channels/layer.js';
+import { createLogger } from '../../src/log/logger.js';
+import { Metrics } from '../../src/metrics/registry.js';
+import { NotificationQueue } from '../../src/queue/notifications.js';
+import { connectAdmin } from '../../src/redis/admin.js';
+import { RoleClients } from '../../src/redis/connections.js';
+import { startTestRedis, type TestRedis } from '../helpers/redis.js';
+
+const logger = createLogger({ level: 'silent' });
+const reporter = { id: 'u_test', username: 'tess' };
+const responder = { id: 'u_resp', username: 'rita', role: 'responder' as const };
+const location = { lat: -26.2, lon: 28.04 };
+
+/** A sink whose reader never reads: every write after the first hangs, like a stalled TCP peer. */
+class StalledSink implements FeedSink {
+  readonly transport = 'ws' as const;
+  writes = 0;
+  closedWith: string | undefined;
+  readonly closed: Promise<void>;
+  #resolveClosed!: () => void;
+  constructor() {
+    this.closed = new Promise((r) => (this.#resolveClosed = r));
+  }
+  async write(_m: FrameMeta, _json: string): Promise<void> {
+    this.writes += 1;
+    if (this.writes > 1) await new Promise(() => undefined);
+  }
+  async notice(): Promise<void> {}
+  close(code: 'slow' | 'shutdown'): void {
+    this.closedWith = code;
+    this.#resolveClosed();
+  }
+}
+
+describe('feed and escalation', () => {
+  let t: TestRedis;
+  const open: { close(): Promise<void> }[] = [];
+  beforeAll(async () => {
+    t = await startTestRedis({ env: { CHANNEL_CAPACITY: '5', ESCALATE_AFTER_S: '1' } });
+  });
+  afterAll(async () => {
+    for (const o of open.reverse()) await o.close();
+    await t.stop();
+  });
+
+  function services() {
+    const metrics = new Metrics();
+    const clients = new RoleClients(t.config, logger);
+    const channels = new ChannelLayer({ clients, config: t.config, logger, metrics });
+    const notifications = new NotificationQueue({ config: t.config, logger, metrics });
+    const store = new AlertStore(clients.get('realtime'), t.config);
+    const service = new AlertService({ store, notifications, metrics, logger });
+    const feed = new AlertFeed({ store, tailClient: clients.dedicated('realtime', 'feed'), readClient: clients.get('realtime'), channels, metrics, logger });
+    open.push({
+      close: async () => {
+        await feed.stop();
+        await channels.close();
+        await notifications.close();
+        await clients.close();
+      },
+    });
+    return { metrics, clients, channels, store, service, feed, notifications };
+  }
+
+  it('disconnects a live client that stops reading once its channel (capacity 5) is full', async () => {
+    const { channels, feed, service, metrics } = services();
+    await channels.start();
+    await feed.start();
+    const sink = new StalledSink();
+    await feed.subscribe(responder, { severities: ['high'] }, sink);
+    for (let i = 0; i < 12; i++) await service.raise({ ...reporter, role: 'member' }, { type: 'panic', location });
+    await sink.closed;
+    expect(sink.closedWith).toBe('slow');
+    expect(await metrics.registry.getSingleMetricAsString('naboom_live_slow_clients_total')).toMatch(/transport="ws"\} 1/);
+  });
+
+  it('escalates an open alert once per interval across two sweeping processes, and stops after ack', async () => {
+    const a = services();
+    const b = services();
+    const raised = await a.service.raise({ ...reporter, role: 'member' }, { type: 'medical', severity: 'critical', location });
+    const id = raised.alert.id;
+    const due = Date.parse(raised.alert.created_at) + 1000;
+    // Both processes sweep at the same instant, twice per interval: only one claim may win each time.
+    await Promise.all([a.service.escalateDue(due + 10), b.service.escalateDue(due + 10), a.service.escalateDue(due + 20), b.service.escalateDue(due + 20)]);
+    expect((await a.store.get(id))?.escalations).toBe(1);
+    await b.service.escalateDue(due + 1010);
+    const doc = await a.store.get(id);
+    expect(doc?.escalations).toBe(2);
+    expect(doc?.history.map((h) => h.event)).toEqual(['raised', 'escalated', 'escalated']);
+    await a.service.act(responder, id, 'ack');
+    await a.service.escalateDue(due + 5000);
+    expect((await a.store.get(id))?.escalations).toBe(2);
+    // Each escalation enqueued one notification job (log notifier), deduplicated per level.
+    const admin = await connectAdmin(t.config);
+    await admin.select(2);
+    const jobKeys = (await admin.keys('naboom:queue:notifications:*')).filter((k) => /:log\.[0-9a-f]+$/.test(k));
+    const payloads = await Promise.all(jobKeys.map((k) => admin.hget(k, 'data')));
+    const escalated = payloads.filter((p) => p?.includes('alert.escalated') && p.includes(id));
+    expect(escalated).toHaveLength(2);
+    admin.disconnect();
+  });
+});

@@ -1,0 +1,73 @@
+/**
+ * Two real `naboom serve` processes share one feed: an alert raised through either reaches live clients of
+ * both — even when the process that answered 201 is killed (SIGKILL) right after answering — and a client
+ * of a dead process reconnects to the other and replays without a gap.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/log/logger.js';
+import { RoleClients } from '../../src/redis/connections.js';
+import { UserStore } from '../../src/auth/users.js';
+import { spawnServe, type ServeProcess } from '../helpers/processes.js';
+import { startTestRedis, type TestRedis } from '../helpers/redis.js';
+import { post, sampleAlert, WsClient } from '../helpers/stack.js';
+
+describe('several serve processes', () => {
+  let t: TestRedis;
+  let a: ServeProcess;
+  let b: ServeProcess;
+  let member = '';
+  let responder = '';
+  beforeAll(async () => {
+    t = await startTestRedis();
+    const clients = new RoleClients(t.config, createLogger({ level: 'silent' }));
+    const users = new UserStore(clients.get('app'), t.config.keys);
+    await users.add('mo', 'member', 'member-password-1');
+    await users.add('rae', 'responder', 'responder-password-1');
+    member = await users.issueToken('mo');
+    responder = await users.issueToken('rae');
+    await clients.close();
+    [a, b] = await Promise.all([spawnServe(t.envFile), spawnServe(t.envFile)]);
+  });
+  afterAll(async () => {
+    await a.stop();
+    await b.stop();
+    await t.stop();
+  });
+
+  it('delivers an alert accepted by a process killed right after its 201 to the other process’s clients', async () => {
+    const onB = new WsClient(b.url, { authorization: `Bearer ${responder}` });
+    const onA = new WsClient(a.url, { authorization: `Bearer ${responder}` });
+    await Promise.all([onA.open(), onB.open()]);
+    onA.subscribe();
+    onB.subscribe();
+    await Promise.all([onA.until((f) => f.some((x) => x.type === 'live')), onB.until((f) => f.some((x) => x.type === 'live'))]);
+
+    const viaB = await post(`${b.url}/api/emergency/alerts`, sampleAlert(), { authorization: `Bearer ${member}` });
+    const idB = (viaB.body as { alert_id: string }).alert_id;
+    await Promise.all([onA.until((f) => f.some((x) => x.id === idB)), onB.until((f) => f.some((x) => x.id === idB))]);
+
+    const viaA = await post(`${a.url}/api/emergency/alerts`, sampleAlert({ severity: 'critical' }), { authorization: `Bearer ${member}` });
+    expect(viaA.status).toBe(201);
+    await a.kill();
+    const idA = (viaA.body as { alert_id: string }).alert_id;
+    await onB.until((f) => f.some((x) => x.id === idA));
+
+    // The dead process's client reconnects to the survivor with its last id and misses nothing.
+    const last = onA.alerts().at(-1)?.id ?? '0-0';
+    const missed = await post(`${b.url}/api/emergency/alerts`, sampleAlert(), { authorization: `Bearer ${member}` });
+    const again = new WsClient(b.url, { authorization: `Bearer ${responder}` });
+    await again.open();
+    again.subscribe({ since: last });
+    const idMissed = (missed.body as { alert_id: string }).alert_id;
+    await again.until((f) => f.some((x) => x.id === idMissed));
+    const ids = again.alerts().map((x) => x.id);
+    // Between what the client saw before its server died and what it replayed, nothing is missing …
+    const seen = new Set([...onA.alerts().map((x) => x.id), ...ids]);
+    for (const id of [idB, idA, idMissed]) expect(seen).toContain(id);
+    // … and nothing arrives twice.
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids).not.toContain(last);
+    onB.close();
+    again.close();
+  });
+});

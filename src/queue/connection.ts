@@ -23,6 +23,8 @@ export interface QueueConnection {
   readonly authFailure: Promise<Error>;
   /** Re-reads the app password from its source; returns true when it changed (used from the next connect on). */
   reloadCredentials(): boolean;
+  /** Drops the connection and its copies at once (pending commands fail), e.g. when Redis is gone at shutdown. */
+  disconnect(): void;
   /** QUIT, or disconnect after a short grace. Idempotent. */
   close(): Promise<void>;
 }
@@ -76,17 +78,20 @@ export function openQueueConnection(config: Config, purpose: QueueConnectionPurp
       }
       return changed;
     },
+    disconnect() {
+      for (const c of [client, ...copies]) c.disconnect();
+    },
     close() {
       closing ??= (async () => {
-        const timer = setTimeout(() => client.disconnect(), 1000);
-        try {
-          if (client.status === 'end') return;
-          await client.quit();
-        } catch {
-          client.disconnect();
-        } finally {
-          clearTimeout(timer);
-        }
+        if (client.status === 'end') return;
+        let timer: NodeJS.Timeout | undefined;
+        // QUIT never settles on a connection that is down: give up on it after a second.
+        const late = new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, 1000);
+        });
+        const quit = await Promise.race([client.quit().then(() => true, () => false), late.then(() => false)]);
+        clearTimeout(timer);
+        if (!quit) client.disconnect();
       })();
       return closing;
     },

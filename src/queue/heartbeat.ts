@@ -44,6 +44,7 @@ export class WorkerHeartbeat {
   readonly #intervalMs: number;
   readonly #ttlMs: number;
   #timer: NodeJS.Timeout | undefined;
+  #beating = false;
   #lastWarn = 0;
 
   constructor(opts: { client: RedisClient; prefix: string; info: WorkerInfo; logger: Logger; intervalMs?: number; ttlMs?: number }) {
@@ -59,12 +60,19 @@ export class WorkerHeartbeat {
   async start(): Promise<void> {
     await this.#beat();
     this.#timer = setInterval(() => {
-      this.#beat().catch((err: unknown) => {
-        const now = Date.now();
-        if (now - this.#lastWarn < 30_000) return;
-        this.#lastWarn = now;
-        this.#log.warn({ err }, 'worker heartbeat failed');
-      });
+      // While Redis is away the previous beat is still queued: do not pile up more.
+      if (this.#beating) return;
+      this.#beating = true;
+      this.#beat()
+        .catch((err: unknown) => {
+          const now = Date.now();
+          if (now - this.#lastWarn < 30_000) return;
+          this.#lastWarn = now;
+          this.#log.warn({ err }, 'worker heartbeat failed');
+        })
+        .finally(() => {
+          this.#beating = false;
+        });
     }, this.#intervalMs);
     this.#timer.unref();
   }

@@ -60,7 +60,14 @@ export class NotificationQueue {
       prefix: deps.config.keys.queuePrefix,
       defaultJobOptions: defaultJobOptions(deps.config, deps.backoffMs ?? DEFAULT_BACKOFF_MS),
     });
-    this.#queue.on('error', (err) => this.#log.warn({ err }, 'queue producer error'));
+    let lastLog = 0;
+    this.#queue.on('error', (err) => {
+      // Connection errors repeat on every reconnect attempt and are already logged by the connection.
+      const now = Date.now();
+      if (now - lastLog < 5000) return;
+      lastLog = now;
+      this.#log.warn({ err }, 'queue producer error');
+    });
     // Start-up may wait for Redis; later calls fail within the command timeout.
     this.#timeoutMs = Math.max(3 * deps.config.settings.REDIS_COMMAND_TIMEOUT_MS, 5000);
   }

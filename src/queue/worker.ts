@@ -61,6 +61,22 @@ export function standardJobs(config: Config): JobDefinition[] {
   return [webhookJob(config), logJob];
 }
 
+/** Bound on each shutdown step that talks to Redis, so an outage cannot hold the process. */
+const STEP_TIMEOUT_MS = 2500;
+
+/** True when `p` settles (either way) within `ms`. */
+async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([p.then(() => true, () => true), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 function startupError(err: Error | undefined, waitedMs: number): NaboomError {
   const m = err?.message ?? `no answer within ${waitedMs} ms`;
   if (/WRONGPASS|invalid username-password/i.test(m)) return new NaboomError('NABOOM_REDIS_AUTH', `The app role was refused: ${m}`, { cause: err });
@@ -179,20 +195,19 @@ export class NotificationWorker {
    */
   stop(graceMs: number): Promise<StopResult> {
     this.#stopping ??= (async () => {
-      await this.#heartbeat.stop();
+      await within(this.#heartbeat.stop(), STEP_TIMEOUT_MS);
       const closing = this.#worker.close();
-      let timer: NodeJS.Timeout | undefined;
-      const finished = await Promise.race([
-        closing.then(() => true),
-        new Promise<false>((resolve) => {
-          timer = setTimeout(() => resolve(false), graceMs);
-        }),
-      ]);
-      clearTimeout(timer);
+      closing.catch((err: unknown) => this.#log.warn({ err }, 'error while closing the worker'));
+      const finished = await within(closing, graceMs);
       const handedBack = finished ? [] : await this.#handBackAll();
-      await closing;
-      await this.#running;
-      await this.#queue.close();
+      if (!finished && !(await within(closing, STEP_TIMEOUT_MS))) {
+        // Only a Redis that stopped answering gets here: fail the pending commands so the process can exit.
+        this.#log.warn('the worker did not close in time (is Redis reachable?): disconnecting');
+        this.#conn.disconnect();
+        await within(closing, STEP_TIMEOUT_MS);
+      }
+      await within(this.#running ?? Promise.resolve(), STEP_TIMEOUT_MS);
+      await within(this.#queue.close(), STEP_TIMEOUT_MS);
       await this.#conn.close();
       return { forced: !finished, handedBack };
     })();
@@ -228,12 +243,14 @@ export class NotificationWorker {
       entries.map(async (e) => {
         // Order matters: give the job back first, then release the processor, then tell the code to stop, so
         // BullMQ never records a result for a job that is already waiting again.
-        try {
-          await e.job.moveToWait(e.token);
-          handed.push(e.job.id ?? '');
-        } catch (err) {
-          this.#log.warn({ err, jobId: e.job.id }, 'could not hand the job back; it returns when its lock expires');
-        }
+        const moved = e.job.moveToWait(e.token).then(
+          () => true,
+          (err: unknown) => {
+            this.#log.warn({ err, jobId: e.job.id }, 'could not hand the job back; it returns when its lock expires');
+            return false;
+          },
+        );
+        if ((await within(moved, STEP_TIMEOUT_MS)) && (await moved)) handed.push(e.job.id ?? '');
         e.handBack(new WaitingError('worker shut down before the job finished; handed back to the queue'));
         e.controller.abort(new Error('worker shutting down'));
       }),

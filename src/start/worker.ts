@@ -19,6 +19,8 @@ export interface WorkerRunOptions {
 }
 
 const CREDENTIAL_RELOAD_MS = 5000;
+/** Beyond the grace period: handing jobs back and closing, each step bounded (see NotificationWorker.stop). */
+const STOP_MARGIN_MS = 30_000;
 
 /** Runs the worker until a shutdown signal; resolves once it has stopped. */
 export async function runWorker(deps: { config: Config; logger: Logger; metrics: Metrics }, opts: WorkerRunOptions): Promise<void> {
@@ -65,7 +67,7 @@ export async function runWorker(deps: { config: Config; logger: Logger; metrics:
       logger.info({ running: worker.running, graceS: opts.graceMs / 1000 }, 'stopping: no new jobs; waiting for the running ones');
       const result = await worker.stop(opts.graceMs);
       logger.info({ forced: result.forced, handedBack: result.handedBack }, 'worker stopped');
-    }, opts.graceMs + 10_000);
+    }, opts.graceMs + STOP_MARGIN_MS);
   } finally {
     clearInterval(timer);
     process.off('SIGHUP', onHup);

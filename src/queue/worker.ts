@@ -14,6 +14,7 @@ import { NaboomError } from '../errors/catalogue.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/registry.js';
 import { isNoPerm } from '../redis/connections.js';
+import { classifyRedisError } from '../redis/errors.js';
 import { openQueueConnection, type QueueConnection } from './connection.js';
 import { WorkerHeartbeat, workerHost, type WorkerInfo } from './heartbeat.js';
 import type { JobDefinition } from './jobs/job.js';
@@ -78,10 +79,8 @@ async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
 }
 
 function startupError(err: Error | undefined, waitedMs: number): NaboomError {
-  const m = err?.message ?? `no answer within ${waitedMs} ms`;
-  if (/WRONGPASS|invalid username-password/i.test(m)) return new NaboomError('NABOOM_REDIS_AUTH', `The app role was refused: ${m}`, { cause: err });
-  if (/^NOPERM/.test(m)) return new NaboomError('NABOOM_REDIS_NOPERM', m, { cause: err });
-  return new NaboomError('NABOOM_REDIS_UNAVAILABLE', `The job queue cannot reach Redis: ${m}`, { cause: err });
+  if (!err) return new NaboomError('NABOOM_REDIS_UNAVAILABLE', `The job queue cannot reach Redis: no answer within ${waitedMs} ms`);
+  return classifyRedisError(err) ?? new NaboomError('NABOOM_REDIS_UNAVAILABLE', `The job queue cannot reach Redis: ${err.message}`, { cause: err });
 }
 
 export class NotificationWorker {

@@ -71,7 +71,6 @@ export class ChannelLayer {
   #retryingLeaves = false;
   #pool: BlockingPool | undefined;
   #inbox: InboxLoop | undefined;
-  #inboxClient: RedisClient | undefined;
   #closed = false;
 
   constructor(deps: ChannelLayerDeps) {
@@ -115,11 +114,10 @@ export class ChannelLayer {
   async start(): Promise<void> {
     this.#assertOpen();
     if (this.#inbox) return;
-    // Named per instance: two layers sharing one RoleClients must not share a blocked connection.
-    this.#inboxClient = this.#clients.dedicated('websocket', `channels-inbox-${this.processId}`);
     this.#inbox = new InboxLoop({
       key: this.#config.keys.channels.inbox(this.processId),
-      client: this.#inboxClient,
+      // Named per instance: two layers sharing one RoleClients must not share a blocked connection.
+      client: this.#clients.dedicated('websocket', `channels-inbox-${this.processId}`),
       command: this.#redis,
       batch: Math.max(this.#batch, 256),
       logger: this.#log,
@@ -247,7 +245,10 @@ export class ChannelLayer {
     if (reader) await this.#store.requeue(channel, await reader.close(reason));
   }
 
-  /** Stops the inbox loop, puts back messages taken but not handed out, leaves group registrations, frees connections. */
+  /**
+   * Stops the inbox loop, rejects pending receives, puts back messages taken but not handed out, leaves its
+   * group registrations and deletes its inbox. Its connections belong to the RoleClients and close with it.
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -263,8 +264,6 @@ export class ChannelLayer {
       ...this.#store.cleanup(groups),
     ]);
     for (const s of settled) if (s.status === 'rejected') this.#log.warn({ err: s.reason as unknown }, 'channel layer cleanup step failed');
-    this.#pool?.close();
-    await this.#inboxClient?.quit().catch(() => this.#inboxClient?.disconnect());
   }
 
   #reader(channel: string): QueueReader {

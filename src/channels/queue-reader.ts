@@ -22,35 +22,27 @@ interface Buffered extends Accepted {
   readonly raw: Buffer;
 }
 
-/** Longest single BLPOP, so a connection held for a cancelled receive comes back soon. */
-const MAX_BLOCK_S = 5;
+/**
+ * Longest single BLPOP: a connection held for a cancelled receive comes back within it, and close() waits at
+ * most this long for a pending pop (whatever it pops is put back, not lost).
+ */
+const MAX_BLOCK_S = 1;
 /** How long the rest of a batch waits in memory for the next receive before it goes back to Redis. */
 const IDLE_REQUEUE_MS = 250;
 
-/** Blocking connections, lent to one BLPOP at a time. */
+/** Blocking connections, lent to one BLPOP at a time (they belong to RoleClients, which closes them). */
 export class BlockingPool {
   readonly #idle: RedisClient[] = [];
-  readonly #all: RedisClient[] = [];
+  #created = 0;
 
   constructor(private readonly create: (n: number) => RedisClient) {}
 
   acquire(): RedisClient {
-    const c = this.#idle.pop();
-    if (c) return c;
-    const fresh = this.create(this.#all.length);
-    this.#all.push(fresh);
-    return fresh;
+    return this.#idle.pop() ?? this.create(this.#created++);
   }
 
   release(c: RedisClient): void {
     this.#idle.push(c);
-  }
-
-  /** Drops every connection; a BLPOP still pending fails with "Connection is closed". */
-  close(): void {
-    for (const c of this.#all) c.disconnect();
-    this.#all.length = 0;
-    this.#idle.length = 0;
   }
 }
 

@@ -117,13 +117,13 @@ describe('channel layer: groups', () => {
     const s2 = await proc({ settings: { GROUP_EXPIRY_S: 1 } });
     const c1 = s1.layer.newChannel();
     const c2 = s2.layer.newChannel();
-    const addedAt = Date.now();
     await s1.layer.groupAdd('brief', c1);
     await s2.layer.groupAdd('brief', c2);
     await s1.layer.groupAdd('brief', 'brief.q');
+    const addedAt = Date.now();
     expect(await s1.layer.groupSend('brief', { type: 'in-time' })).toMatchObject({ processes: 1, channels: 1, local: 1 });
     expect(await admin.pttl('naboom:channels:group:brief')).toBeLessThanOrEqual(1000);
-    await waitUntil(() => Date.now() > addedAt + 1100);
+    await waitUntil(() => Date.now() > addedAt + 1050);
     expect(await s1.layer.groupSend('brief', { type: 'too-late' })).toMatchObject({ processes: 0, channels: 0, local: 0 });
     expect(s2.layer.deliverLocal('brief', { type: 'too-late' })).toEqual({ delivered: 0, skipped: [] });
     for (const [p, c] of [[s1, c1], [s2, c2], [s1, 'brief.q']] as const) {

@@ -148,6 +148,8 @@ export class AlertStore {
       a.statePrefix,
       a.cachePrefix,
       this.#keys.broadcastChannel,
+      input.type,
+      reporter.id,
       ...streamFields,
     ])) as [string, number];
     const [id, created] = reply;

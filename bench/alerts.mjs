@@ -1,0 +1,200 @@
+// Alert service benchmarks (issue targets on a 2-core machine, one `naboom serve` with our Redis):
+//   ingest ≥ 5,000 alerts/s with p99 < 25 ms (autocannon); one alert to 10,000 WebSocket clients with
+//   p99 < 100 ms; replay of 10,000 missed alerts in < 1 s; RSS per idle WebSocket connection.
+// Usage: npm run bench:alerts [-- --duration 15 --clients 10000 --replay 10000]
+import autocannon from 'autocannon';
+import { WebSocket } from 'ws';
+import { UserStore } from '../dist/auth/users.js';
+import { createLogger } from '../dist/log/logger.js';
+import { RoleClients } from '../dist/redis/connections.js';
+import { log, spawnServe, startBenchRedis, summarise, writeResult } from './lib.mjs';
+
+const arg = (name, def) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : def;
+};
+const DURATION = arg('duration', 15);
+const CONNECTIONS = arg('connections', 64);
+const CLIENTS = arg('clients', 10_000);
+const REPLAY = arg('replay', 10_000);
+const FANOUT_ALERTS = arg('fanout-alerts', 20);
+
+const body = JSON.stringify({ type: 'panic', severity: 'high', location: { lat: -33.9249, lon: 18.4241, accuracy_m: 20, address: '1 Long St' }, description: 'bench' });
+const idMs = (id) => Number(id.split('-')[0]);
+
+async function makeUsers(config, n) {
+  const clients = new RoleClients(config, createLogger({ level: 'silent' }));
+  const users = new UserStore(clients.get('app'), config.keys);
+  const tokens = [];
+  for (let i = 0; i < n; i++) {
+    await users.add(`bench-${i}`, 'member', 'bench-password-123');
+    tokens.push(await users.issueToken(`bench-${i}`));
+  }
+  await users.add('bench-responder', 'responder', 'bench-password-123');
+  const responder = await users.issueToken('bench-responder');
+  await clients.close();
+  return { tokens, responder };
+}
+
+async function ingest(url, tokens) {
+  let i = 0;
+  const run = (duration) =>
+    new Promise((resolve, reject) => {
+      autocannon(
+        {
+          url: `${url}/api/emergency/alerts`,
+          method: 'POST',
+          connections: CONNECTIONS,
+          duration,
+          headers: { 'content-type': 'application/json' },
+          requests: [
+            {
+              setupRequest: (req) => ({ ...req, body, headers: { ...req.headers, authorization: `Bearer ${tokens[i++ % tokens.length]}` } }),
+            },
+          ],
+        },
+        (err, res) => (err ? reject(err) : resolve(res)),
+      );
+    });
+  await run(3); // warm-up: JIT, script cache, connection pools
+  const r = await run(DURATION);
+  return {
+    connections: CONNECTIONS,
+    durationS: DURATION,
+    requests: r.requests.total,
+    alertsPerS: Math.round(r.requests.average),
+    latencyMs: { p50: r.latency.p50, p90: r.latency.p90, p99: r.latency.p99, max: r.latency.max },
+    non2xx: r.non2xx,
+    errors: r.errors,
+    timeouts: r.timeouts,
+  };
+}
+
+async function raiseMany(url, tokens, n, concurrency = 64) {
+  let next = 0;
+  let failed = 0;
+  const worker = async () => {
+    while (next < n) {
+      const k = next++;
+      const res = await fetch(`${url}/api/emergency/alerts`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens[k % tokens.length]}` }, body });
+      if (res.status !== 201) failed++;
+      await res.arrayBuffer();
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return failed;
+}
+
+async function newestId(url, token) {
+  const r = await fetch(`${url}/api/emergency/alerts?limit=1`, { headers: { authorization: `Bearer ${token}` } });
+  return (await r.json()).alerts[0]?.id ?? '0-0';
+}
+
+function openClient(url, token, onMessage) {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`${url.replace('http', 'ws')}/ws`, { headers: { authorization: `Bearer ${token}` }, perMessageDeflate: false });
+    ws.on('message', onMessage);
+    ws.once('open', () => resolve(ws));
+    ws.once('error', reject);
+  });
+}
+
+async function replay(url, tokens, responder) {
+  const since = await newestId(url, responder);
+  const failed = await raiseMany(url, tokens, REPLAY);
+  let count = 0;
+  let started = 0;
+  let doneAt = 0;
+  const finished = new Promise((resolve) => {
+    void openClient(url, responder, (data) => {
+      const s = data.toString();
+      if (s.startsWith('{"type":"alert"')) count++;
+      else if (s.includes('"replay.end"')) {
+        doneAt = performance.now();
+        resolve();
+      }
+    }).then((ws) => {
+      started = performance.now();
+      ws.send(JSON.stringify({ type: 'subscribe', since }));
+      finished.then(() => ws.close());
+    });
+  });
+  await finished;
+  return { missed: REPLAY, raiseFailures: failed, replayed: count, ms: Math.round(doneAt - started) };
+}
+
+async function fanout(url, tokens, responder, serve) {
+  const rssBefore = serve.rssKiB();
+  const sockets = [];
+  const samples = [];
+  let live = 0;
+  let allLive;
+  const ready = new Promise((r) => (allLive = r));
+  for (let i = 0; i < CLIENTS; i++) {
+    const ws = await openClient(url, responder, (data) => {
+      const now = Date.now();
+      const s = data.toString();
+      if (s.startsWith('{"type":"alert","id":"')) samples.push(now - idMs(s.slice(22, s.indexOf('"', 22))));
+      else if (s.includes('"type":"live"') && ++live === CLIENTS) allLive();
+    });
+    ws.send(JSON.stringify({ type: 'subscribe' }));
+    sockets.push(ws);
+    if (i % 2000 === 1999) log(`  ${i + 1} clients connected`);
+  }
+  await ready;
+  await new Promise((r) => setTimeout(r, 2000));
+  const rssAfter = serve.rssKiB();
+  const perAlert = [];
+  for (let k = 0; k < FANOUT_ALERTS; k++) {
+    const before = samples.length;
+    const res = await fetch(`${url}/api/emergency/alerts`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens[k % tokens.length]}` }, body });
+    await res.arrayBuffer();
+    const deadline = Date.now() + 5000;
+    while (samples.length < before + CLIENTS && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    perAlert.push(samples.length - before);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  for (const ws of sockets) ws.terminate();
+  return {
+    clients: CLIENTS,
+    alerts: FANOUT_ALERTS,
+    deliveries: samples.length,
+    expected: CLIENTS * FANOUT_ALERTS,
+    latencyMs: summarise(samples),
+    rssIdleBytesPerConnection: Math.round(((rssAfter - rssBefore) * 1024) / CLIENTS),
+    rssMiB: { before: Math.round(rssBefore / 1024), after: Math.round(rssAfter / 1024) },
+    minDeliveredPerAlert: Math.min(...perAlert),
+  };
+}
+
+const redis = await startBenchRedis({ RATE_LIMIT_ALERTS_PER_USER: '1000000', RATE_LIMIT_ALERTS_PER_IP: '1000000', LOG_LEVEL: 'error' });
+const serve = await spawnServe(redis.envFile);
+try {
+  log(`redis :${redis.port}, serve ${serve.url}`);
+  const { tokens, responder } = await makeUsers(redis.config, 100);
+  log(`ingest: autocannon ${CONNECTIONS} connections for ${DURATION} s …`);
+  const ingestResult = await ingest(serve.url, tokens);
+  log(JSON.stringify(ingestResult));
+  log(`replay: ${REPLAY} missed alerts …`);
+  const replayResult = await replay(serve.url, tokens, responder);
+  log(JSON.stringify(replayResult));
+  log(`fan-out: ${CLIENTS} WebSocket clients …`);
+  const fanoutResult = await fanout(serve.url, tokens, responder, serve);
+  log(JSON.stringify(fanoutResult));
+  const result = {
+    command: 'npm run bench:alerts',
+    ingest: ingestResult,
+    replay: replayResult,
+    fanout: fanoutResult,
+    targets: {
+      ingest: { alertsPerS: 5000, p99Ms: 25, met: ingestResult.alertsPerS >= 5000 && ingestResult.latencyMs.p99 < 25 },
+      fanout: { p99Ms: 100, met: fanoutResult.latencyMs.p99 < 100 && fanoutResult.deliveries === fanoutResult.expected },
+      replay: { ms: 1000, met: replayResult.ms < 1000 && replayResult.replayed >= REPLAY },
+    },
+  };
+  log(`results written to ${writeResult('alerts', result)}`);
+  process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+} finally {
+  await serve.stop();
+  await redis.stop();
+}

@@ -1,0 +1,91 @@
+// Shared helpers for the benchmarks: our own redis-server with the generated ACL (never port 6379),
+// the configuration it implies, and `naboom serve` child processes. Imports the built code in dist/.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { generateEnv } from '../dist/config/generate.js';
+import { loadConfig } from '../dist/config/load.js';
+import { freePort, startRedisServer } from '../dist/local/redis-server.js';
+import { renderAclFile } from '../dist/redis/acl/render.js';
+import { desiredRules } from '../dist/redis/acl/rules.js';
+import { ROLE_NAMES } from '../dist/redis/roles.js';
+
+export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+export const BIN = join(ROOT, 'bin', 'naboom.js');
+
+/** Starts redis-server (AOF on, as `naboom redis` runs it) and writes an env file for it. */
+export async function startBenchRedis(extraEnv = {}) {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'naboom-bench-'));
+  const env = { ...generateEnv(port).vars, REDIS_PORT: String(port), NABOOM_REDIS_PORT: String(port), LOG_LEVEL: 'warn', ...extraEnv };
+  const envFile = join(dir, '.env');
+  writeFileSync(envFile, Object.entries(env).map(([k, v]) => `${k}=${v}`).join('\n') + '\n', { mode: 0o600 });
+  const config = loadConfig({ env: {}, envFile, requireRoles: ROLE_NAMES, requireSecretKey: true });
+  const server = await startRedisServer({ port, dir: join(dir, 'redis'), aclFileContent: renderAclFile(desiredRules(config)), appendonly: true });
+  return {
+    port,
+    dir,
+    env,
+    envFile,
+    config,
+    server,
+    async stop() {
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Spawns `naboom serve` on a free port and resolves once it listens. */
+export async function spawnServe(envFile, extra = {}, nodeArgs = []) {
+  const port = await freePort();
+  const child = spawn(process.execPath, [...nodeArgs, BIN, 'serve', '--port', String(port)], {
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, NABOOM_ENV_FILE: envFile, ...extra },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  await new Promise((resolve, reject) => {
+    const onData = (d) => {
+      out += d.toString();
+      if (out.includes('naboom serve: listening on')) resolve();
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${out}`)));
+  });
+  return {
+    child,
+    url: `http://127.0.0.1:${port}`,
+    pid: child.pid,
+    rssKiB: () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0),
+    async stop() {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    },
+  };
+}
+
+export function percentile(sorted, p) {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+export function summarise(values) {
+  const s = [...values].sort((a, b) => a - b);
+  const r = (x) => Math.round(x * 100) / 100;
+  return { n: s.length, p50: r(percentile(s, 50)), p90: r(percentile(s, 90)), p99: r(percentile(s, 99)), max: r(s.at(-1) ?? NaN) };
+}
+
+export function machine() {
+  return { cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', memGiB: Math.round(totalmem() / 2 ** 30), node: process.version };
+}
+
+export function writeResult(name, result) {
+  const path = join(ROOT, 'bench', 'results', `${name}.json`);
+  writeFileSync(path, JSON.stringify({ ...result, machine: machine(), at: new Date().toISOString() }, null, 2) + '\n');
+  return path;
+}
+
+export const log = (...a) => process.stderr.write(a.join(' ') + '\n');

@@ -20,7 +20,7 @@ import { WorkerHeartbeat, workerHost, type WorkerInfo } from './heartbeat.js';
 import type { JobDefinition } from './jobs/job.js';
 import { logJob } from './jobs/log.js';
 import { webhookJob } from './jobs/webhook.js';
-import { createProcessor } from './processor.js';
+import { createProcessor, type TrackedJob } from './processor.js';
 import { DEFAULT_SUMMARY_PATTERN, registerSchedules, type RegisteredSchedule } from './schedules.js';
 import { KEEP_COMPLETED, KEEP_FAILED, LOCK_DURATION_MS, MAX_STALLED_COUNT, QUEUE_NAME, STALLED_INTERVAL_MS } from './settings.js';
 
@@ -223,7 +223,7 @@ export class NotificationWorker {
     return this.#inflight.size;
   }
 
-  #track(job: Job, token: string): { signal: AbortSignal; handedBack: Promise<never>; done(): void } {
+  #track(job: Job, token: string): TrackedJob {
     const controller = new AbortController();
     let handBack: (err: Error) => void = () => undefined;
     const handedBack = new Promise<never>((_, reject) => {

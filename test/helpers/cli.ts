@@ -22,8 +22,8 @@ export async function runCli(args: readonly string[], opts: { env?: Record<strin
   if (opts.stdin !== undefined) child.stdin?.end(opts.stdin);
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
   const code = await new Promise<number | null>((res) => child.on('close', (c) => res(c)));
   clearTimeout(timer);

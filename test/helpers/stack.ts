@@ -30,7 +30,7 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-export async function startStack(opts: TestRedisOptions & { escalationIntervalMs?: number } = {}): Promise<Stack> {
+export async function startStack(opts: TestRedisOptions & { escalationIntervalMs?: number; dashboardDir?: string } = {}): Promise<Stack> {
   const redis = await startTestRedis(opts);
   const logs: string[] = [];
   const logger = createLogger({
@@ -42,7 +42,7 @@ export async function startStack(opts: TestRedisOptions & { escalationIntervalMs
       },
     }),
   });
-  const server = await startServer({ config: redis.config, logger, port: 0, host: '127.0.0.1', dashboardDir: '/nonexistent', ...(opts.escalationIntervalMs ? { escalationIntervalMs: opts.escalationIntervalMs } : {}) });
+  const server = await startServer({ config: redis.config, logger, port: 0, host: '127.0.0.1', dashboardDir: opts.dashboardDir ?? '/nonexistent', ...(opts.escalationIntervalMs ? { escalationIntervalMs: opts.escalationIntervalMs } : {}) });
   const admin = await connectAdmin(redis.config);
   const make = async (username: string, role: 'member' | 'responder' | 'admin'): Promise<Account> => {
     const password = `${username}-Passw0rd-123`;
@@ -171,6 +171,7 @@ export interface SseEvent {
 export class SseClient {
   readonly events: SseEvent[] = [];
   readonly #abort = new AbortController();
+  readonly #waiters: (() => void)[] = [];
   #done: Promise<void> | undefined;
   status = 0;
 
@@ -189,9 +190,9 @@ export class SseClient {
     this.#done = (async () => {
       try {
         for (;;) {
-          const { value, done } = await reader.read();
-          if (done) break;
-          buf += decoder.decode(value, { stream: true });
+          const chunk: ReadableStreamReadResult<Uint8Array> = await reader.read();
+          if (chunk.done) break;
+          buf += decoder.decode(chunk.value, { stream: true });
           let i: number;
           while ((i = buf.indexOf('\n\n')) >= 0) {
             const block = buf.slice(0, i);
@@ -203,6 +204,7 @@ export class SseClient {
               else if (line.startsWith('data: ')) ev.dataLines.push(line.slice(6));
             }
             if (ev.event) this.events.push({ ...(ev.id ? { id: ev.id } : {}), event: ev.event, data: JSON.parse(ev.dataLines.join('\n')) as Frame });
+            for (const w of this.#waiters.splice(0)) w();
           }
         }
       } catch {
@@ -211,11 +213,18 @@ export class SseClient {
     })();
   }
 
+  /** Resolves once `pred` holds for the events received so far (or rejects after `ms`). */
   async until(pred: (events: SseEvent[]) => boolean, ms = 5000): Promise<void> {
     const deadline = Date.now() + ms;
     while (!pred(this.events)) {
       if (Date.now() > deadline) throw new Error(`timed out; events: ${JSON.stringify(this.events.map((e) => [e.event, e.id]))}`);
-      await new Promise((r) => setTimeout(r, 10));
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, Math.max(1, deadline - Date.now()));
+        this.#waiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
     }
   }
 

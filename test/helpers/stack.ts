@@ -190,7 +190,7 @@ export class SseClient {
     this.#done = (async () => {
       try {
         for (;;) {
-          const chunk: ReadableStreamReadResult<Uint8Array> = await reader.read();
+          const chunk = (await reader.read()) as { done: true; value?: undefined } | { done: false; value: Uint8Array };
           if (chunk.done) break;
           buf += decoder.decode(chunk.value, { stream: true });
           let i: number;

@@ -17,8 +17,10 @@ export interface RedisServerOptions {
   readonly aclFileContent: string;
   readonly appendonly?: boolean;
   readonly bind?: string;
-  /** Replicate from this master, logging in as masteruser/masterauth. */
-  readonly replicaOf?: { host: string; port: number; user: string; password: string };
+  /** Replicate from this master (needs `replicationAuth`). */
+  readonly replicaOf?: { host: string; port: number };
+  /** masteruser/masterauth: how this node logs in to a master (set on every node that may become a replica). */
+  readonly replicationAuth?: { user: string; password: string };
   readonly cluster?: boolean;
   /** Extra `directive value` lines. */
   readonly extraConfig?: readonly string[];
@@ -27,18 +29,9 @@ export interface RedisServerOptions {
   readonly startTimeoutMs?: number;
 }
 
-export interface RunningRedis {
-  readonly port: number;
-  readonly pid: number;
+export interface RunningRedis extends LaunchedProcess {
   readonly dir: string;
   readonly aclFile: string;
-  readonly child: ChildProcess;
-  /** Resolves with the exit code when the process ends. */
-  readonly exited: Promise<number | null>;
-  /** SIGTERM (Redis flushes AOF and exits); SIGKILL after the timeout. */
-  stop(timeoutMs?: number): Promise<void>;
-  /** SIGKILL, for fault-injection tests. */
-  kill(): Promise<void>;
 }
 
 /** Absolute path of redis-server, or a NaboomError telling how to install it. */
@@ -84,9 +77,8 @@ export function renderRedisConf(o: RedisServerOptions, aclFile: string): string 
     'logfile ""',
     'loglevel notice',
   ];
-  if (o.replicaOf) {
-    lines.push(`replicaof ${o.replicaOf.host} ${o.replicaOf.port}`, `masteruser ${o.replicaOf.user}`, `masterauth ${o.replicaOf.password}`);
-  }
+  if (o.replicationAuth) lines.push(`masteruser ${o.replicationAuth.user}`, `masterauth ${o.replicationAuth.password}`);
+  if (o.replicaOf) lines.push(`replicaof ${o.replicaOf.host} ${o.replicaOf.port}`);
   if (o.cluster) {
     lines.push('cluster-enabled yes', `cluster-config-file nodes-${o.port}.conf`, 'cluster-node-timeout 2000', 'cluster-require-full-coverage yes');
   }
@@ -106,7 +98,29 @@ export async function startRedisServer(o: RedisServerOptions): Promise<RunningRe
   writeFileSync(confFile, renderRedisConf(o, aclFile), { mode: 0o600 });
   chmodSync(confFile, 0o600);
 
-  const child = spawn(bin, [confFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = await launch(bin, [confFile], 'Ready to accept connections', o.port, o.onLine, o.startTimeoutMs);
+  return { ...proc, dir, aclFile };
+}
+
+export interface LaunchedProcess {
+  readonly port: number;
+  readonly pid: number;
+  readonly child: ChildProcess;
+  readonly exited: Promise<number | null>;
+  stop(timeoutMs?: number): Promise<void>;
+  kill(): Promise<void>;
+}
+
+/** Spawns a redis-server (or Sentinel) and resolves once it prints `readyMarker`. */
+export async function launch(
+  bin: string,
+  args: readonly string[],
+  readyMarker: string,
+  port: number,
+  onLine?: (line: string) => void,
+  startTimeoutMs = 15_000,
+): Promise<LaunchedProcess> {
+  const child = spawn(bin, [...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
   const tail: string[] = [];
   let ready: (() => void) | undefined;
@@ -120,31 +134,30 @@ export async function startRedisServer(o: RedisServerOptions): Promise<RunningRe
       buf = buf.slice(i + 1);
       tail.push(line);
       if (tail.length > 30) tail.shift();
-      o.onLine?.(line);
-      if (line.includes('Ready to accept connections')) ready?.();
+      onLine?.(line);
+      if (line.includes(readyMarker)) ready?.();
     }
   };
   child.stdout?.on('data', onData);
   child.stderr?.on('data', onData);
 
-  const timeoutMs = o.startTimeoutMs ?? 15_000;
   let timer: NodeJS.Timeout | undefined;
   const outcome = await Promise.race([
     readyP.then(() => 'ready' as const),
     exited.then(() => 'exited' as const),
-    new Promise<'timeout'>((res) => (timer = setTimeout(() => res('timeout'), timeoutMs))),
+    new Promise<'timeout'>((res) => (timer = setTimeout(() => res('timeout'), startTimeoutMs))),
   ]);
   clearTimeout(timer);
   if (outcome !== 'ready') {
     if (outcome === 'timeout') child.kill('SIGKILL');
-    throw new NaboomError('NABOOM_REDIS_START_FAILED', `redis-server on port ${o.port} ${outcome === 'timeout' ? 'did not become ready' : 'exited'}:\n${tail.join('\n')}`);
+    throw new NaboomError('NABOOM_REDIS_START_FAILED', `${bin} on port ${port} ${outcome === 'timeout' ? 'did not become ready' : 'exited'}:\n${tail.join('\n')}`);
   }
 
-  const stopWith = async (signal: NodeJS.Signals, timeoutMs2: number): Promise<void> => {
+  const stopWith = async (signal: NodeJS.Signals, timeoutMs: number): Promise<void> => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     child.kill(signal);
     let t: NodeJS.Timeout | undefined;
-    await Promise.race([exited, new Promise<void>((res) => (t = setTimeout(res, timeoutMs2)))]);
+    await Promise.race([exited, new Promise<void>((res) => (t = setTimeout(res, timeoutMs)))]);
     clearTimeout(t);
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGKILL');
@@ -152,10 +165,8 @@ export async function startRedisServer(o: RedisServerOptions): Promise<RunningRe
     }
   };
   return {
-    port: o.port,
+    port,
     pid: child.pid ?? -1,
-    dir,
-    aclFile,
     child,
     exited,
     stop: (ms = 5000) => stopWith('SIGTERM', ms),

@@ -65,6 +65,8 @@ export class QueueReader {
   readonly #buffer = new Deque<Buffered>();
   readonly #waiters = new WaiterQueue<ChannelMessage>();
   #pumping: Promise<void> | undefined;
+  /** Cleared synchronously when the pump loop exits, so a receive in the very next tick starts a new one. */
+  #active = false;
   #requeuing: Promise<void> | undefined;
   #idleTimer: NodeJS.Timeout | undefined;
   #closed = false;
@@ -82,9 +84,10 @@ export class QueueReader {
       }
     }
     const pending = this.#waiters.wait(opts);
-    this.#pumping ??= this.#pump().finally(() => {
-      this.#pumping = undefined;
-    });
+    if (!this.#active) {
+      this.#active = true;
+      this.#pumping = this.#pump();
+    }
     return pending;
   }
 
@@ -120,6 +123,7 @@ export class QueueReader {
       this.#d.logger.warn({ channel: this.#d.channel, err }, 'channel receive failed');
       this.#waiters.rejectAll(err instanceof Error ? err : new Error(String(err)));
     } finally {
+      this.#active = false;
       if (this.#buffer.length > 0 && !this.#closed) {
         this.#idleTimer = setTimeout(() => void this.#requeueBuffered(), IDLE_REQUEUE_MS);
         this.#idleTimer.unref();

@@ -50,6 +50,17 @@ describe('channel layer: send and receive', () => {
     expect(got).toEqual(Array.from({ length: 300 }, (_, i) => i));
   });
 
+  it('a receive loop running while sends stream in never stalls (it re-receives in the same tick)', async () => {
+    const n = 3000;
+    const got: number[] = [];
+    const loop = (async () => {
+      for (let i = 0; i < n; i++) got.push((await b.layer.receive('loop.q', { timeoutMs: 3000 }))['i'] as number);
+    })();
+    for (let i = 0; i < n; i += 100) await Promise.all(Array.from({ length: 100 }, (_, k) => a.layer.send('loop.q', { type: 't', i: i + k })));
+    await loop;
+    expect(got).toEqual(Array.from({ length: n }, (_, i) => i));
+  });
+
   it('process-local channels: named per process, delivered through the inbox in order', async () => {
     const ch = b.layer.newChannel();
     expect(ch).toMatch(new RegExp(`^specific\\.${b.layer.processId}![A-Za-z0-9_-]+$`));

@@ -1,0 +1,123 @@
+/**
+ * The HTTP API as the dashboard uses it. The session cookie (HttpOnly, SameSite=Strict) rides along on
+ * every same-origin request; answers are `unknown` until checked. Errors become `ApiError` carrying the
+ * server's stable code and message, which the page shows as they are.
+ */
+import { parseAlert, parseUser, type Action, type Alert, type User } from './model.js';
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
+
+async function request(method: 'GET' | 'POST', path: string, body?: unknown, okStatuses: readonly number[] = []): Promise<unknown> {
+  let res: Response;
+  try {
+    res = await fetch(path, {
+      method,
+      credentials: 'same-origin',
+      headers: { accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+  } catch {
+    throw new ApiError(0, 'NETWORK', 'The server cannot be reached');
+  }
+  let data: unknown = null;
+  try {
+    data = await res.json();
+  } catch {
+    // not JSON (e.g. a proxy error page)
+  }
+  if (res.ok || okStatuses.includes(res.status)) return data;
+  const err = isObj(data) && isObj(data['error']) ? data['error'] : {};
+  const code = typeof err['code'] === 'string' ? err['code'] : `HTTP_${res.status}`;
+  let message = typeof err['message'] === 'string' ? err['message'] : `The server answered ${res.status}`;
+  const retry = res.headers.get('retry-after');
+  if (res.status === 429 && retry) message += ` (retry in ${retry} s)`;
+  throw new ApiError(res.status, code, message);
+}
+
+function userOf(data: unknown): User {
+  const user = parseUser(isObj(data) ? data['user'] : undefined);
+  if (!user) throw new ApiError(500, 'BAD_RESPONSE', 'Unexpected answer from the server');
+  return user;
+}
+
+/** The signed-in user, or null when the session is missing or expired. */
+export async function me(): Promise<User | null> {
+  try {
+    return userOf(await request('GET', '/api/auth/me'));
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 401) return null;
+    throw e;
+  }
+}
+
+export async function login(username: string, password: string): Promise<User> {
+  return userOf(await request('POST', '/api/auth/login', { username, password }));
+}
+
+export async function logout(): Promise<void> {
+  await request('POST', '/api/auth/logout');
+}
+
+/** The newest alerts the user may see (responders: all; members: their own). */
+export async function listAlerts(limit: number): Promise<Alert[]> {
+  const data = await request('GET', `/api/emergency/alerts?limit=${limit}`);
+  const raw = isObj(data) && Array.isArray(data['alerts']) ? (data['alerts'] as unknown[]) : [];
+  return raw.map(parseAlert).filter((a): a is Alert => a !== undefined);
+}
+
+export async function act(id: string, action: Action, note?: string): Promise<Alert> {
+  const data = await request('POST', `/api/emergency/alerts/${encodeURIComponent(id)}/${action}`, note ? { note } : {});
+  const alert = parseAlert(isObj(data) ? data['alert'] : undefined);
+  if (!alert) throw new ApiError(500, 'BAD_RESPONSE', 'Unexpected answer from the server');
+  return alert;
+}
+
+export const capUrl = (id: string): string => `/api/emergency/alerts/${encodeURIComponent(id)}/cap`;
+
+export interface RoleHealth {
+  readonly role: string;
+  readonly status: string;
+  readonly responseMs: number | null;
+  readonly clients: number | null;
+  readonly keys: number | null;
+  readonly error?: string;
+}
+
+export interface HealthReport {
+  readonly overall: string;
+  readonly roles: readonly RoleHealth[];
+  readonly timestamp: string;
+}
+
+/** `GET /health/redis`; a 503 still carries the per-role report (that is when it matters most). */
+export async function redisHealth(): Promise<HealthReport> {
+  const data = await request('GET', '/health/redis', undefined, [503]);
+  if (!isObj(data) || !isObj(data['redis_acl_health'])) throw new ApiError(500, 'BAD_RESPONSE', 'Unexpected health report');
+  const roles: RoleHealth[] = Object.entries(data['redis_acl_health']).map(([role, v]) => {
+    const r = isObj(v) ? v : {};
+    return {
+      role,
+      status: typeof r['status'] === 'string' ? r['status'] : 'unknown',
+      responseMs: typeof r['response_time_ms'] === 'number' ? r['response_time_ms'] : null,
+      clients: typeof r['connected_clients'] === 'number' ? r['connected_clients'] : null,
+      keys: typeof r['db_keys'] === 'number' ? r['db_keys'] : null,
+      ...(typeof r['error'] === 'string' ? { error: r['error'] } : {}),
+    };
+  });
+  return {
+    overall: typeof data['overall_status'] === 'string' ? data['overall_status'] : 'unknown',
+    roles,
+    timestamp: typeof data['timestamp'] === 'string' ? data['timestamp'] : new Date().toISOString(),
+  };
+}

@@ -1,0 +1,155 @@
+/**
+ * The signed-in page: header (who, connection, sound), critical banner, filters + list, map, the selected
+ * alert with its actions and history, and the Redis role health. The board is one map of alerts keyed by
+ * id, fed by the list endpoint once and by the live feed after that.
+ */
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { ApiError, act, listAlerts, logout, me } from '../api.js';
+import { LiveFeed, type ConnectionState } from '../feed.js';
+import { isActive, matches, mergeAlerts, newestFirst, SEVERITIES, type Action, type Alert, type Filters, type User } from '../model.js';
+import { Siren } from '../sound.js';
+import { AlertDetails } from './details.js';
+import { AlertList } from './alert-list.js';
+import { AlertMap } from './alert-map.js';
+import { CriticalBanner } from './banner.js';
+import { FilterBar } from './filters.js';
+import { Header } from './header.js';
+import { HealthPanel } from './health.js';
+
+const LIST_LIMIT = 200;
+
+/** The current time, re-rendered every second (ages and countdowns tick). */
+function useNow(): number {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const t = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(t);
+  }, []);
+  return now;
+}
+
+export function Dashboard(props: { user: User; onSignedOut: (why?: string) => void }) {
+  const { user } = props;
+  const now = useNow();
+  const boardRef = useRef<ReadonlyMap<string, Alert>>(new Map());
+  const [board, setBoard] = useState<ReadonlyMap<string, Alert>>(boardRef.current);
+  const [conn, setConn] = useState<ConnectionState>({ kind: 'connecting' });
+  const [selectedId, setSelectedId] = useState<string | undefined>(undefined);
+  const [hoverId, setHoverId] = useState<string | undefined>(undefined);
+  const [filters, setFilters] = useState<Filters>({ severities: new Set(SEVERITIES), status: 'all' });
+  const [gap, setGap] = useState(false);
+  const [soundOn, setSoundOn] = useState(false);
+  const siren = useMemo(() => new Siren(), []);
+  const feedRef = useRef<LiveFeed | undefined>(undefined);
+
+  const apply = (alerts: readonly Alert[]): Alert[] => {
+    const before = boardRef.current;
+    const next = mergeAlerts(before, alerts);
+    if (next === before) return [];
+    boardRef.current = next;
+    setBoard(next);
+    return alerts.filter((a) => !before.has(a.id));
+  };
+
+  useEffect(() => {
+    const reload = async (): Promise<string> => {
+      const list = await listAlerts(LIST_LIMIT);
+      apply(list);
+      // Alert ids are feed ids: replay everything after the newest alert we have (from the start when none).
+      return list[0]?.id ?? '0-0';
+    };
+    const feed = new LiveFeed({
+      onAlerts: (alerts) => {
+        const added = apply(alerts);
+        if (added.some((a) => a.severity === 'critical' && a.status === 'open')) siren.play();
+      },
+      onState: setConn,
+      onGap: () => {
+        setGap(true);
+        reload().catch(() => undefined);
+      },
+      onSignedOut: () => props.onSignedOut('Your session ended. Please sign in again.'),
+      resync: reload,
+      signedIn: async () => (await me()) !== null,
+    });
+    feedRef.current = feed;
+    feed.start();
+    // One feed for as long as the signed-in page is shown.
+    return () => feed.stop();
+  }, []);
+
+  const all = useMemo(() => newestFirst(board), [board]);
+  const shown = useMemo(() => all.filter((a) => matches(a, filters)), [all, filters]);
+  const selected = selectedId ? board.get(selectedId) : undefined;
+  const openCritical = useMemo(() => all.filter((a) => a.severity === 'critical' && a.status === 'open'), [all]);
+
+  const runAction = async (id: string, action: Action, note: string | undefined): Promise<void> => {
+    const updated = await act(id, action, note);
+    apply([updated]);
+  };
+
+  const signOut = async (): Promise<void> => {
+    try {
+      await logout();
+    } catch (e) {
+      if (!(e instanceof ApiError)) throw e;
+    }
+    feedRef.current?.stop();
+    props.onSignedOut('You are signed out.');
+  };
+
+  const toggleSound = async (): Promise<void> => {
+    if (siren.on) {
+      siren.disable();
+      setSoundOn(false);
+      return;
+    }
+    await siren.enable();
+    setSoundOn(true);
+  };
+
+  return (
+    <div class={`page${openCritical.length > 0 ? ' has-critical' : ''}`}>
+      <Header
+        user={user}
+        conn={conn}
+        now={now}
+        soundOn={soundOn}
+        onToggleSound={() => void toggleSound().catch(() => setSoundOn(false))}
+        onReconnect={() => feedRef.current?.reconnectNow()}
+        onSignOut={() => void signOut()}
+      />
+      <CriticalBanner alerts={openCritical} now={now} onShow={setSelectedId} />
+      <main class="layout">
+        <section class="panel list-panel" aria-labelledby="alerts-title">
+          <div class="panel-head">
+            <h2 id="alerts-title">Alerts</h2>
+            <span class="muted" aria-live="polite">
+              {shown.length} of {all.length} shown · {all.filter(isActive).length} active
+            </span>
+          </div>
+          <FilterBar filters={filters} alerts={all} onChange={setFilters} />
+          {gap && (
+            <p class="notice" role="status">
+              Some missed events were older than the server keeps; the list was reloaded.
+            </p>
+          )}
+          <AlertList alerts={shown} now={now} selectedId={selectedId} hoverId={hoverId} onSelect={setSelectedId} onHover={setHoverId} />
+        </section>
+        <section class="panel map-panel" aria-labelledby="map-title">
+          <div class="panel-head">
+            <h2 id="map-title">Map</h2>
+            <span class="muted">accuracy circles to scale · no map tiles</span>
+          </div>
+          <AlertMap alerts={shown} selectedId={selectedId} hoverId={hoverId} onSelect={setSelectedId} onHover={setHoverId} />
+        </section>
+        <section class="panel details-panel" aria-labelledby="details-title">
+          <AlertDetails key={selected?.id} alert={selected} user={user} now={now} onAction={runAction} onClose={() => setSelectedId(undefined)} />
+        </section>
+        <section class="panel health-panel" aria-labelledby="health-title">
+          <HealthPanel />
+        </section>
+      </main>
+    </div>
+  );
+}

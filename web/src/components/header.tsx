@@ -1,0 +1,62 @@
+/** The top bar: who is signed in, the live connection's state (always visible), sound and sign-out. */
+import type { ConnectionState } from '../feed.js';
+import type { User } from '../model.js';
+
+function connectionText(c: ConnectionState, now: number): string {
+  switch (c.kind) {
+    case 'connecting':
+      return 'Connecting…';
+    case 'replaying':
+      return 'Replaying missed alerts…';
+    case 'live':
+      return 'Live';
+    case 'reconnecting': {
+      const s = Math.max(0, Math.ceil((c.retryAt - now) / 1000));
+      return `Reconnecting${s > 0 ? ` in ${s} s` : '…'} (${c.reason})`;
+    }
+  }
+}
+
+export function Header(props: {
+  user: User;
+  conn: ConnectionState;
+  now: number;
+  soundOn: boolean;
+  onToggleSound: () => void;
+  onReconnect: () => void;
+  onSignOut: () => void;
+}) {
+  const { user, conn } = props;
+  return (
+    <header class="topbar">
+      <div class="brand">
+        <span class="brand-mark" aria-hidden="true" />
+        <span>Naboom</span>
+        <span class="muted brand-sub">operator dashboard</span>
+      </div>
+      <div class={`conn conn-${conn.kind}`} id="connection" data-state={conn.kind} role="status" aria-live="polite">
+        <span class="conn-dot" aria-hidden="true" />
+        <span class="conn-text">{connectionText(conn, props.now)}</span>
+        {conn.kind === 'reconnecting' && (
+          <button type="button" class="link" onClick={props.onReconnect}>
+            Retry now
+          </button>
+        )}
+      </div>
+      <div class="who">
+        <span>
+          Signed in as <strong id="whoami">{user.username}</strong>{' '}
+          <span class={`role role-${user.role}`} id="whoami-role">
+            {user.role}
+          </span>
+        </span>
+        <button type="button" aria-pressed={props.soundOn} onClick={props.onToggleSound} title="Play a tone when a critical alert arrives">
+          {props.soundOn ? 'Sound on' : 'Sound off'}
+        </button>
+        <button type="button" onClick={props.onSignOut}>
+          Sign out
+        </button>
+      </div>
+    </header>
+  );
+}

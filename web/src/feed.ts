@@ -1,0 +1,207 @@
+/**
+ * The live feed over `GET /ws`. It remembers the id of the last feed event it saw (the cursor) and, after
+ * any disconnect — a server restart, a network drop, being dropped as a slow reader — reconnects with
+ * exponential backoff and subscribes with `since` = that cursor, so the server replays exactly what was
+ * missed. The board keys alerts by id, so an event seen twice can never show twice.
+ */
+import { compareIds, parseAlert, STREAM_ID, type Alert } from './model.js';
+
+export type ConnectionState =
+  | { readonly kind: 'connecting' }
+  | { readonly kind: 'replaying' }
+  | { readonly kind: 'live' }
+  | { readonly kind: 'reconnecting'; readonly attempt: number; readonly retryAt: number; readonly reason: string };
+
+export interface FeedHandlers {
+  /** Alerts received (`replay`: missed while away; `live`: just happened). */
+  onAlerts(alerts: readonly Alert[], origin: 'replay' | 'live'): void;
+  onState(state: ConnectionState): void;
+  /** Some missed events are no longer retained by the server: the board should reload its list. */
+  onGap(): void;
+  /** The session is gone: the page should show the login form. */
+  onSignedOut(): void;
+  /** Loads the board from the list endpoint; returns the feed id to replay from (when no cursor is known yet). */
+  resync(): Promise<string>;
+  /** True while the session is still valid (asked when a connection fails before it opened). */
+  signedIn(): Promise<boolean>;
+}
+
+const BACKOFF_START_MS = 400;
+const BACKOFF_MAX_MS = 5000;
+/** Frames are applied in small batches, so a replay of thousands of events is one render, not thousands. */
+const FLUSH_MS = 16;
+
+export function backoffMs(attempt: number, random: number = Math.random()): number {
+  const base = Math.min(BACKOFF_MAX_MS, BACKOFF_START_MS * 2 ** Math.max(0, attempt - 1));
+  // ±20 % jitter, so a restarted server is not hit by every dashboard in the same millisecond.
+  return Math.round(base * (0.8 + 0.4 * random));
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+export class LiveFeed {
+  readonly #h: FeedHandlers;
+  #ws: WebSocket | undefined;
+  #cursor: string | undefined;
+  #attempt = 0;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #stopped = false;
+  #replaying = false;
+  #pending: { alerts: Alert[]; origin: 'replay' | 'live' } | undefined;
+  #flushTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly #onOnline = (): void => this.reconnectNow();
+
+  constructor(handlers: FeedHandlers) {
+    this.#h = handlers;
+  }
+
+  /** The id of the last feed event seen (what a reconnect replays from). */
+  get cursor(): string | undefined {
+    return this.#cursor;
+  }
+
+  start(): void {
+    window.addEventListener('online', this.#onOnline);
+    void this.#connect();
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    window.removeEventListener('online', this.#onOnline);
+    clearTimeout(this.#timer);
+    clearTimeout(this.#flushTimer);
+    this.#ws?.close(1000, 'bye');
+    this.#ws = undefined;
+  }
+
+  /** Skips the wait of a pending reconnect. */
+  reconnectNow(): void {
+    if (this.#stopped || this.#timer === undefined) return;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    void this.#connect();
+  }
+
+  async #connect(): Promise<void> {
+    this.#timer = undefined;
+    this.#h.onState({ kind: 'connecting' });
+    if (this.#cursor === undefined) {
+      try {
+        this.#cursor = await this.#h.resync();
+      } catch {
+        this.#retry('the alert list could not be loaded');
+        return;
+      }
+      if (this.#stopped) return;
+    }
+    const url = new URL('/ws', window.location.href);
+    url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+    const ws = new WebSocket(url);
+    this.#ws = ws;
+    let opened = false;
+    let reason = 'connection lost';
+    ws.onopen = () => {
+      opened = true;
+      const since = this.#cursor;
+      ws.send(JSON.stringify({ type: 'subscribe', ...(since ? { since } : {}) }));
+      if (since) this.#h.onState({ kind: 'replaying' });
+    };
+    ws.onmessage = (m: MessageEvent<unknown>) => {
+      if (typeof m.data !== 'string') return;
+      let frame: unknown;
+      try {
+        frame = JSON.parse(m.data);
+      } catch {
+        return;
+      }
+      const r = this.#frame(frame);
+      if (r) reason = r;
+    };
+    ws.onclose = () => {
+      if (this.#ws !== ws) return;
+      this.#ws = undefined;
+      this.#flush();
+      if (this.#stopped) return;
+      if (opened) {
+        this.#retry(reason);
+        return;
+      }
+      // Refused before it opened: a dead server, or a session that expired (a 401 the browser hides).
+      void this.#h.signedIn().then(
+        (ok) => (ok ? this.#retry('server unreachable') : this.#signedOut()),
+        () => this.#retry('server unreachable'),
+      );
+    };
+  }
+
+  #signedOut(): void {
+    this.stop();
+    this.#h.onSignedOut();
+  }
+
+  #retry(reason: string): void {
+    if (this.#stopped) return;
+    this.#attempt += 1;
+    const wait = backoffMs(this.#attempt);
+    this.#h.onState({ kind: 'reconnecting', attempt: this.#attempt, retryAt: Date.now() + wait, reason });
+    this.#timer = setTimeout(() => void this.#connect(), wait);
+  }
+
+  /** Handles one server frame; returns a close reason worth showing, if the frame announces one. */
+  #frame(f: unknown): string | undefined {
+    if (!isObj(f) || typeof f['type'] !== 'string') return undefined;
+    switch (f['type']) {
+      case 'replay.start':
+        this.#replaying = true;
+        this.#h.onState({ kind: 'replaying' });
+        return undefined;
+      case 'replay.truncated':
+        this.#h.onGap();
+        return undefined;
+      case 'replay.end':
+        this.#replaying = false;
+        this.#advance(f['last_id']);
+        this.#flush();
+        return undefined;
+      case 'live':
+        this.#replaying = false;
+        this.#attempt = 0;
+        this.#flush();
+        this.#h.onState({ kind: 'live' });
+        return undefined;
+      case 'alert':
+      case 'alert.updated': {
+        const alert = parseAlert(f['alert']);
+        if (alert) this.#queue(alert, this.#replaying ? 'replay' : 'live');
+        this.#advance(f['id']);
+        return undefined;
+      }
+      case 'shutdown':
+        return 'the server is restarting';
+      case 'error':
+        return typeof f['message'] === 'string' ? f['message'] : 'the server reported an error';
+      default:
+        return undefined;
+    }
+  }
+
+  #advance(id: unknown): void {
+    if (typeof id !== 'string' || !STREAM_ID.test(id)) return;
+    if (this.#cursor === undefined || compareIds(id, this.#cursor) > 0) this.#cursor = id;
+  }
+
+  #queue(alert: Alert, origin: 'replay' | 'live'): void {
+    if (this.#pending && this.#pending.origin !== origin) this.#flush();
+    this.#pending ??= { alerts: [], origin };
+    this.#pending.alerts.push(alert);
+    this.#flushTimer ??= setTimeout(() => this.#flush(), FLUSH_MS);
+  }
+
+  #flush(): void {
+    clearTimeout(this.#flushTimer);
+    this.#flushTimer = undefined;
+    const p = this.#pending;
+    this.#pending = undefined;
+    if (p && p.alerts.length > 0) this.#h.onAlerts(p.alerts, p.origin);
+  }
+}

@@ -1,15 +1,48 @@
-/** GET / — the operator dashboard (static files built at `make` time), when it has been built. */
+/**
+ * GET / — the operator dashboard: static files built at `make` time into web/dist. Everything it loads comes
+ * from this server, so the pages carry a CSP of `default-src 'self'` (no inline script, no other origin).
+ * Hashed bundles under /assets/ are cached for a year; index.html is revalidated on every load so a new
+ * build is picked up at once.
+ */
 import { existsSync } from 'node:fs';
+import { join, sep } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { RouteContext } from './deps.js';
 
+export const DASHBOARD_CSP = [
+  "default-src 'self'",
+  "img-src 'self' data:",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+const NOT_BUILT = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Naboom</title></head>
+<body><h1>Naboom API is running</h1>
+<p>The dashboard is not built: run <code>make build</code> (or <code>npm run build:web</code>) and restart <code>naboom serve</code>.</p>
+</body></html>
+`;
+
 export async function registerDashboard(ctx: RouteContext): Promise<void> {
   const dir = ctx.dashboardDir;
-  if (!dir || !existsSync(dir)) {
+  if (!dir || !existsSync(join(dir, 'index.html'))) {
     ctx.app.get('/', async (_req, reply) =>
-      reply.type('text/plain; charset=utf-8').send('Naboom API is running. The dashboard is not built: run `make build`.\n'),
+      reply.type('text/html; charset=utf-8').header('content-security-policy', DASHBOARD_CSP).header('cache-control', 'no-cache').send(NOT_BUILT),
     );
     return;
   }
-  await ctx.app.register(fastifyStatic, { root: dir, prefix: '/', index: ['index.html'], wildcard: false });
+  const assets = `${sep}assets${sep}`;
+  await ctx.app.register(fastifyStatic, {
+    root: dir,
+    prefix: '/',
+    index: ['index.html'],
+    wildcard: false,
+    cacheControl: false,
+    setHeaders: (reply, path) => {
+      reply.header('content-security-policy', DASHBOARD_CSP);
+      reply.header('cache-control', path.includes(assets) ? 'public, max-age=31536000, immutable' : 'no-cache');
+    },
+  });
 }

@@ -15,41 +15,20 @@ import { LocalChannels, type LocalDelivery } from './local.js';
 import { checkChannel, checkGroup, checkPrefix, isLocalChannel, newLocalSuffix, newProcessId, ownerOf } from './names.js';
 import { BlockingPool, QueueReader } from './queue-reader.js';
 import { Receiver } from './receiver.js';
+import { Registration } from './registration.js';
 import { checkMessage, deepFreeze, type ChannelMessage } from './schema.js';
 import { ChannelStore } from './store.js';
+import type { ChannelLayerDeps, GroupSendResult } from './types.js';
 import type { ReceiveOptions } from './waiters.js';
 
 export type { ChannelMessage } from './schema.js';
 export type { ReceiveOptions } from './waiters.js';
 export type { LocalDelivery } from './local.js';
-
-export interface ChannelLayerDeps {
-  readonly clients: RoleClients;
-  readonly config: Config;
-  readonly logger: Logger;
-  readonly metrics: Metrics;
-  /** Most messages one LPOP takes from a normal channel (default 64; the inbox takes at least 256). */
-  readonly receiveBatch?: number;
-}
-
-export interface GroupSendResult {
-  /** Other processes that were sent one envelope for their local members. */
-  readonly processes: number;
-  /** Non-local member channels the message was queued for. */
-  readonly channels: number;
-  /** This process's own local members it was delivered to. */
-  readonly local: number;
-  /** Members skipped because their channel was full (non-local ones and this process's local ones). */
-  readonly skipped: string[];
-  /** Processes whose inbox was full: all their local members were skipped (they are not known here). */
-  readonly skippedProcesses: string[];
-}
+export type { ChannelLayerDeps, GroupSendResult } from './types.js';
 
 type FullListener = (channel: string) => void;
 
 const MAX_LOGGED_NAMES = 20;
-/** Tries to leave a group's process set while the inbox is busy; after that the registration just expires. */
-const MAX_LEAVE_ATTEMPTS = 100;
 
 export class ChannelLayer {
   /** Unique per instance; part of every channel `newChannel()` makes. */
@@ -63,12 +42,9 @@ export class ChannelLayer {
   readonly #local: LocalChannels;
   readonly #store: ChannelStore;
   readonly #receiver: Receiver;
+  readonly #registration: Registration;
   readonly #readers = new Map<string, QueueReader>();
   readonly #fullListeners = new Set<FullListener>();
-  readonly #background = new Set<Promise<void>>();
-  /** Groups this process still has to leave (their leave met a busy inbox), with attempts so far. */
-  readonly #pendingLeaves = new Map<string, number>();
-  #retryingLeaves = false;
   #pool: BlockingPool | undefined;
   #inbox: InboxLoop | undefined;
   #closed = false;
@@ -92,6 +68,8 @@ export class ChannelLayer {
       expiryMs: this.#expiryMs,
       groupExpiryMs: s.GROUP_EXPIRY_S * 1000,
     });
+    this.#registration = new Registration({ store: this.#store, local: this.#local, logger: this.#log });
+    const registration = this.#registration;
     this.#receiver = new Receiver({
       processId: this.processId,
       codec,
@@ -100,9 +78,9 @@ export class ChannelLayer {
       metrics: this.#metrics,
       reject: (reason, source) => this.#reject(reason, source),
       full: (c) => this.#emitFull(c),
-      background: (task) => this.#track(task),
-      register: (g) => this.#store.register(g),
-      leave: (g) => this.#leave(g),
+      background: (task) => registration.background(task),
+      register: (g) => registration.register(g),
+      leave: (g) => registration.leave(g),
     });
   }
 
@@ -122,7 +100,7 @@ export class ChannelLayer {
       batch: Math.max(this.#batch, 256),
       logger: this.#log,
       handle: (raws) => this.#receiver.inbox(raws),
-      drained: () => this.#retryLeaves(),
+      drained: () => this.#registration.retryPending(),
     });
     this.#inbox.start();
   }
@@ -176,7 +154,7 @@ export class ChannelLayer {
       return;
     }
     if (!this.#local.join(group, channel, now)) throw new NaboomError('NABOOM_CHANNEL_NAME', `Not an open local channel of this process: ${channel}`);
-    await this.#store.register(group);
+    await this.#registration.register(group);
   }
 
   /** Removes a channel from a group. */
@@ -190,7 +168,7 @@ export class ChannelLayer {
       if (!(await this.#store.discardRemote(group, channel, owner, Date.now()))) this.#full(channel);
       return;
     }
-    if (this.#local.leave(group, channel)) await this.#leave(group);
+    if (this.#local.leave(group, channel)) await this.#registration.leave(group);
   }
 
   /** Sends to every member: one script, one envelope per other process, one push per non-local member. */
@@ -237,7 +215,7 @@ export class ChannelLayer {
     const reason = new DOMException(`Channel ${channel} was discarded`, 'AbortError');
     if (isLocalChannel(channel)) {
       const emptied = this.#local.discard(channel, reason);
-      if (!this.#closed) await Promise.all(emptied.map((g) => this.#leave(g)));
+      if (!this.#closed) await Promise.all(emptied.map((g) => this.#registration.leave(g)));
       return;
     }
     const reader = this.#readers.get(channel);
@@ -254,10 +232,9 @@ export class ChannelLayer {
     this.#closed = true;
     const reason = new NaboomError('NABOOM_SHUTTING_DOWN', 'The channel layer is closed');
     await this.#inbox?.stop();
-    await Promise.all([...this.#background]);
+    const groups = await this.#registration.close();
     const readers = [...this.#readers];
     this.#readers.clear();
-    const groups = [...new Set([...this.#local.groupNames(), ...this.#pendingLeaves.keys()])];
     this.#local.closeAll(reason);
     const settled = await Promise.allSettled([
       ...readers.map(async ([channel, r]) => this.#store.requeue(channel, await r.close(reason))),
@@ -290,36 +267,6 @@ export class ChannelLayer {
     const result = this.#local.deliverGroup(group, deepFreeze(structuredClone(message)), now + this.#expiryMs, now);
     this.#receiver.reportSkipped(group, result.skipped);
     return result;
-  }
-
-  /** Leaves a group's process set after the last local member left; registers again if one joined meanwhile. */
-  async #leave(group: string): Promise<void> {
-    const left = await this.#store.leave(group);
-    if (this.#local.hasMembers(group)) {
-      this.#pendingLeaves.delete(group);
-      if (!this.#closed) await this.#store.register(group);
-      return;
-    }
-    const attempts = (this.#pendingLeaves.get(group) ?? 0) + 1;
-    if (left || attempts > MAX_LEAVE_ATTEMPTS) this.#pendingLeaves.delete(group);
-    else this.#pendingLeaves.set(group, attempts);
-  }
-
-  #retryLeaves(): void {
-    if (this.#pendingLeaves.size === 0 || this.#retryingLeaves || this.#closed) return;
-    this.#retryingLeaves = true;
-    const groups = [...this.#pendingLeaves.keys()];
-    const retry = Promise.all(groups.map((g) => this.#leave(g))).finally(() => {
-      this.#retryingLeaves = false;
-    });
-    this.#track(retry.then(() => undefined));
-  }
-
-  #track(task: Promise<void>): void {
-    const tracked = task
-      .catch((err: unknown) => this.#log.warn({ err }, 'group registration update failed'))
-      .finally(() => this.#background.delete(tracked));
-    this.#background.add(tracked);
   }
 
   #full(channel: string): never {

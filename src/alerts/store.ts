@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import type { Config } from '../config/load.js';
 import { NaboomError } from '../errors/catalogue.js';
 import type { RedisClient } from '../redis/connections.js';
+import { isCluster, nodeForKey } from '../redis/slot.js';
 import type { KeySpace, Severity } from '../redis/keys.js';
 import { SEVERITIES } from '../redis/keys.js';
 import { alertDoc, compareIds, DEFAULT_SEVERITY, TRANSITIONS, type Actor, type AlertDoc, type AlertStatus, type FeedEvent, type RaiseInput, type TransitionName } from './model.js';
@@ -303,7 +304,11 @@ export class AlertStore {
     const n = this.#config.alertMinReplicas;
     if (n <= 0) return;
     const timeout = this.#config.settings.ALERT_REPLICATION_TIMEOUT_MS;
-    const acked = Number(await this.#redis.call('WAIT', String(n), String(timeout)));
+    // WAIT counts the replicas that acknowledged this connection's writes, so on Cluster it must go to the
+    // connection of the node that owns the alert slot (all alert keys share the {panic} tag).
+    const conn = isCluster(this.#redis) ? nodeForKey(this.#redis, this.#keys.alerts.feed) : this.#redis;
+    if (!conn) throw new NaboomError('NABOOM_NOT_REPLICATED', 'The node owning the alert slot is unknown (cluster slots refreshing)');
+    const acked = Number(await conn.call('WAIT', String(n), String(timeout)));
     if (acked < n) {
       throw new NaboomError('NABOOM_NOT_REPLICATED', undefined, { details: { replicas: acked, required: n } });
     }

@@ -86,7 +86,8 @@ export class UserStore {
     }
     const hashes = await this.#redis.smembers(this.#keys.auth.userTokens(username));
     const keys = [this.#keys.auth.user(username), this.#keys.auth.userTokens(username), ...hashes.map((h) => this.#keys.auth.token(h))];
-    await this.#redis.del(...keys);
+    // One DEL per key: on Cluster they live in different slots.
+    await Promise.all(keys.map((k) => this.#redis.del(k)));
   }
 
   /** Checks a username and password; spends the same time on unknown users. */

@@ -8,6 +8,7 @@ import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { RedisClient } from '../redis/connections.js';
 import type { CacheName, KeySpace } from '../redis/keys.js';
+import { isCluster } from '../redis/slot.js';
 
 export interface CacheOptions {
   readonly name: CacheName;
@@ -113,7 +114,11 @@ export class Cache {
   async many<T>(keys: readonly string[], schema: z.ZodType<T>): Promise<Map<string, T>> {
     const out = new Map<string, T>();
     if (keys.length === 0) return out;
-    const raws = await this.#guard('many', () => this.#o.client.mget(keys.map((k) => this.key(k))), [] as (string | null)[]);
+    // MGET is one round trip on a single node; on Cluster the keys may live on different slots, so each key
+    // is read on its own (auto-pipelined per node).
+    const client = this.#o.client;
+    const redisKeys = keys.map((k) => this.key(k));
+    const raws = await this.#guard('many', () => (isCluster(client) ? Promise.all(redisKeys.map((k) => client.get(k))) : client.mget(redisKeys)), [] as (string | null)[]);
     keys.forEach((k, i) => {
       const v = this.#decode(raws[i] ?? null, schema);
       if (v !== undefined) out.set(k, v as T);
@@ -128,7 +133,12 @@ export class Cache {
     return await this.#guard(
       'setMany',
       async () => {
-        const p = this.#o.client.pipeline();
+        const client = this.#o.client;
+        if (isCluster(client)) {
+          await Promise.all(list.map(([k, v]) => client.set(this.key(k), JSON.stringify(v), 'EX', ttlS)));
+          return true;
+        }
+        const p = client.pipeline();
         for (const [k, v] of list) p.set(this.key(k), JSON.stringify(v), 'EX', ttlS);
         const res = await p.exec();
         return (res ?? []).every(([err]) => !err);

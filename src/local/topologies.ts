@@ -6,12 +6,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Redis } from 'ioredis';
 import type { Config, HostPort } from '../config/load.js';
 import { NaboomError } from '../errors/catalogue.js';
 import { connectAdmin } from '../redis/admin.js';
 import { renderAclFile } from '../redis/acl/render.js';
 import { desiredRules, hashPassword } from '../redis/acl/rules.js';
+import { sentinelConnection } from '../redis/sentinel.js';
 import { findRedisServer, freePort, launch, startRedisServer, type LaunchedProcess, type RunningRedis } from './redis-server.js';
 
 export interface SentinelTopology {
@@ -99,11 +99,6 @@ function sentinelConf(port: number, dir: string, masterName: string, master: Hos
   ].join('\n');
 }
 
-/** A Sentinel client (as sentinel_user) for one Sentinel. */
-export function sentinelClient(config: Config, port: number): Redis {
-  const s = secret(config, 'sentinel');
-  return new Redis({ host: HOST, port, username: s.user, password: s.password, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0, enableReadyCheck: false });
-}
 
 /** 1 master, 1 replica, 3 Sentinels. */
 export async function startSentinelTopology(config: Config, o: TopologyOptions): Promise<SentinelTopology> {
@@ -145,7 +140,7 @@ export async function startSentinelTopology(config: Config, o: TopologyOptions):
     // Ready when every Sentinel knows the replica and the two other Sentinels (so a failover can win a vote).
     for (const s of sentinels) {
       await waitFor(`sentinel ${s.port} to discover the replica and its peers`, async () => {
-        const c = sentinelClient(config, s.port);
+        const c = sentinelConnection(config, { host: HOST, port: s.port });
         try {
           await c.connect();
           const replicas = (await c.call('SENTINEL', 'REPLICAS', masterName)) as unknown[];

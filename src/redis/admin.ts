@@ -6,6 +6,7 @@ import { Redis } from 'ioredis';
 import type { Config, HostPort } from '../config/load.js';
 import { NaboomError } from '../errors/catalogue.js';
 import { connectOnce, roleRedisOptions } from './connections.js';
+import { sentinelView } from './sentinel.js';
 
 export interface NodeRef extends HostPort {
   /** `master` or `replica` as the node reports it. */
@@ -72,14 +73,8 @@ export async function listNodes(config: Config): Promise<NodeRef[]> {
     }
     throw lastErr instanceof Error ? lastErr : new NaboomError('NABOOM_REDIS_UNAVAILABLE', 'No cluster node answered');
   }
-  const admin = await connectAdmin(config);
-  try {
-    const host = admin.options.host ?? '127.0.0.1';
-    const port = admin.options.port ?? 6379;
-    return [{ host, port, role: 'master' }, ...(await replicasOf(admin))];
-  } finally {
-    admin.disconnect();
-  }
+  const view = await sentinelView(config);
+  return [{ ...view.master, role: 'master' }, ...view.replicas.map((r) => ({ ...r, role: 'replica' }))];
 }
 
 async function replicasOf(admin: Redis): Promise<NodeRef[]> {

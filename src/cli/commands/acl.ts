@@ -6,6 +6,7 @@ import { newPassword } from '../../config/generate.js';
 import { persistSecret } from '../../config/persist.js';
 import { NaboomError } from '../../errors/catalogue.js';
 import { connectAdmin, listNodes, nodeName, type NodeRef } from '../../redis/admin.js';
+import { sentinelView } from '../../redis/sentinel.js';
 import { applyRules, diffServer } from '../../redis/acl/provision.js';
 import { renderAclFile } from '../../redis/acl/render.js';
 import { desiredRules } from '../../redis/acl/rules.js';
@@ -27,12 +28,7 @@ async function targetNodes(config: Config, opts: NodeOpts): Promise<NodeRef[]> {
     return [first];
   }
   if (config.topology.kind === 'standalone') return [{ host: config.topology.host, port: config.topology.port }];
-  const admin = await connectAdmin(config);
-  try {
-    return [{ host: admin.options.host ?? '127.0.0.1', port: admin.options.port ?? 6379 }];
-  } finally {
-    admin.disconnect();
-  }
+  return [(await sentinelView(config)).master];
 }
 
 async function withAdmins<T>(config: Config, nodes: readonly NodeRef[], fn: (admins: { node: NodeRef; admin: Redis }[]) => Promise<T>): Promise<T> {

@@ -2,6 +2,7 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { Config } from '../../config/load.js';
 import { startRedisServer, type RunningRedis } from '../../local/redis-server.js';
+import { startClusterTopology, startSentinelTopology } from '../../local/topologies.js';
 import { renderAclFile } from '../../redis/acl/render.js';
 import { desiredRules } from '../../redis/acl/rules.js';
 import { ROLE_NAMES } from '../../redis/roles.js';
@@ -25,15 +26,49 @@ export async function startLocalRedis(config: Config, io: Io, opts: { verbose?: 
   });
 }
 
+async function runTopology(config: Config, ctx: CommandContext, kind: 'sentinel' | 'cluster', quiet: boolean): Promise<void> {
+  const base = config.settings.NABOOM_REDIS_PORT;
+  const count = kind === 'sentinel' ? 5 : 6;
+  const ports = Array.from({ length: count }, (_, i) => base + i);
+  const dir = resolve(join(config.settings.NABOOM_DATA_DIR, `${kind}-${base}`));
+  const onLine = quiet ? undefined : (who: string, l: string) => ctx.io.err(`[${who}] ${l}\n`);
+  ctx.io.err(`starting a local ${kind} topology on ports ${ports.join(', ')} (data in ${dir})…\n`);
+  const topo = kind === 'sentinel' ? await startSentinelTopology(config, { dir, ports, onLine }) : await startClusterTopology(config, { dir, ports, onLine });
+  const lines =
+    kind === 'sentinel'
+      ? [`Sentinel topology ready: master ${base}, replica ${base + 1}, Sentinels ${base + 2}–${base + 4}`]
+      : [`Cluster ready: masters ${base}–${base + 2}, replicas ${base + 3}–${base + 5} (slots split in three)`];
+  ctx.io.out(
+    [
+      ...lines,
+      'every node carries the same ACL users (replicas log in as replica_user; Sentinels as sentinel_user)',
+      'point Naboom at it by adding to your .env:',
+      ...Object.entries(topo.env).map(([k, v]) => `  ${k}=${v}`),
+      'Ctrl-C stops it',
+      '',
+    ].join('\n'),
+  );
+  await waitForShutdownSignal();
+  ctx.io.err('stopping…\n');
+  await topo.stop();
+}
+
 export function registerRedis(program: Command, ctx: CommandContext): void {
   program
     .command('redis')
     .description('run a local redis-server provisioned with our users.acl (AOF on, data in .naboom/), until Ctrl-C')
     .option('--quiet', 'do not echo the redis-server log', false)
-    .action(async (opts: { quiet: boolean }) => {
+    .option('--sentinel', 'run 1 master, 1 replica and 3 Sentinels on NABOOM_REDIS_PORT … +4 instead', false)
+    .option('--cluster', 'run a Redis Cluster of 3 masters and 3 replicas on NABOOM_REDIS_PORT … +5 instead', false)
+    .action(async (opts: { quiet: boolean; sentinel: boolean; cluster: boolean }) => {
       const config = ctx.config({ roles: ROLE_NAMES, command: 'redis' });
+      if (opts.sentinel && opts.cluster) throw new NaboomError('NABOOM_USAGE', 'choose one of --sentinel and --cluster');
+      if (opts.sentinel || opts.cluster) {
+        await runTopology(config, ctx, opts.sentinel ? 'sentinel' : 'cluster', opts.quiet);
+        return;
+      }
       if (config.topology.kind !== 'standalone') {
-        throw new NaboomError('NABOOM_USAGE', '`naboom redis` runs a standalone server; unset REDIS_SENTINELS / REDIS_CLUSTER_NODES');
+        throw new NaboomError('NABOOM_USAGE', '`naboom redis` runs a standalone server; unset REDIS_SENTINELS / REDIS_CLUSTER_NODES, or pass --sentinel / --cluster');
       }
       const server = await startLocalRedis(config, ctx.io, { verbose: !opts.quiet });
       const app = config.credentials.app;

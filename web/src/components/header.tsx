@@ -50,8 +50,8 @@ export function Header(props: {
             {user.role}
           </span>
         </span>
-        <button type="button" aria-pressed={props.soundOn} onClick={props.onToggleSound} title="Play a tone when a critical alert arrives">
-          {props.soundOn ? 'Sound on' : 'Sound off'}
+        <button type="button" aria-pressed={props.soundOn} onClick={props.onToggleSound} title="Play a tone when a new critical alert arrives">
+          Alarm sound: {props.soundOn ? 'on' : 'off'}
         </button>
         <button type="button" onClick={props.onSignOut}>
           Sign out

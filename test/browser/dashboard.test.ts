@@ -96,10 +96,20 @@ describe('operator dashboard', () => {
     expect(await row(page, high).locator('.sev-badge').textContent()).toBe('High');
     expect(await row(page, high).textContent()).toContain('1 Long St, Cape Town');
 
+    // The alarm tone: switched on by a click (autoplay rules), then played for a new critical alert.
+    await page.evaluate(`(() => {
+      window.__tones = 0;
+      const make = AudioContext.prototype.createOscillator;
+      AudioContext.prototype.createOscillator = function () { window.__tones += 1; return make.call(this); };
+    })()`);
+    await page.getByRole('button', { name: 'Alarm sound: off' }).click();
+    await page.getByRole('button', { name: 'Alarm sound: on' }).waitFor({ timeout: 2000 });
+
     const critical = await raise(s.member, { severity: 'critical', type: 'panic' });
     await row(page, critical).filter({ hasText: 'Critical' }).waitFor({ timeout: 1000 });
     const banner = page.getByRole('alert').filter({ hasText: 'Critical alert open' });
     await banner.waitFor({ timeout: 1000 });
+    await page.waitForFunction('window.__tones > 0', undefined, { timeout: 2000 });
     // Newest first.
     expect(await page.locator('ol.alerts > li').first().getAttribute('data-alert-id')).toBe(critical);
     // The banner's Show button selects the alert.

@@ -35,9 +35,9 @@ export class ChannelStore {
   }
 
   /** Queues a message for a normal channel or another process's local channel; false when full. */
-  async send(channel: string, owner: string | undefined, message: ChannelMessage, now: number): Promise<boolean> {
+  send(channel: string, owner: string | undefined, message: ChannelMessage, now: number): Promise<boolean> {
     const key = owner === undefined ? this.#d.keys.queue(channel) : this.#d.keys.inbox(owner);
-    return await this.#push(key, { k: 'm', c: channel, m: message }, now);
+    return this.#push(key, { k: 'm', c: channel, m: message }, now);
   }
 
   /** Adds a normal channel to a group. */
@@ -103,10 +103,10 @@ export class ChannelStore {
     return [...groups.map((g) => redis.zrem(keys.groupProcesses(g), processId)), redis.del(keys.inbox(processId))];
   }
 
-  async #push(key: string, payload: object, now: number): Promise<boolean> {
+  #push(key: string, payload: object, now: number): Promise<boolean> {
     const d = this.#d;
     const sealed = d.codec.seal(JSON.stringify(payload), now + d.expiryMs);
-    return (await SCRIPTS.send.run(d.redis(), [key], [sealed, d.capacity, d.expiryMs, now])) === 1;
+    return SCRIPTS.send.run(d.redis(), [key], [sealed, d.capacity, d.expiryMs, now]).then((r) => r === 1);
   }
 }
 

@@ -109,7 +109,8 @@ describe('operator dashboard', () => {
     await row(page, critical).filter({ hasText: 'Critical' }).waitFor({ timeout: 1000 });
     const banner = page.getByRole('alert').filter({ hasText: 'Critical alert open' });
     await banner.waitFor({ timeout: 1000 });
-    await page.waitForFunction('window.__tones > 0', undefined, { timeout: 2000 });
+    // (Polled from the test: the page's CSP forbids the string evaluation waitForFunction would use.)
+    await expect.poll(() => page.evaluate<number>('window.__tones'), { timeout: 2000 }).toBeGreaterThan(0);
     // Newest first.
     expect(await page.locator('ol.alerts > li').first().getAttribute('data-alert-id')).toBe(critical);
     // The banner's Show button selects the alert.
@@ -136,6 +137,8 @@ describe('operator dashboard', () => {
     await details.getByRole('button', { name: 'Acknowledge', exact: true }).click();
     await row(b, id).and(b.locator('[data-status="acknowledged"]')).waitFor({ timeout: 1000 });
     await details.getByText('Acknowledged by rita').waitFor({ timeout: 1000 });
+    // Keyboard focus stays in the panel, on the next action, though the clicked button is gone.
+    await expect.poll(() => a.evaluate<string>('document.activeElement?.textContent ?? ""'), { timeout: 1000 }).toBe('Resolve');
     expect(await details.locator('.history').textContent()).toContain('Crew dispatched');
 
     // Now from the second context: Resolve, seen by the first.

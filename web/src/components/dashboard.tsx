@@ -6,7 +6,7 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { ApiError, act, listAlerts, logout, me } from '../api.js';
 import { LiveFeed, type ConnectionState } from '../feed.js';
-import { isActive, matches, mergeAlerts, newestFirst, SEVERITIES, type Action, type Alert, type Filters, type User } from '../model.js';
+import { compareIds, isActive, matches, mergeAlerts, newestFirst, SEVERITIES, type Action, type Alert, type Filters, type User } from '../model.js';
 import { Siren } from '../sound.js';
 import { AlertDetails } from './details.js';
 import { AlertList } from './alert-list.js';
@@ -56,7 +56,7 @@ export function Dashboard(props: { user: User; onSignedOut: (why?: string) => vo
       const list = await listAlerts(LIST_LIMIT);
       apply(list);
       // Alert ids are feed ids: replay everything after the newest alert we have (from the start when none).
-      return list[0]?.id ?? '0-0';
+      return list.reduce((max, a) => (compareIds(a.id, max) > 0 ? a.id : max), '0-0');
     };
     const feed = new LiveFeed({
       onAlerts: (alerts) => {

@@ -2,7 +2,7 @@
  * The selected alert: everything known about it, the lifecycle actions this user may take (Acknowledge,
  * Resolve, Cancel — as the server allows for the role and the status), its history and its CAP document.
  */
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, capUrl } from '../api.js';
 import {
   ACTION_LABEL,
@@ -36,6 +36,15 @@ export function AlertDetails(props: {
   const [busy, setBusy] = useState<Action | undefined>(undefined);
   const [error, setError] = useState<string | undefined>(undefined);
   const [note, setNote] = useState('');
+  // After an action its button is gone (Acknowledge becomes Resolve): keep keyboard focus in the panel.
+  const [refocus, setRefocus] = useState(false);
+  const panel = useRef<HTMLElement>(null);
+  useEffect(() => {
+    if (!refocus) return;
+    setRefocus(false);
+    const el = panel.current;
+    (el?.querySelector<HTMLElement>('.action-buttons button') ?? el?.querySelector<HTMLElement>('#details-status'))?.focus();
+  }, [refocus]);
 
   if (!a) {
     return (
@@ -52,6 +61,7 @@ export function AlertDetails(props: {
     try {
       await props.onAction(a.id, action, note.trim() || undefined);
       setNote('');
+      setRefocus(true);
     } catch (e) {
       const why = e instanceof ApiError ? (e.status === 401 ? 'your session has ended; sign out and sign in again' : e.message) : 'unexpected error';
       setError(`${ACTION_LABEL[action]} failed: ${why}`);
@@ -63,7 +73,7 @@ export function AlertDetails(props: {
   const loc = a.location;
 
   return (
-    <article class={`details sev-${a.severity}`} data-alert-id={a.id}>
+    <article class={`details sev-${a.severity}`} data-alert-id={a.id} ref={panel}>
       <div class="panel-head">
         <h2 id="details-title">
           <span class={`sev-badge sev-${a.severity}`}>{SEVERITY_LABEL[a.severity]}</span> {typeLabel(a.type)}
@@ -75,7 +85,7 @@ export function AlertDetails(props: {
       <dl class="facts">
         <dt>Status</dt>
         <dd>
-          <span class={`status status-${a.status}`} id="details-status">
+          <span class={`status status-${a.status}`} id="details-status" tabIndex={-1}>
             {STATUS_LABEL[a.status]}
           </span>
         </dd>

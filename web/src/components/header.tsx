@@ -2,7 +2,8 @@
 import type { ConnectionState } from '../feed.js';
 import type { User } from '../model.js';
 
-function connectionText(c: ConnectionState, now: number): string {
+/** The state in words. Kept stable while reconnecting, so screen readers announce changes, not a countdown. */
+function connectionText(c: ConnectionState): string {
   switch (c.kind) {
     case 'connecting':
       return 'Connecting…';
@@ -10,10 +11,8 @@ function connectionText(c: ConnectionState, now: number): string {
       return 'Replaying missed alerts…';
     case 'live':
       return 'Live';
-    case 'reconnecting': {
-      const s = Math.max(0, Math.ceil((c.retryAt - now) / 1000));
-      return `Reconnecting${s > 0 ? ` in ${s} s` : '…'} (${c.reason})`;
-    }
+    case 'reconnecting':
+      return `Reconnecting (${c.reason})`;
   }
 }
 
@@ -36,11 +35,16 @@ export function Header(props: {
       </div>
       <div class={`conn conn-${conn.kind}`} id="connection" data-state={conn.kind} role="status" aria-live="polite">
         <span class="conn-dot" aria-hidden="true" />
-        <span class="conn-text">{connectionText(conn, props.now)}</span>
+        <span class="conn-text">{connectionText(conn)}</span>
         {conn.kind === 'reconnecting' && (
-          <button type="button" class="link" onClick={props.onReconnect}>
-            Retry now
-          </button>
+          <>
+            <span class="muted" aria-hidden="true">
+              {Math.max(0, Math.ceil((conn.retryAt - props.now) / 1000))} s
+            </span>
+            <button type="button" class="link" onClick={props.onReconnect}>
+              Retry now
+            </button>
+          </>
         )}
       </div>
       <div class="who">

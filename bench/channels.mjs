@@ -9,7 +9,7 @@
 // summary, writes bench/results/channels.json, and stops the server and the child whatever happens.
 import { fork } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -135,7 +135,12 @@ async function sendAll(layer, channel, n, window) {
   return fullRetries;
 }
 
-/** `send(channel, n, window)` resolves with the number of full-channel retries once all n are sent. */
+/**
+ * `send(channel, n, window)` resolves with the number of full-channel retries once all n are sent.
+ * `out_of_order` counts arrivals whose index is below the previous one. The layer is FIFO per successful
+ * send; only a send retried after NABOOM_CHANNEL_FULL can be overtaken by later ones, so it stays 0 unless
+ * `full_retries` is non-zero.
+ */
 async function pointToPoint(send, receiver, channel, n, window) {
   const latencies = new Float64Array(n);
   let outOfOrder = 0;
@@ -210,6 +215,7 @@ async function groupPhase(p, child, childReply, members, sends, ratePerS) {
 }
 
 async function main() {
+  const loadBefore = Math.round(loadavg()[0] * 100) / 100;
   const messages = arg('--messages', 100_000);
   const groupSends = arg('--group-sends', 200);
   const port = await freePort();
@@ -279,7 +285,8 @@ async function main() {
     const summary = {
       benchmark: 'channels',
       date: new Date().toISOString(),
-      machine: { cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version },
+      // Other work on the machine moves these numbers a lot: the load average says how busy it was.
+      machine: { cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version, loadavg_1m_before: loadBefore, loadavg_1m_after: Math.round(loadavg()[0] * 100) / 100 },
       redis: { appendonly: true, acl_user: config.credentials.websocket.username },
       send_receive_one_channel: {
         normal_channel_saturated: normal,

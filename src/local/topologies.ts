@@ -151,6 +151,12 @@ export async function startSentinelTopology(config: Config, o: TopologyOptions):
         }
       });
     }
+    const admin = await connectAdmin(config, { host: HOST, port: replica.port });
+    try {
+      await waitFor('the replica to finish its first sync', async () => (await admin.info('replication')).includes('master_link_status:up'));
+    } finally {
+      admin.disconnect();
+    }
     const sentinelAddresses = sentinels.map((s) => ({ host: HOST, port: s.port }));
     return {
       masterName,

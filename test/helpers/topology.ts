@@ -1,0 +1,45 @@
+/** Sentinel and Cluster topologies for tests: our local topologies plus a config pointing Naboom at them. */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateEnv } from '../../src/config/generate.js';
+import { loadConfig, type Config } from '../../src/config/load.js';
+import { startClusterTopology, startSentinelTopology, type ClusterTopology, type SentinelTopology } from '../../src/local/topologies.js';
+import { ROLE_NAMES } from '../../src/redis/roles.js';
+
+export interface TestTopology<T> {
+  readonly topo: T;
+  readonly config: Config;
+  readonly envFile: string;
+  readonly env: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+async function start<T extends SentinelTopology | ClusterTopology>(
+  kind: 'sentinel' | 'cluster',
+  extraEnv: Record<string, string>,
+): Promise<TestTopology<T>> {
+  const dir = mkdtempSync(join(tmpdir(), `naboom-${kind}-`));
+  const base = { ...generateEnv(6379).vars, LOG_LEVEL: 'warn', ...extraEnv };
+  const bootstrap = loadConfig({ env: base, envFile: false, requireRoles: ROLE_NAMES, requireSecretKey: true });
+  const topo = (kind === 'sentinel'
+    ? await startSentinelTopology(bootstrap, { dir: join(dir, 'redis'), appendonly: true })
+    : await startClusterTopology(bootstrap, { dir: join(dir, 'redis'), appendonly: true })) as T;
+  const env: Record<string, string> = { ...base, ...topo.env };
+  const envFile = join(dir, '.env');
+  writeFileSync(envFile, Object.entries(env).map(([k, v]) => `${k}=${v}`).join('\n') + '\n', { mode: 0o600 });
+  const config = loadConfig({ env: {}, envFile, requireRoles: ROLE_NAMES, requireSecretKey: true });
+  return {
+    topo,
+    config,
+    envFile,
+    env,
+    stop: async () => {
+      await topo.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export const startTestSentinel = (env: Record<string, string> = {}): Promise<TestTopology<SentinelTopology>> => start<SentinelTopology>('sentinel', env);
+export const startTestCluster = (env: Record<string, string> = {}): Promise<TestTopology<ClusterTopology>> => start<ClusterTopology>('cluster', env);

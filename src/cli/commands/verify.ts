@@ -1,6 +1,10 @@
 import type { Command } from 'commander';
 import { cacheRoundTrips } from '../../cache/verify.js';
+import { channelRoundTrips } from '../../channels/verify.js';
+import { NaboomError } from '../../errors/catalogue.js';
+import { queueRoundTrip } from '../../queue/verify.js';
 import { ROLE_NAMES } from '../../redis/roles.js';
+import { apiRoundTrip } from '../../verify/api-roundtrip.js';
 import { renderTable } from '../../verify/report.js';
 import { runVerify } from '../../verify/run.js';
 import type { CommandContext } from '../context.js';
@@ -8,11 +12,16 @@ import type { CommandContext } from '../context.js';
 export function registerVerify(program: Command, ctx: CommandContext): void {
   program
     .command('verify')
-    .description('prove the deployment: every role authenticates and does its job, every forbidden operation is refused, the live ACL matches, ACL LOG is clean')
+    .description(
+      'prove the deployment: every role authenticates and does its job, every forbidden operation is refused, the live ACL matches, ACL LOG is clean, and the cache, channel-layer and queue round trips work',
+    )
     .option('--json', 'print exactly one JSON document on stdout (logs go to stderr)', false)
-    .action(async (opts: { json: boolean }) => {
-      const config = ctx.config({ roles: ROLE_NAMES.filter((r) => r !== 'replica' && r !== 'sentinel'), command: 'verify' });
-      const report = await runVerify({ config, logger: ctx.logger(config), extra: [cacheRoundTrips] });
+    .option('--url <url>', 'also send one alert through a running server: raise, see it on SSE, acknowledge, resolve')
+    .action(async (opts: { json: boolean; url?: string }) => {
+      if (opts.url !== undefined && !/^https?:\/\/[^\s/]+/.test(opts.url)) throw new NaboomError('NABOOM_USAGE', `--url must be an http(s) URL, got "${opts.url}"`);
+      const config = ctx.config({ roles: ROLE_NAMES.filter((r) => r !== 'replica' && r !== 'sentinel'), secretKey: true, command: 'verify' });
+      const extra = [cacheRoundTrips, channelRoundTrips, queueRoundTrip, ...(opts.url ? [apiRoundTrip(opts.url)] : [])];
+      const report = await runVerify({ config, logger: ctx.logger(config), extra });
       ctx.io.out(opts.json ? `${JSON.stringify(report, null, 2)}\n` : renderTable(report));
       if (!report.ok) process.exitCode = 1;
     });

@@ -181,7 +181,8 @@ const SLOT_RANGES: readonly [number, number][] = [
 /** 3 masters + 3 replicas, slots split evenly, each replica following one master. */
 export async function startClusterTopology(config: Config, o: TopologyOptions): Promise<ClusterTopology> {
   const ps = await ports(6, o.ports, true);
-  const acl = renderAclFile(desiredRules(config));
+  // The cluster's users get the cluster layout (hash-tagged patterns, CLUSTER SLOTS …) whatever `config` says.
+  const acl = renderAclFile(desiredRules(config, 'cluster'));
   const repl = secret(config, 'replica');
   const nodes: RunningRedis[] = [];
   const stopAll = async (): Promise<void> => {

@@ -42,13 +42,16 @@ export function userRules(role: RoleName, username: string, passwordHashes: read
   });
 }
 
-/** Desired rules for every provisioned role from the configuration; roles without a password are skipped. */
-export function desiredRules(config: Config): UserRules[] {
+/**
+ * Desired rules for every provisioned role from the configuration; roles without a password are skipped.
+ * `layout` defaults to the configured topology's (a local cluster is provisioned with 'cluster').
+ */
+export function desiredRules(config: Config, layout: KeyLayout = config.layout): UserRules[] {
   const out: UserRules[] = [];
   for (const role of PROVISIONED_ROLES) {
     const cred = config.credentials[role];
     if (!cred.password) continue;
-    out.push(userRules(role, cred.username, [hashPassword(cred.password.reveal())], config.layout));
+    out.push(userRules(role, cred.username, [hashPassword(cred.password.reveal())], layout));
   }
   return out;
 }

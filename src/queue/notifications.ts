@@ -122,6 +122,11 @@ export class NotificationQueue {
     return jobs.map((j) => ({ id: j.id ?? '', type: j.name, reason: j.failedReason, attempts: j.attemptsMade, failedAt: j.finishedOn }));
   }
 
+  /** Re-reads the app password (after `naboom acl rotate app`); true when it changed. */
+  reloadCredentials(): boolean {
+    return this.#conn.reloadCredentials();
+  }
+
   /** Closes the queue and its connection. */
   async close(): Promise<void> {
     if (this.#closed) return;

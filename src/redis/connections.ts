@@ -6,10 +6,11 @@
  */
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import type { Config, RoleCredentials } from '../config/load.js';
+import type { Secret } from '../config/secret.js';
 import { rereadPassword } from '../config/load.js';
 import { NaboomError } from '../errors/catalogue.js';
 import type { Logger } from '../log/logger.js';
-import { roleSpec, type ClientRole } from './roles.js';
+import { CLIENT_ROLES, roleSpec, type ClientRole } from './roles.js';
 
 export type RedisClient = Redis | Cluster;
 
@@ -142,6 +143,8 @@ export class RoleClients {
   readonly #hooks: RoleClientHooks;
   readonly #clients = new Map<string, RedisClient>();
   readonly #lastErrorLog = new Map<string, number>();
+  /** Passwords re-read after a rotation; they win over the (frozen) configuration for new clients. */
+  readonly #rotated = new Map<ClientRole, Secret>();
   #closed = false;
 
   constructor(config: Config, logger: Logger, hooks: RoleClientHooks = {}) {
@@ -164,7 +167,7 @@ export class RoleClients {
     const id = `${role}/${purpose}${database === undefined ? '' : `/db${database}`}`;
     let client = this.#clients.get(id);
     if (!client) {
-      const cred = this.#config.credentials[role];
+      const cred = this.#credentials(role);
       const label = [process.pid, purpose === 'command' ? undefined : purpose, database === undefined ? undefined : `db${database}`].filter((x) => x !== undefined).join(':');
       client = createRoleClient(this.#config, cred, purpose, label, database);
       this.#instrument(role, id, client);
@@ -179,20 +182,32 @@ export class RoleClients {
     const id = `${role}/dedicated/${name}`;
     const existing = this.#clients.get(id);
     if (existing) return existing;
-    const client = createRoleClient(this.#config, this.#config.credentials[role], 'blocking', `${process.pid}:${name}`);
+    const client = createRoleClient(this.#config, this.#credentials(role), 'blocking', `${process.pid}:${name}`);
     this.#instrument(role, id, client);
     this.#clients.set(id, client);
     return client;
   }
 
-  /** Re-reads every role's password from its source and uses it for the next (re)connect. */
+  #credentials(role: ClientRole): RoleCredentials {
+    const rotated = this.#rotated.get(role);
+    return rotated ? { ...this.#config.credentials[role], password: rotated } : this.#config.credentials[role];
+  }
+
+  /** Re-reads every role's password from its source and uses it for the next (re)connect and new clients. */
   reloadCredentials(): string[] {
     const changed: string[] = [];
+    for (const role of CLIENT_ROLES) {
+      const fresh = rereadPassword(this.#config.credentials[role]);
+      if (!fresh || fresh.reveal() === this.#credentials(role).password?.reveal()) continue;
+      this.#rotated.set(role, fresh);
+      changed.push(role);
+    }
     for (const [id, client] of this.#clients) {
       const role = id.split('/')[0] as ClientRole;
-      const fresh = rereadPassword(this.#config.credentials[role]);
+      const fresh = this.#rotated.get(role);
       if (!fresh) continue;
-      const targets = client instanceof Cluster ? [client.options.redisOptions ?? {}] : [client.options];
+      // A Cluster keeps one connection per node, each with its own copy of the options.
+      const targets = client instanceof Cluster ? [(client.options.redisOptions ??= {}), ...client.nodes().map((n) => n.options)] : [client.options];
       for (const t of targets) {
         if (t.password !== fresh.reveal()) {
           t.password = fresh.reveal();

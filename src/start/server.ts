@@ -19,6 +19,8 @@ import { NotificationQueue } from '../queue/notifications.js';
 import { RoleClients } from '../redis/connections.js';
 import { DATABASES } from '../redis/databases.js';
 
+const CREDENTIAL_RELOAD_MS = 5000;
+
 export const DEFAULT_DASHBOARD_DIR = fileURLToPath(new URL('../../web/dist', import.meta.url));
 
 export interface ServerOptions {
@@ -42,6 +44,8 @@ export interface RunningServer {
   readonly alerts: AlertService;
   /** Graceful stop; safe to call twice. */
   stop(): Promise<void>;
+  /** Re-reads every role password from its source now (SIGHUP). */
+  reloadCredentials(): void;
 }
 
 export async function startServer(o: ServerOptions): Promise<RunningServer> {
@@ -80,10 +84,25 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   escalator.start();
   logger.info({ url, topology: config.topology.kind }, 'naboom serve listening');
 
+  // After `naboom acl rotate`, the new password is in .env / the secret file: pick it up for every new
+  // connection well within the rotation's grace period (connected clients stay logged in meanwhile).
+  const reloadCredentials = (why: string): void => {
+    try {
+      const roles = clients.reloadCredentials();
+      const queue = notifications.reloadCredentials();
+      if (roles.length > 0 || queue) logger.info({ roles: queue && !roles.includes('app') ? [...roles, 'app'] : roles, why }, 'role passwords changed; used from the next connection on');
+    } catch (err) {
+      logger.warn({ err }, 'could not re-read the role passwords');
+    }
+  };
+  const reloadTimer = setInterval(() => reloadCredentials('periodic check'), CREDENTIAL_RELOAD_MS);
+  reloadTimer.unref();
+
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
       draining = true;
+      clearInterval(reloadTimer);
       logger.info('shutting down: draining live clients and requests');
       await escalator.stop();
       await feed.stop();
@@ -94,5 +113,5 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       logger.info('stopped');
     })());
 
-  return { app, url, port, metrics, clients, users, alerts, stop };
+  return { app, url, port, metrics, clients, users, alerts, stop, reloadCredentials: () => reloadCredentials('SIGHUP') };
 }

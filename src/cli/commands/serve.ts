@@ -21,7 +21,7 @@ export function registerServe(program: Command, ctx: CommandContext): void {
         ...(opts.host !== undefined ? { host: opts.host } : {}),
       });
       ctx.io.err(`naboom serve: listening on ${server.url}\n`);
-      process.on('SIGHUP', () => logger.info({ roles: server.clients.reloadCredentials() }, 'SIGHUP: re-read role passwords'));
+      process.on('SIGHUP', () => server.reloadCredentials());
       await runUntilSignal(() => server.stop());
     });
 }

@@ -1,4 +1,8 @@
 #!/usr/bin/env node
 import { main } from '../dist/cli/main.js';
 
-process.exitCode = await main(process.argv);
+const code = await main(process.argv);
+process.exitCode = code;
+// Every command has finished its work when main() resolves (long-running ones resolve after their graceful
+// shutdown); a library timer left behind (e.g. an ioredis reconnect delay) must not hold the exit back.
+setTimeout(() => process.exit(code), 100).unref();

@@ -158,13 +158,18 @@ export async function startSentinelTopology(config: Config, o: TopologyOptions):
       admin.disconnect();
     }
     const sentinelAddresses = sentinels.map((s) => ({ host: HOST, port: s.port }));
+    // Nodes may be replaced (restarted) by the caller; stop whatever is in the arrays at the end.
+    const nodes = [master, replica];
     return {
       masterName,
-      nodes: [master, replica],
+      nodes,
       sentinels,
       sentinelAddresses,
       env: { REDIS_SENTINELS: sentinelAddresses.map((a) => `${a.host}:${a.port}`).join(','), REDIS_SENTINEL_MASTER: masterName },
-      stop: stopAll,
+      stop: async () => {
+        for (const s of sentinels) await s.stop();
+        for (const n of nodes) await n.stop();
+      },
     };
   } catch (err) {
     await stopAll();

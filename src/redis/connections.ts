@@ -225,6 +225,9 @@ export class RoleClients {
     this.#clients.clear();
     await Promise.all(
       all.map(async (c) => {
+        // Already gone (disconnected by its owner): QUIT would fail and the fallback would keep the process
+        // alive for ioredis' reconnect timer.
+        if (c.status === 'end') return;
         const timer = setTimeout(() => c.disconnect(), 1000);
         try {
           await c.quit();

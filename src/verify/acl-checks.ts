@@ -8,6 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/connections.js';
 import type { Config } from '../config/load.js';
 import { diffAll } from '../redis/acl/diff.js';
 import { fetchLiveUsers } from '../redis/acl/provision.js';
@@ -18,7 +19,7 @@ import type { CheckResult } from './report.js';
 
 export const VERIFY_CLIENT_MARK = ':verify-';
 
-type Exec = (client: Redis, args: readonly (string | number)[]) => Promise<unknown>;
+type Exec = (client: RedisClient, args: readonly (string | number)[]) => Promise<unknown>;
 const exec: Exec = (client, args) => client.call(String(args[0]), ...args.slice(1).map(String));
 
 const OWNERS: readonly NamespaceOwner[] = ['app', 'websocket', 'realtime'];
@@ -31,7 +32,7 @@ interface Outcome {
   detail: string;
 }
 
-async function expectOk(client: Redis, args: readonly (string | number)[]): Promise<Outcome> {
+async function expectOk(client: RedisClient, args: readonly (string | number)[]): Promise<Outcome> {
   try {
     const r = await exec(client, args);
     return { ok: true, detail: `${String(args[0])} → ${summarise(r)}` };
@@ -40,7 +41,7 @@ async function expectOk(client: Redis, args: readonly (string | number)[]): Prom
   }
 }
 
-async function expectNoPerm(client: Redis, args: readonly (string | number)[]): Promise<Outcome> {
+async function expectNoPerm(client: RedisClient, args: readonly (string | number)[]): Promise<Outcome> {
   const what = args.slice(0, 2).join(' ');
   try {
     await exec(client, args);
@@ -103,8 +104,8 @@ export interface AclCheckContext {
   readonly config: Config;
   /** Connected as the master role. */
   readonly admin: Redis;
-  /** One connection per client role, named with VERIFY_CLIENT_MARK. */
-  readonly clients: ReadonlyMap<ClientRole, Redis>;
+  /** One connection (or Cluster client) per client role, named with VERIFY_CLIENT_MARK. */
+  readonly clients: ReadonlyMap<ClientRole, RedisClient>;
   /** Why a role's connection could not be established (WRONGPASS, ECONNREFUSED, …). */
   readonly connectErrors?: ReadonlyMap<ClientRole, Error>;
   readonly node?: string;

@@ -1,13 +1,21 @@
 /**
  * `naboom verify`: opens one short-lived connection per role (named `naboom:<role>:verify-<pid>` so their
  * deliberate denials can be told apart in ACL LOG), runs every check and returns the report.
+ *
+ * On Sentinel and Cluster it also checks every node — masters, replicas, cluster nodes — because ACL changes
+ * do not replicate: each node must carry the desired users, and each role must be able to log in to it, so
+ * a replica promoted by a failover accepts the application at once.
  */
-import { Redis } from 'ioredis';
-import type { Config } from '../config/load.js';
+import { Cluster, Redis } from 'ioredis';
+import type { Config, HostPort } from '../config/load.js';
 import type { Logger } from '../log/logger.js';
-import { connectOnce, roleRedisOptions } from '../redis/connections.js';
+import { connectAdmin, listNodes, nodeName } from '../redis/admin.js';
+import { diffServer } from '../redis/acl/provision.js';
+import { desiredRules } from '../redis/acl/rules.js';
+import { connectOnce, roleClusterOptions, roleRedisOptions, type RedisClient } from '../redis/connections.js';
 import { CLIENT_ROLES, type ClientRole } from '../redis/roles.js';
-import { aclChecks, VERIFY_CLIENT_MARK } from './acl-checks.js';
+import { sentinelView } from '../redis/sentinel.js';
+import { aclChecks, parseAclLog, VERIFY_CLIENT_MARK } from './acl-checks.js';
 import { buildReport, type CheckResult, type VerifyReport } from './report.js';
 
 export interface VerifyOptions {
@@ -20,84 +28,153 @@ export interface VerifyOptions {
 export interface VerifyContext {
   readonly config: Config;
   readonly logger: Logger;
-  readonly clients: ReadonlyMap<ClientRole, Redis>;
+  readonly clients: ReadonlyMap<ClientRole, RedisClient>;
   readonly admin: Redis;
 }
 
-/** A non-retrying connection for one role, so a wrong password fails once and clearly. */
-export function verifyClient(config: Config, role: ClientRole, target?: { host: string; port: number }): Redis {
-  const label = `${VERIFY_CLIENT_MARK.slice(1)}${process.pid}`;
-  const opts = roleRedisOptions(config, config.credentials[role], 'command', label);
+const LABEL = `${VERIFY_CLIENT_MARK.slice(1)}${process.pid}`;
+const NO_RETRY = { retryStrategy: () => null, maxRetriesPerRequest: 0, enableAutoPipelining: false, enableReadyCheck: false, lazyConnect: true } as const;
+
+/** A non-retrying connection for one role (to one node when `target` is given), so a wrong password fails once and clearly. */
+export function verifyClient(config: Config, role: ClientRole, target?: HostPort): Redis {
+  const opts = roleRedisOptions(config, config.credentials[role], 'command', LABEL);
   return new Redis({
     ...opts,
-    ...(target ? { host: target.host, port: target.port, sentinels: undefined, name: undefined } : {}),
-    retryStrategy: () => null,
-    maxRetriesPerRequest: 0,
-    enableAutoPipelining: false,
-    enableReadyCheck: false,
-    lazyConnect: true,
+    ...(target ? { host: target.host, port: target.port, sentinels: undefined, name: undefined, role: undefined } : {}),
+    ...(config.topology.kind === 'cluster' ? { db: 0 } : {}),
+    ...NO_RETRY,
   });
 }
 
+/** The role's client for the deployment as a whole: a Cluster client on Cluster, else one connection. */
+function deploymentClient(config: Config, role: ClientRole): RedisClient {
+  if (config.topology.kind !== 'cluster') return verifyClient(config, role);
+  const opts = { ...roleRedisOptions(config, config.credentials[role], 'command', LABEL), ...NO_RETRY };
+  return new Cluster(
+    config.topology.nodes.map((n) => ({ host: n.host, port: n.port })),
+    { ...roleClusterOptions(opts, 'command'), clusterRetryStrategy: () => null, lazyConnect: true, enableReadyCheck: true },
+  );
+}
+
 /** Connects; returns the connection error (e.g. WRONGPASS) instead of throwing. */
-async function connectQuietly(c: Redis): Promise<Error | undefined> {
+async function connectQuietly(c: RedisClient): Promise<Error | undefined> {
   c.on('error', () => undefined);
   try {
-    await connectOnce(c);
+    if (c instanceof Cluster) await c.connect();
+    else await connectOnce(c);
     return undefined;
   } catch (err) {
     return err instanceof Error ? err : new Error(String(err));
   }
 }
 
+/** The node verify's master-role checks (ACL DRYRUN, GETUSER, LOG) run on. */
+async function primaryNode(config: Config): Promise<HostPort> {
+  const t = config.topology;
+  if (t.kind === 'standalone') return { host: t.host, port: t.port };
+  if (t.kind === 'sentinel') return (await sentinelView(config)).master;
+  const first = t.nodes[0];
+  if (!first) throw new Error('REDIS_CLUSTER_NODES is empty');
+  return first;
+}
+
 /** An unauthenticated connection must be refused (NOAUTH): proves `default` is not nopass. */
-async function anonymousCheck(config: Config, target?: { host: string; port: number }): Promise<CheckResult> {
-  const host = target?.host ?? (config.topology.kind === 'standalone' ? config.topology.host : undefined);
-  const port = target?.port ?? (config.topology.kind === 'standalone' ? config.topology.port : undefined);
-  if (host === undefined || port === undefined) {
-    return { section: 'passwords', name: 'anonymous connections are refused', status: 'skip', detail: 'checked per node with --all-nodes' };
-  }
-  const c = new Redis({ host, port, retryStrategy: () => null, maxRetriesPerRequest: 0, enableReadyCheck: false, lazyConnect: true, protocol: 2, tls: config.tls.enabled ? {} : undefined });
+async function anonymousCheck(config: Config, at: HostPort, node?: string): Promise<CheckResult> {
+  const c = new Redis({ host: at.host, port: at.port, ...NO_RETRY, protocol: 2, tls: config.tls.enabled ? {} : undefined });
+  const base = { section: 'passwords', name: 'anonymous connections are refused', ...(node ? { node } : {}) } as const;
   await connectQuietly(c);
   try {
     await c.ping();
-    return { section: 'passwords', name: 'anonymous connections are refused', status: 'fail', detail: 'PING without AUTH was answered', hint: 'The default user is nopass: run `naboom acl apply`.' };
+    return { ...base, status: 'fail', detail: 'PING without AUTH was answered', hint: 'The default user is nopass: run `naboom acl apply --all-nodes`.' };
   } catch (err) {
     const msg = (err as Error).message;
-    const ok = /NOAUTH/.test(msg);
-    return { section: 'passwords', name: 'anonymous connections are refused', status: ok ? 'pass' : 'fail', detail: `PING → ${msg}` };
+    return { ...base, status: /NOAUTH/.test(msg) ? 'pass' : 'fail', detail: `PING → ${msg}` };
   } finally {
     c.disconnect();
   }
+}
+
+/** Every node: the desired users, every role able to log in, nothing refused in ACL LOG, no anonymous access. */
+async function nodeChecks(config: Config): Promise<CheckResult[]> {
+  const out: CheckResult[] = [];
+  const rules = desiredRules(config);
+  for (const n of await listNodes(config)) {
+    const node = `${nodeName(n)} (${n.role ?? 'node'})`;
+    let admin: Redis | undefined;
+    try {
+      admin = await connectAdmin(config, n);
+      const drift = (await diffServer(admin, rules)).filter((d) => d.problems.length > 0);
+      out.push({
+        section: 'nodes',
+        node,
+        name: 'carries the desired ACL users',
+        status: drift.length === 0 ? 'pass' : 'fail',
+        detail: drift.length === 0 ? 'in sync' : drift.map((d) => `${d.username}: ${d.problems.join('; ')}`).join(' | '),
+        hint: drift.length === 0 ? undefined : 'ACL changes do not replicate: run `naboom acl apply --all-nodes`.',
+      });
+      const log = parseAclLog(await admin.call('ACL', 'LOG', '512')).filter((e) => !e.clientInfo.includes(VERIFY_CLIENT_MARK));
+      out.push({
+        section: 'nodes',
+        node,
+        name: 'ACL LOG holds no denial of normal operation',
+        status: log.length === 0 ? 'pass' : 'fail',
+        detail: log.length === 0 ? 'empty' : log.slice(0, 3).map((e) => `${e.username}: ${e.reason} ${e.object}`).join('; '),
+      });
+    } catch (err) {
+      out.push({ section: 'nodes', node, name: 'reachable as the master role', status: 'fail', detail: (err as Error).message, hint: 'Check the node and REDIS_MASTER_PASSWORD.' });
+      continue;
+    } finally {
+      admin?.disconnect();
+    }
+    for (const role of CLIENT_ROLES) {
+      if (role === 'master' || !config.credentials[role].password) continue;
+      const c = verifyClient(config, role, n);
+      const err = await connectQuietly(c);
+      const pong = err ? undefined : await c.ping().catch((e: Error) => e.message);
+      c.disconnect();
+      out.push({
+        section: 'nodes',
+        node,
+        role,
+        name: `${config.credentials[role].username} can log in${n.role === 'replica' ? ' (a promoted replica accepts it)' : ''}`,
+        status: pong === 'PONG' ? 'pass' : 'fail',
+        detail: err ? `connect → ${err.message}` : `PING → ${pong ?? ''}`,
+      });
+    }
+    out.push(await anonymousCheck(config, n, node));
+  }
+  return out;
 }
 
 /** Runs the whole verification against the configured deployment. */
 export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
   const started = Date.now();
   const { config } = opts;
-  const clients = new Map<ClientRole, Redis>();
-  for (const role of CLIENT_ROLES) {
-    if (!config.credentials[role].password) continue;
-    clients.set(role, verifyClient(config, role));
-  }
-  const connectErrors = new Map<ClientRole, Error>();
-  await Promise.all(
-    [...clients].map(async ([role, c]) => {
-      const err = await connectQuietly(c);
-      if (err) connectErrors.set(role, err);
-    }),
-  );
-  const admin = clients.get('master');
   const checks: CheckResult[] = [];
+  const clients = new Map<ClientRole, RedisClient>();
+  let admin: Redis | undefined;
   try {
-    if (!admin) throw new Error('master credentials are required');
-    const roleClients = new Map([...clients].filter(([r]) => r !== 'master'));
-    // The master's own PING belongs in (a) too.
-    const acl = await aclChecks({ config, admin, clients: new Map([['master', admin], ...roleClients]), connectErrors });
+    const primary = await primaryNode(config);
+    for (const role of CLIENT_ROLES) {
+      if (role === 'master' || !config.credentials[role].password) continue;
+      clients.set(role, deploymentClient(config, role));
+    }
+    const connectErrors = new Map<ClientRole, Error>();
+    await Promise.all(
+      [...clients].map(async ([role, c]) => {
+        const err = await connectQuietly(c);
+        if (err) connectErrors.set(role, err);
+      }),
+    );
+    admin = verifyClient(config, 'master', primary);
+    const adminError = await connectQuietly(admin);
+    if (adminError) connectErrors.set('master', adminError);
+    const acl = await aclChecks({ config, admin, clients: new Map<ClientRole, RedisClient>([['master', admin], ...clients]), connectErrors });
     checks.push(...acl);
-    checks.push(await anonymousCheck(config));
+    checks.push(await anonymousCheck(config, primary));
+    if (config.topology.kind !== 'standalone') checks.push(...(await nodeChecks(config)));
     for (const group of opts.extra ?? []) {
-      checks.push(...(await group({ config, logger: opts.logger, clients: roleClients, admin })));
+      checks.push(...(await group({ config, logger: opts.logger, clients, admin })));
     }
   } catch (err) {
     checks.push({
@@ -105,10 +182,11 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
       name: 'reach the server as the master role',
       status: 'fail',
       detail: (err as Error).message,
-      hint: 'Is Redis running and are REDIS_HOST/REDIS_PORT and REDIS_MASTER_PASSWORD right?',
+      hint: 'Is Redis running and are REDIS_HOST/REDIS_PORT (or REDIS_SENTINELS / REDIS_CLUSTER_NODES) and REDIS_MASTER_PASSWORD right?',
     });
   } finally {
     for (const c of clients.values()) c.disconnect();
+    admin?.disconnect();
   }
   return buildReport(checks, Date.now() - started);
 }

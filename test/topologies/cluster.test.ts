@@ -11,6 +11,9 @@ import { diffServer } from '../../src/redis/acl/provision.js';
 import { desiredRules } from '../../src/redis/acl/rules.js';
 import { keySlot } from '../../src/redis/slot.js';
 import { startServer, type RunningServer } from '../../src/start/server.js';
+import { channelRoundTrips } from '../../src/channels/verify.js';
+import { cacheRoundTrips } from '../../src/cache/verify.js';
+import { runVerify } from '../../src/verify/run.js';
 import { runCli } from '../helpers/cli.js';
 import { post, sampleAlert, WsClient } from '../helpers/stack.js';
 import { startTestCluster, type TestTopology } from '../helpers/topology.js';
@@ -44,6 +47,15 @@ describe('Cluster topology', () => {
   afterAll(async () => {
     await server?.stop();
     await t.stop();
+  });
+
+  it('naboom verify passes on every node, with the cache and channel-layer round trips', async () => {
+    const report = await runVerify({ config: t.config, logger, extra: [cacheRoundTrips, channelRoundTrips] });
+    expect(report.checks.filter((c) => c.status === 'fail')).toEqual([]);
+    const nodes = new Set(report.checks.filter((c) => c.section === 'nodes').map((c) => c.node));
+    expect(nodes.size).toBe(6);
+    expect(report.checks.filter((c) => c.section === 'roundtrip' && c.status === 'pass').length).toBeGreaterThanOrEqual(6);
+    expect(report.checks.some((c) => c.name.includes('a promoted replica accepts it') && c.status === 'pass')).toBe(true);
   });
 
   it('provisions the same users on all six nodes; acl diff --all-nodes is clean', async () => {

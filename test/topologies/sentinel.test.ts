@@ -10,6 +10,9 @@ import { diffServer } from '../../src/redis/acl/provision.js';
 import { desiredRules } from '../../src/redis/acl/rules.js';
 import { sentinelView } from '../../src/redis/sentinel.js';
 import { startServer, type RunningServer } from '../../src/start/server.js';
+import { channelRoundTrips } from '../../src/channels/verify.js';
+import { cacheRoundTrips } from '../../src/cache/verify.js';
+import { runVerify } from '../../src/verify/run.js';
 import { runCli } from '../helpers/cli.js';
 import { post, sampleAlert, WsClient } from '../helpers/stack.js';
 import { startTestSentinel, type TestTopology } from '../helpers/topology.js';
@@ -33,6 +36,15 @@ describe('Sentinel topology', () => {
   afterAll(async () => {
     await server.stop();
     await t.stop();
+  });
+
+  it('naboom verify passes on every node, with the cache and channel-layer round trips', async () => {
+    const report = await runVerify({ config: t.config, logger, extra: [cacheRoundTrips, channelRoundTrips] });
+    expect(report.checks.filter((c) => c.status === 'fail')).toEqual([]);
+    const nodes = new Set(report.checks.filter((c) => c.section === 'nodes').map((c) => c.node));
+    expect(nodes.size).toBe(2);
+    expect(report.checks.filter((c) => c.section === 'roundtrip' && c.status === 'pass').length).toBeGreaterThanOrEqual(6);
+    expect(report.checks.some((c) => c.name.includes('a promoted replica accepts it') && c.status === 'pass')).toBe(true);
   });
 
   it('finds master and replica through the Sentinels, and both carry exactly the desired users', async () => {

@@ -12,7 +12,7 @@ import type { RedisClient, RoleClients } from '../redis/connections.js';
 import { EnvelopeCodec, type RejectReason } from './envelope.js';
 import { InboxLoop } from './inbox.js';
 import { LocalChannels, type LocalDelivery } from './local.js';
-import { checkChannel, checkGroup, checkPrefix, isLocalChannel, newLocalSuffix, newProcessId, ownerOf } from './names.js';
+import { checkChannel, checkGroup, groupLabel, checkPrefix, isLocalChannel, newLocalSuffix, newProcessId, ownerOf } from './names.js';
 import { BlockingPool, QueueReader } from './queue-reader.js';
 import { Receiver } from './receiver.js';
 import { Registration } from './registration.js';
@@ -187,7 +187,7 @@ export class ChannelLayer {
     const local = this.#deliverGroup(group, msg, now);
     const remoteSkips = reply.fullChannels.length + reply.fullProcesses.length;
     if (remoteSkips > 0) {
-      this.#metrics.groupSkipped.inc({ group }, remoteSkips);
+      this.#metrics.groupSkipped.inc({ group: groupLabel(group) }, remoteSkips);
       this.#log.warn(
         { group, channels: reply.fullChannels.slice(0, MAX_LOGGED_NAMES), processes: reply.fullProcesses, count: remoteSkips },
         'group send skipped members whose channel or process inbox is full',

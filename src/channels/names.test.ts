@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkChannel, checkGroup, checkPrefix, isLocalChannel, newProcessId, ownerOf } from './names.js';
+import { checkChannel, checkGroup, checkPrefix, groupLabel, isLocalChannel, newProcessId, ownerOf } from './names.js';
 
 describe('channel names', () => {
   it('accepts Django Channels names and refuses anything that could reach a key unsafely', () => {
@@ -19,5 +19,13 @@ describe('channel names', () => {
     expect(isLocalChannel(`specific.${pid}!xyz`)).toBe(true);
     expect(isLocalChannel('chat')).toBe(false);
     for (const bad of ['foo!bar', 'chat', `specific.${pid.slice(1)}!x`]) expect(() => ownerOf(bad)).toThrow(expect.objectContaining({ code: 'NABOOM_CHANNEL_NAME' }));
+  });
+});
+
+describe('group metric label', () => {
+  it('folds per-user groups into one series', () => {
+    expect(groupLabel('alerts.reporter.u_123')).toBe('alerts.reporter.*');
+    expect(groupLabel('alerts.high')).toBe('alerts.high');
+    expect(groupLabel('busy')).toBe('busy');
   });
 });

@@ -64,3 +64,12 @@ function describe(v: unknown): string {
   if (typeof v !== 'string') return typeof v;
   return v.length > 40 ? `"${v.slice(0, 40)}…"` : `"${v}"`;
 }
+
+/**
+ * The metric label for a group: its first two dot-separated parts, so per-user groups such as
+ * `alerts.reporter.<user id>` share one time series (`alerts.reporter.*`) instead of one per user.
+ */
+export function groupLabel(group: string): string {
+  const parts = group.split('.');
+  return parts.length <= 2 ? group : `${parts.slice(0, 2).join('.')}.*`;
+}

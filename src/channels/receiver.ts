@@ -7,7 +7,7 @@ import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { EnvelopeCodec, RejectReason } from './envelope.js';
 import type { LocalChannels } from './local.js';
-import { isProcessId } from './names.js';
+import { groupLabel, isProcessId } from './names.js';
 import type { Accepted } from './queue-reader.js';
 import { deepFreeze, storedSchema, type Stored } from './schema.js';
 
@@ -69,7 +69,7 @@ export class Receiver {
   /** Counts, logs and reports local group members that were full. */
   reportSkipped(group: string, skipped: readonly string[]): void {
     if (skipped.length === 0) return;
-    this.#d.metrics.groupSkipped.inc({ group }, skipped.length);
+    this.#d.metrics.groupSkipped.inc({ group: groupLabel(group) }, skipped.length);
     this.#d.logger.warn({ group, channels: skipped.slice(0, MAX_LOGGED_NAMES), count: skipped.length }, 'group delivery skipped full local channels');
     for (const c of skipped) this.#d.full(c);
   }

@@ -3,7 +3,7 @@
  * a real port, and `start/server.ts` owns `listen()` and shutdown.
  */
 import fastifyWebsocket from '@fastify/websocket';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { registerSessions } from '../sessions/sessions.js';
 import { DATABASES } from '../redis/databases.js';
 import { Authenticator } from './auth.js';
@@ -24,7 +24,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const loggerInstance: FastifyBaseLogger = deps.logger;
   const app = Fastify({
     loggerInstance,
-    disableRequestLogging: true,
+    // No per-request lines (thousands of alerts a second); errors and domain events are logged explicitly.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.settings.BODY_LIMIT,
     trustProxy: config.settings.TRUST_PROXY,
     return503OnClosing: true,

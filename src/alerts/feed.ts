@@ -140,6 +140,8 @@ export class AlertFeed {
         for (const [, entries] of reply ?? []) {
           for (const entry of entries) {
             this.#lastId = entry[0];
+            // Nobody in this process is listening: nothing to decode or deliver.
+            if (this.#subs.size === 0) continue;
             const event = decodeFeedEntry(entry);
             if (event) this.#fanOut(event);
             else this.#d.logger.warn({ id: entry[0] }, 'skipped a malformed feed entry');

@@ -7,7 +7,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Principal, PrincipalRole } from '../alerts/service.js';
 import type { User, UserStore } from '../auth/users.js';
-import { tokenHash } from '../auth/users.js';
 import { NaboomError } from '../errors/catalogue.js';
 
 declare module 'fastify' {
@@ -50,7 +49,8 @@ export class Authenticator {
       const m = /^Bearer\s+(\S+)$/i.exec(header);
       if (!m?.[1]) throw new NaboomError('NABOOM_UNAUTHENTICATED', 'Malformed Authorization header; use "Bearer <token>"');
       const token = m[1];
-      user = await this.#cached(`t:${tokenHash(token)}`, () => this.#users.byToken(token));
+      // Keyed by the token itself (process memory only): no hash per request on the hot path.
+      user = await this.#cached(`t:${token}`, () => this.#users.byToken(token));
       if (!user) throw new NaboomError('NABOOM_UNAUTHENTICATED', 'Invalid or revoked API token');
     } else {
       const username = (req as { session?: { username?: string } }).session?.username;

@@ -251,16 +251,17 @@ export class RoleClients {
       const send = client.sendCommand.bind(client);
       const hooks = this.#hooks;
       const log = this.#log;
+      // Count NOPERM replies by wrapping the command's reject (no extra promise per command on the hot path).
       client.sendCommand = (command, stream) => {
-        const result = send(command, stream);
-        const pending: Promise<unknown> = command.promise;
-        pending.catch((err: unknown) => {
+        const reject = command.reject;
+        command.reject = (err: Error) => {
           if (isNoPerm(err)) {
             log.error({ role, command: command.name }, 'redis refused a command (NOPERM)');
             hooks.onNoPerm?.(role);
           }
-        });
-        return result;
+          reject(err);
+        };
+        return send(command, stream);
       };
     }
   }

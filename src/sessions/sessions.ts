@@ -5,7 +5,8 @@
  */
 import fastifyCookie from '@fastify/cookie';
 import fastifySession from '@fastify/session';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { randomBytes } from 'node:crypto';
 import { RedisStore } from 'fastify-session-redis-store';
 import type { Config } from '../config/load.js';
 import { deriveKeys } from '../crypto/derive.js';
@@ -41,8 +42,12 @@ export function createSessionStore(d: SessionDeps): RedisStore {
 export async function registerSessions(app: FastifyInstance, d: SessionDeps): Promise<void> {
   const secrets = deriveKeys(d.config.secretKeys, 'session-cookie').map((k) => k.toString('hex'));
   await app.register(fastifyCookie);
+  const randomId = (): string => randomBytes(24).toString('base64url');
   await app.register(fastifySession, {
     secret: secrets,
+    // A request authenticated with a bearer token never gets a cookie session: the empty id makes
+    // @fastify/session skip saving (and the per-request session bookkeeping on the hottest path).
+    idGenerator: (req?: FastifyRequest) => (req?.headers.authorization ? '' : randomId()),
     cookieName: SESSION_COOKIE,
     store: createSessionStore(d),
     saveUninitialized: false,

@@ -39,7 +39,8 @@ export async function startBenchRedis(extraEnv = {}) {
 }
 
 /** Spawns `naboom serve` on a free port and resolves once it listens. */
-export async function spawnServe(envFile, extra = {}, nodeArgs = []) {
+/** Starts `naboom serve`; BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles it. */
+export async function spawnServe(envFile, extra = {}, nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)) {
   const port = await freePort();
   const child = spawn(process.execPath, [...nodeArgs, BIN, 'serve', '--port', String(port)], {
     env: { PATH: process.env.PATH, HOME: process.env.HOME, NABOOM_ENV_FILE: envFile, ...extra },

@@ -37,11 +37,33 @@ export interface FrameMeta {
   readonly reporterId: string;
 }
 
+/**
+ * One event's frame, built once and shared by every subscriber: the JSON text, its UTF-8 bytes (so 10,000
+ * sockets do not each encode the same string) and, lazily, a transport's complete framing.
+ */
+export class Frame {
+  #bytes: Buffer | undefined;
+  #sse: Buffer | undefined;
+  constructor(
+    readonly meta: FrameMeta,
+    readonly json: string,
+  ) {}
+
+  get bytes(): Buffer {
+    return (this.#bytes ??= Buffer.from(this.json, 'utf8'));
+  }
+
+  /** The complete SSE event (`id:`, `event:`, `data:`). */
+  get sse(): Buffer {
+    return (this.#sse ??= Buffer.from(`id: ${this.meta.id}\nevent: ${this.meta.type}\ndata: ${this.json}\n\n`, 'utf8'));
+  }
+}
+
 /** Where a subscriber's frames go (a WebSocket or an SSE response). */
 export interface FeedSink {
   readonly transport: 'ws' | 'sse';
-  /** Writes one event frame (`json` is shared by every subscriber); resolves when the transport can take more. */
-  write(meta: FrameMeta, json: string): Promise<void>;
+  /** Writes one event frame; resolves when the transport can take more. */
+  write(frame: Frame): Promise<void>;
   /** Writes a control frame (replay progress, notices). */
   notice(type: string, data: Record<string, unknown>): Promise<void>;
   /** Ends the connection after a notice (slow consumer, shutdown). */
@@ -55,6 +77,8 @@ export interface SubscribeOptions {
 }
 
 const PAGE = 1000;
+/** Live frames kept for subscribers still draining their channels (a channel holds ids, not frames). */
+const FRAME_CACHE = 4096;
 const groupOf = (s: Severity): string => `alerts.${s}`;
 const reporterGroup = (userId: string): string => `alerts.reporter.${userId}`;
 
@@ -75,6 +99,8 @@ class Subscription {
     readonly principal: Principal,
     readonly severities: ReadonlySet<Severity>,
     readonly sink: FeedSink,
+    /** The delivery-latency histogram, bound to this subscriber's transport once. */
+    readonly latency: { observe(seconds: number): void },
   ) {}
 
   wants(m: FrameMeta): boolean {
@@ -96,6 +122,7 @@ export interface AlertFeedDeps {
 export class AlertFeed {
   readonly #d: AlertFeedDeps;
   readonly #subs = new Map<string, Subscription>();
+  readonly #frames = new Map<string, Frame>();
   readonly #stop = new AbortController();
   #loop: Promise<void> | undefined;
   #lastId = '$';
@@ -159,6 +186,11 @@ export class AlertFeed {
 
   #fanOut(event: FeedEvent): void {
     const msg: LiveMessage = { ...metaOf(event), json: frameJson(event) };
+    this.#frames.set(msg.id, new Frame(metaOf(event), msg.json));
+    if (this.#frames.size > FRAME_CACHE) {
+      const oldest = this.#frames.keys().next().value;
+      if (oldest !== undefined) this.#frames.delete(oldest);
+    }
     this.#d.channels.deliverLocal(groupOf(event.alert.severity), { ...msg });
     this.#d.channels.deliverLocal(reporterGroup(event.alert.reporter.id), { ...msg });
   }
@@ -166,7 +198,7 @@ export class AlertFeed {
   /** Registers a live client: replays what it missed, then streams live until the sink closes. */
   async subscribe(principal: Principal, opts: SubscribeOptions, sink: FeedSink): Promise<() => Promise<void>> {
     const channel = this.#d.channels.newChannel('live');
-    const sub = new Subscription(channel, principal, new Set(opts.severities), sink);
+    const sub = new Subscription(channel, principal, new Set(opts.severities), sink, this.#d.metrics.deliveryLatency.labels({ transport: sink.transport }));
     this.#subs.set(channel, sub);
     this.#d.metrics.liveClients.inc({ transport: sink.transport });
     if (canSeeAll(principal)) {
@@ -191,12 +223,14 @@ export class AlertFeed {
     if (since !== undefined) await this.#replay(sub, since);
     await sub.sink.notice('live', { last_id: sub.lastSent === '0-0' ? null : sub.lastSent });
     while (!sub.abort.signal.aborted) {
-      const raw = await this.#d.channels.receive(sub.channel, { signal: sub.abort.signal });
+      // No AbortSignal per receive (an EventTarget listener per message is measurable with 10,000 sockets):
+      // unsubscribing discards the channel, which rejects the pending receive and ends this loop.
+      const raw = await this.#d.channels.receive(sub.channel);
       // Local messages never left this process, but the channel API hands back `unknown`: check the shape.
       if (!isLiveMessage(raw) || compareIds(raw.id, sub.lastSent) <= 0 || !sub.wants(raw)) continue;
-      await sub.sink.write(raw, raw.json);
+      await sub.sink.write(this.#frames.get(raw.id) ?? new Frame(raw, raw.json));
       sub.lastSent = raw.id;
-      if (raw.type === 'alert') this.#d.metrics.deliveryLatency.observe({ transport: sub.sink.transport }, Math.max(0, Date.now() - idMillis(raw.id)) / 1000);
+      if (raw.type === 'alert') sub.latency.observe(Math.max(0, Date.now() - idMillis(raw.id)) / 1000);
     }
   }
 
@@ -214,7 +248,7 @@ export class AlertFeed {
         cursor = e.id;
         const meta = metaOf(e);
         if (!sub.wants(meta)) continue;
-        await sub.sink.write(meta, frameJson(e));
+        await sub.sink.write(new Frame(meta, frameJson(e)));
         sub.lastSent = e.id;
         sent += 1;
       }

@@ -75,14 +75,14 @@ export interface FeedEvent {
   readonly alert: AlertDoc;
 }
 
-/** Stream ids compare as (milliseconds, sequence). */
+/** Stream ids compare as (milliseconds, sequence); both parts are integers far below 2^53. */
 export function compareIds(a: string, b: string): number {
-  const [am = '0', as = '0'] = a.split('-');
-  const [bm = '0', bs = '0'] = b.split('-');
-  const d = BigInt(am) - BigInt(bm);
-  if (d !== 0n) return d < 0n ? -1 : 1;
-  const s = BigInt(as) - BigInt(bs);
-  return s === 0n ? 0 : s < 0n ? -1 : 1;
+  const ia = a.indexOf('-');
+  const ib = b.indexOf('-');
+  const d = Number(a.slice(0, ia)) - Number(b.slice(0, ib));
+  if (d !== 0) return d < 0 ? -1 : 1;
+  const s = Number(a.slice(ia + 1)) - Number(b.slice(ib + 1));
+  return s === 0 ? 0 : s < 0 ? -1 : 1;
 }
 
 export const STREAM_ID = /^\d{1,20}-\d{1,20}$/;

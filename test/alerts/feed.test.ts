@@ -4,7 +4,7 @@
  * acknowledged, even with two processes sweeping.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AlertFeed, type FeedSink, type FrameMeta } from '../../src/alerts/feed.js';
+import { AlertFeed, type FeedSink, type Frame } from '../../src/alerts/feed.js';
 import { AlertService } from '../../src/alerts/service.js';
 import { AlertStore } from '../../src/alerts/store.js';
 import { ChannelLayer } from '../../src/channels/layer.js';
@@ -30,7 +30,7 @@ class StalledSink implements FeedSink {
   constructor() {
     this.closed = new Promise((r) => (this.#resolveClosed = r));
   }
-  async write(_m: FrameMeta, _json: string): Promise<void> {
+  async write(_frame: Frame): Promise<void> {
     this.writes += 1;
     if (this.writes > 1) await new Promise(() => undefined);
   }

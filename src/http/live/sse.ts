@@ -4,7 +4,7 @@
  */
 import type { FastifyReply } from 'fastify';
 import { SEVERITIES } from '../../alerts/model.js';
-import type { FeedSink, FrameMeta } from '../../alerts/feed.js';
+import type { FeedSink, Frame } from '../../alerts/feed.js';
 import { NaboomError } from '../../errors/catalogue.js';
 import type { Severity } from '../../redis/keys.js';
 import { principalOf } from '../auth.js';
@@ -25,14 +25,14 @@ class SseSink implements FeedSink {
   readonly transport = 'sse' as const;
   constructor(private readonly reply: FastifyReply) {}
 
-  async #write(chunk: string): Promise<void> {
+  async #write(chunk: string | Buffer): Promise<void> {
     const raw = this.reply.raw;
     if (raw.destroyed || raw.writableEnded) throw new Error('client gone');
     if (!raw.write(chunk)) await new Promise<void>((resolve) => raw.once('drain', resolve));
   }
 
-  async write(meta: FrameMeta, json: string): Promise<void> {
-    await this.#write(`id: ${meta.id}\nevent: ${meta.type}\ndata: ${json}\n\n`);
+  async write(frame: Frame): Promise<void> {
+    await this.#write(frame.sse);
   }
 
   async notice(type: string, data: Record<string, unknown>): Promise<void> {

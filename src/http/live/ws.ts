@@ -6,7 +6,7 @@
 import type {} from '@fastify/websocket';
 import type { WebSocket } from 'ws';
 import { z } from 'zod';
-import type { FeedSink, FrameMeta } from '../../alerts/feed.js';
+import type { FeedSink, Frame } from '../../alerts/feed.js';
 import { SEVERITIES } from '../../alerts/model.js';
 import { principalOf } from '../auth.js';
 import type { RouteContext } from '../deps.js';
@@ -25,20 +25,21 @@ class WsSink implements FeedSink {
   readonly transport = 'ws' as const;
   constructor(private readonly socket: WebSocket) {}
 
-  #send(data: string): Promise<void> {
+  #send(data: string | Buffer): Promise<void> {
     const s = this.socket;
     if (s.readyState !== s.OPEN) return Promise.reject(new Error('client gone'));
+    // Always a text frame: shared frames arrive as UTF-8 bytes, already encoded once for every socket.
     if (s.bufferedAmount < HIGH_WATER) {
-      s.send(data);
+      s.send(data, { binary: false });
       return Promise.resolve();
     }
     // Over the high-water mark: wait until this frame is flushed, so a slow reader backs up into its
     // (bounded) channel instead of into process memory.
-    return new Promise((resolve, reject) => s.send(data, (err) => (err ? reject(err) : resolve())));
+    return new Promise((resolve, reject) => s.send(data, { binary: false }, (err) => (err ? reject(err) : resolve())));
   }
 
-  async write(_meta: FrameMeta, json: string): Promise<void> {
-    await this.#send(json);
+  async write(frame: Frame): Promise<void> {
+    await this.#send(frame.bytes);
   }
 
   async notice(type: string, data: Record<string, unknown>): Promise<void> {

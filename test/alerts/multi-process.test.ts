@@ -70,4 +70,27 @@ describe('several serve processes', () => {
     onB.close();
     again.close();
   });
+
+  it('shares one rate-limit budget: the 31st alert of a user within a minute is refused by either process', async () => {
+    const other = await (async () => {
+      const clients = new RoleClients(t.config, createLogger({ level: 'silent' }));
+      const users = new UserStore(clients.get('app'), t.config.keys);
+      await users.add('lee', 'member', 'member-password-2');
+      const tok = await users.issueToken('lee');
+      await clients.close();
+      return tok;
+    })();
+    // The first process was killed above; a fresh one joins the survivor.
+    const c = await spawnServe(t.envFile);
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 30; i++) statuses.push((await post(`${(i % 2 ? b : c).url}/api/emergency/alerts`, sampleAlert(), { authorization: `Bearer ${other}` })).status);
+      expect(statuses.every((st) => st === 201)).toBe(true);
+      expect((await post(`${b.url}/api/emergency/alerts`, sampleAlert(), { authorization: `Bearer ${other}` })).status).toBe(429);
+      expect((await post(`${c.url}/api/emergency/alerts`, sampleAlert(), { authorization: `Bearer ${other}` })).status).toBe(429);
+    } finally {
+      await c.stop();
+    }
+  });
 });
+

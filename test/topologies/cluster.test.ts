@@ -15,6 +15,7 @@ import { channelRoundTrips } from '../../src/channels/verify.js';
 import { cacheRoundTrips } from '../../src/cache/verify.js';
 import { runVerify } from '../../src/verify/run.js';
 import { runCli } from '../helpers/cli.js';
+import { describeRefusals, startRetryingLoad } from '../helpers/load.js';
 import { post, sampleAlert, WsClient } from '../helpers/stack.js';
 import { startTestCluster, type TestTopology } from '../helpers/topology.js';
 
@@ -89,38 +90,13 @@ describe('Cluster topology', () => {
     await ws.open();
     ws.subscribe();
     await ws.until((f) => f.some((x) => x.type === 'live'));
-    const acked = new Set<string>();
-    let sent = 0;
-    let retries = 0;
-    let stop = false;
-    let downAt = 0;
-    let firstFailure = 0;
-    let recovered = 0;
-    const refusals = new Map<string, number>();
-    const loop = (async () => {
-      while (!stop) {
-        const key = `c-${sent++}`;
-        for (;;) {
-          const r = await post(`${server.url}/api/emergency/alerts`, sampleAlert({ description: key }), { authorization: `Bearer ${token}`, 'idempotency-key': key }).catch(() => ({ status: 0, body: null }));
-          if (r.status === 201 || r.status === 200) {
-            acked.add((r.body as { alert_id: string }).alert_id);
-            if (firstFailure && !recovered) recovered = Date.now();
-            break;
-          }
-          if (downAt && !firstFailure) firstFailure = Date.now();
-          const code = /"code":"(\w+)"/.exec(JSON.stringify(r.body))?.[1] ?? String(r.status);
-          refusals.set(code, (refusals.get(code) ?? 0) + 1);
-          retries += 1;
-          if (stop) break;
-          await new Promise((res) => setTimeout(res, 100));
-        }
-      }
-    })();
+    const load = startRetryingLoad(server.url, token, 'c-');
     await new Promise((r) => setTimeout(r, 1500));
     const owner = await slotOwner(t, keySlot('{panic}'));
     const victimIndex = t.topo.nodes.findIndex((n) => n.port === owner);
     const victim = t.topo.nodes[victimIndex];
-    downAt = Date.now();
+    const downAt = Date.now();
+    load.faultInjected();
     await victim?.kill();
     let promotedMs = 0;
     while (Date.now() - downAt < 30_000) {
@@ -133,12 +109,11 @@ describe('Cluster topology', () => {
     }
     // The supervisor restarts the dead node; it rejoins as a replica of the promoted one.
     if (victim) t.topo.nodes[victimIndex] = await victim.restart();
-    const deadline = Date.now() + 30_000;
-    while ((!recovered || Date.now() - recovered < 1000) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    stop = true;
-    await loop;
+    await load.recovered(30_000, 1000);
+    const stats = await load.stop();
+    const acked = load.acked;
     expect(promotedMs).toBeGreaterThan(0);
-    expect(recovered, JSON.stringify([...refusals])).toBeGreaterThan(0);
+    expect(stats.recoveredMs, describeRefusals(stats.refusals)).toBeGreaterThan(0);
     const newOwner = await slotOwner(t, keySlot('{panic}'));
     const admin = await connectAdmin(t.config, { host: '127.0.0.1', port: newOwner });
     const entries = await admin.xrange('{panic}:alerts:high', '-', '+');
@@ -150,7 +125,7 @@ describe('Cluster topology', () => {
     expect(new Set(descriptions).size).toBe(descriptions.length);
     ws.close();
     process.stdout.write(
-      `[cluster failover] alerts sent ${sent}, acknowledged ${acked.size}, found ${found} of them in the stream (none twice), client retries ${retries}, replica promoted ${promotedMs} ms after the kill, writes failing for ${recovered - firstFailure} ms; refusals: ${[...refusals].map(([k, n]) => `${n}× ${k}`).join(', ')}\n`,
+      `[cluster failover] alerts sent ${stats.sent}, acknowledged ${acked.size}, found ${found} of them in the stream (none twice), client retries ${stats.retries}, replica promoted ${promotedMs} ms after the kill, writes failing for ${stats.recoveredMs - stats.firstFailureMs} ms; refusals: ${describeRefusals(stats.refusals)}\n`,
     );
   }, 90_000);
 });

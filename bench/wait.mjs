@@ -60,6 +60,7 @@ try {
     results[`ALERT_MIN_REPLICAS=${minReplicas}`] = { alertsPerS: Math.round(r.requests.average), latencyMs: { p50: r.latency.p50, p90: r.latency.p90, p99: r.latency.p99 }, non2xx: r.non2xx };
     log(`ALERT_MIN_REPLICAS=${minReplicas}`, JSON.stringify(results[`ALERT_MIN_REPLICAS=${minReplicas}`]));
     await serve.stop();
+    servers.pop();
   }
   const a = results['ALERT_MIN_REPLICAS=0'];
   const b = results['ALERT_MIN_REPLICAS=1'];

@@ -164,16 +164,7 @@ export class AlertFeed {
         const reply = await this.#d.tailClient.xread('COUNT', PAGE, 'BLOCK', 2000, 'STREAMS', feedKey, this.#lastId);
         this.#healthy = true;
         failures = 0;
-        for (const [, entries] of reply ?? []) {
-          for (const entry of entries) {
-            this.#lastId = entry[0];
-            // Nobody in this process is listening: nothing to decode or deliver.
-            if (this.#subs.size === 0) continue;
-            const event = decodeFeedEntry(entry);
-            if (event) this.#fanOut(event);
-            else this.#d.logger.warn({ id: entry[0] }, 'skipped a malformed feed entry');
-          }
-        }
+        for (const [, entries] of reply ?? []) for (const entry of entries) this.#deliver(entry);
       } catch (err) {
         if (this.#stop.signal.aborted) break;
         this.#healthy = false;
@@ -181,6 +172,21 @@ export class AlertFeed {
         if (failures === 1 || failures % 20 === 0) this.#d.logger.warn({ err }, 'feed tail interrupted; retrying from the last id');
         await sleep(Math.min(2000, 50 * 2 ** Math.min(failures, 6)), undefined, { signal: this.#stop.signal }).catch(() => undefined);
       }
+    }
+  }
+
+  /** One feed entry to this process's subscribers; a failure is logged and never stops the tail. */
+  #deliver(entry: [string, string[]]): void {
+    this.#lastId = entry[0];
+    // Nobody in this process is listening: nothing to decode or deliver.
+    if (this.#subs.size === 0) return;
+    try {
+      const event = decodeFeedEntry(entry);
+      if (event) this.#fanOut(event);
+      else this.#d.logger.warn({ id: entry[0] }, 'skipped a malformed feed entry');
+    } catch (err) {
+      // Subscribers that missed it catch up from the stream when they reconnect with their last id.
+      this.#d.logger.error({ err, id: entry[0] }, 'could not fan out a feed entry');
     }
   }
 
@@ -212,15 +218,18 @@ export class AlertFeed {
       this.#d.metrics.liveClients.dec({ transport: sink.transport });
       await this.#d.channels.discardChannel(channel);
     };
-    void this.#run(sub, opts.since).catch(async (err: unknown) => {
+    // Without `since`, the subscription still starts where the tail stood when it was requested: an event
+    // fanned out while the groups were being joined is caught by a (silent) replay instead of missed.
+    const since = opts.since ?? (this.#lastId === '$' ? undefined : this.#lastId);
+    void this.#run(sub, since, opts.since === undefined).catch(async (err: unknown) => {
       if (!sub.abort.signal.aborted) this.#d.logger.warn({ err, user: principal.username }, 'live client stopped');
       await unsubscribe();
     });
     return unsubscribe;
   }
 
-  async #run(sub: Subscription, since: string | undefined): Promise<void> {
-    if (since !== undefined) await this.#replay(sub, since);
+  async #run(sub: Subscription, since: string | undefined, silent: boolean): Promise<void> {
+    if (since !== undefined) await this.#replay(sub, since, silent);
     await sub.sink.notice('live', { last_id: sub.lastSent === '0-0' ? null : sub.lastSent });
     while (!sub.abort.signal.aborted) {
       // No AbortSignal per receive (an EventTarget listener per message is measurable with 10,000 sockets):
@@ -234,14 +243,16 @@ export class AlertFeed {
     }
   }
 
-  async #replay(sub: Subscription, since: string): Promise<void> {
-    const tail = await this.#d.store.feedTail();
-    if (tail && compareIds(since, tail) < 0 && since !== '0-0') {
-      await sub.sink.notice('replay.truncated', { requested: since, oldest: tail });
+  async #replay(sub: Subscription, since: string, silent: boolean): Promise<void> {
+    if (!silent) {
+      const tail = await this.#d.store.feedTail();
+      if (tail && compareIds(since, tail) < 0 && since !== '0-0') {
+        await sub.sink.notice('replay.truncated', { requested: since, oldest: tail });
+      }
+      await sub.sink.notice('replay.start', { since });
     }
     let cursor = since;
     let sent = 0;
-    await sub.sink.notice('replay.start', { since });
     for (;;) {
       const page = await this.#d.store.feedAfter(cursor, PAGE, this.#d.readClient);
       for (const e of page) {
@@ -255,7 +266,7 @@ export class AlertFeed {
       if (page.length < PAGE || sub.abort.signal.aborted) break;
     }
     if (compareIds(cursor, sub.lastSent) > 0) sub.lastSent = cursor;
-    await sub.sink.notice('replay.end', { replayed: sent, last_id: cursor === since ? null : cursor });
+    if (!silent) await sub.sink.notice('replay.end', { replayed: sent, last_id: cursor === since ? null : cursor });
   }
 
   /** Tells every subscriber the server is going away and stops tailing. */

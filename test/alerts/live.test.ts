@@ -55,6 +55,8 @@ describe('live feed', () => {
     const first = new WsClient(s.url, auth(s.responder));
     await first.open();
     first.subscribe();
+    // Live only once the server says so: an alert raised before the subscribe frame arrived is not this client's.
+    await first.until((f) => f.some((x) => x.type === 'live'));
     const a = await raise();
     await first.until((f) => f.some((x) => x.id === a));
     const lastSeen = first.alerts().at(-1)?.id ?? '';

@@ -9,7 +9,7 @@ export interface RetryingLoad {
   readonly acked: Set<string>;
   /** Marks the moment the fault was injected (refusals before it are not counted as the outage). */
   faultInjected(): void;
-  /** Resolves once a request succeeded after the outage began (and `afterMs` more have passed). */
+  /** True once a request succeeded after this call (writes work now), `afterMs` later; false on timeout. */
   recovered(timeoutMs: number, afterMs?: number): Promise<boolean>;
   stop(): Promise<LoadStats>;
 }
@@ -18,9 +18,11 @@ export interface LoadStats {
   readonly sent: number;
   readonly acked: number;
   readonly retries: number;
-  /** ms from the fault to the first refused request, and to the first success after it. */
+  /** ms from the fault to the first refused request (0: none was refused), and to the first success after it. */
   readonly firstFailureMs: number;
   readonly recoveredMs: number;
+  /** How long writes were refused (0 when the client never saw a refusal). */
+  readonly outageMs: number;
   readonly refusals: ReadonlyMap<string, number>;
   /** Descriptions sent (the idempotency keys), to check that nothing was stored twice. */
   readonly prefix: string;
@@ -35,6 +37,7 @@ export function startRetryingLoad(url: string, token: string, prefix: string): R
   let faultAt = 0;
   let firstFailure = 0;
   let recovered = 0;
+  let lastSuccess = 0;
   const loop = (async () => {
     while (!stop) {
       const key = `${prefix}${sent++}`;
@@ -42,7 +45,8 @@ export function startRetryingLoad(url: string, token: string, prefix: string): R
         const r = await post(`${url}/api/emergency/alerts`, sampleAlert({ description: key }), { authorization: `Bearer ${token}`, 'idempotency-key': key }).catch(() => ({ status: 0, body: null }));
         if (r.status === 201 || r.status === 200) {
           acked.add((r.body as { alert_id: string }).alert_id);
-          if (firstFailure && !recovered) recovered = Date.now();
+          lastSuccess = Date.now();
+          if (firstFailure && !recovered) recovered = lastSuccess;
           break;
         }
         if (faultAt && !firstFailure) firstFailure = Date.now();
@@ -60,9 +64,12 @@ export function startRetryingLoad(url: string, token: string, prefix: string): R
       faultAt = Date.now();
     },
     recovered: async (timeoutMs, afterMs = 0) => {
-      const deadline = Date.now() + timeoutMs;
-      while ((!recovered || Date.now() - recovered < afterMs) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-      return recovered > 0;
+      const since = Date.now();
+      const deadline = since + timeoutMs;
+      while (lastSuccess <= since && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      if (lastSuccess <= since) return false;
+      await new Promise((r) => setTimeout(r, afterMs));
+      return true;
     },
     stop: async () => {
       stop = true;
@@ -73,6 +80,7 @@ export function startRetryingLoad(url: string, token: string, prefix: string): R
         retries,
         firstFailureMs: firstFailure ? firstFailure - faultAt : 0,
         recoveredMs: recovered ? recovered - faultAt : 0,
+        outageMs: firstFailure && recovered ? recovered - firstFailure : 0,
         refusals,
         prefix,
       };

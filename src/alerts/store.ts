@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import type { Config } from '../config/load.js';
 import { NaboomError } from '../errors/catalogue.js';
 import type { RedisClient } from '../redis/connections.js';
+import { fieldText, replyFields } from '../redis/reply.js';
 import { isCluster, nodeForKey } from '../redis/slot.js';
 import type { KeySpace, Severity } from '../redis/keys.js';
 import { SEVERITIES } from '../redis/keys.js';
@@ -49,18 +50,12 @@ export interface ListPage {
 
 type StreamEntry = [string, string[]];
 
-const fieldsOf = (flat: readonly string[]): Map<string, string> => {
-  const m = new Map<string, string>();
-  for (let i = 0; i + 1 < flat.length; i += 2) m.set(flat[i] ?? '', flat[i + 1] ?? '');
-  return m;
-};
-
 /** Decodes one feed entry; `undefined` for anything malformed (never trusted blindly). */
 export function decodeFeedEntry(entry: StreamEntry): FeedEvent | undefined {
   const [id, flat] = entry;
-  const f = fieldsOf(flat);
-  const event = f.get('event');
-  const data = f.get('data');
+  const f = replyFields(flat);
+  const event = fieldText(f, 'event');
+  const data = fieldText(f, 'data');
   if (!data || (event !== 'alert.created' && event !== 'alert.updated')) return undefined;
   let raw: unknown;
   try {

@@ -2,6 +2,7 @@
 import { Redis } from 'ioredis';
 import type { Config, HostPort } from '../config/load.js';
 import { NaboomError } from '../errors/catalogue.js';
+import { fieldText, replyFields } from './reply.js';
 
 /** A short-lived connection to one Sentinel as sentinel_user. */
 export function sentinelConnection(config: Config, at: HostPort): Redis {
@@ -19,12 +20,6 @@ export function sentinelConnection(config: Config, at: HostPort): Redis {
   });
 }
 
-const fields = (flat: unknown): Map<string, string> => {
-  const m = new Map<string, string>();
-  if (Array.isArray(flat)) for (let i = 0; i + 1 < flat.length; i += 2) m.set(String(flat[i]), String(flat[i + 1]));
-  return m;
-};
-
 /** The first Sentinel that answers tells where the master and its replicas are. */
 export async function sentinelView(config: Config): Promise<{ master: HostPort; replicas: HostPort[] }> {
   if (config.topology.kind !== 'sentinel') throw new NaboomError('NABOOM_CONFIG_INVALID', 'not a Sentinel topology');
@@ -38,9 +33,9 @@ export async function sentinelView(config: Config): Promise<{ master: HostPort; 
       const addr = (await c.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', name)) as [string, string] | null;
       if (!addr) throw new NaboomError('NABOOM_REDIS_UNAVAILABLE', `Sentinel ${s.host}:${s.port} does not know master "${name}"`);
       const replicas = ((await c.call('SENTINEL', 'REPLICAS', name)) as unknown[])
-        .map(fields)
-        .filter((f) => !(f.get('flags') ?? '').includes('s_down') && !(f.get('flags') ?? '').includes('disconnected'))
-        .map((f) => ({ host: f.get('ip') ?? '', port: Number(f.get('port')) }));
+        .map(replyFields)
+        .filter((f) => !fieldText(f, 'flags').includes('s_down') && !fieldText(f, 'flags').includes('disconnected'))
+        .map((f) => ({ host: fieldText(f, 'ip'), port: Number(fieldText(f, 'port')) }));
       return { master: { host: addr[0], port: Number(addr[1]) }, replicas };
     } catch (err) {
       last = err;

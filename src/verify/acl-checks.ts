@@ -14,6 +14,7 @@ import { diffAll } from '../redis/acl/diff.js';
 import { fetchLiveUsers } from '../redis/acl/provision.js';
 import { desiredRules } from '../redis/acl/rules.js';
 import { aclPatterns, type NamespaceOwner } from '../redis/keys.js';
+import { fieldText, replyFields } from '../redis/reply.js';
 import { roleSpec, type ClientRole } from '../redis/roles.js';
 import type { CheckResult } from './report.js';
 
@@ -308,13 +309,8 @@ export interface AclLogEntry {
 export function parseAclLog(reply: unknown): AclLogEntry[] {
   if (!Array.isArray(reply)) return [];
   return reply.map((entry: unknown) => {
-    const f = new Map<string, unknown>();
-    if (Array.isArray(entry)) for (let i = 0; i + 1 < entry.length; i += 2) f.set(String(entry[i]), entry[i + 1]);
-    else if (entry && typeof entry === 'object') for (const [k, v] of Object.entries(entry)) f.set(k, v);
-    const str = (k: string): string => {
-      const v = f.get(k);
-      return typeof v === 'string' || typeof v === 'number' ? String(v) : '';
-    };
+    const f = replyFields(entry);
+    const str = (k: string): string => fieldText(f, k);
     const clientInfo = str('client-info');
     const name = /(?:^| )name=(\S*)/.exec(clientInfo)?.[1];
     return {

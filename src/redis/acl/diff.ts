@@ -2,6 +2,7 @@
  * Compares the live ACL users of a server with the desired rules. Pure: the Redis calls live in
  * `provision.ts`; this file only parses `ACL GETUSER` replies and computes differences.
  */
+import { replyFields } from '../reply.js';
 import type { UserRules } from './rules.js';
 
 export interface LiveUser {
@@ -32,12 +33,7 @@ const asStrings = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : 
 
 /** Parses an `ACL GETUSER` reply (flat array or map) into a LiveUser. */
 export function parseGetUser(username: string, reply: unknown): LiveUser {
-  const fields = new Map<string, unknown>();
-  if (Array.isArray(reply)) {
-    for (let i = 0; i + 1 < reply.length; i += 2) fields.set(String(reply[i]), reply[i + 1]);
-  } else if (reply && typeof reply === 'object') {
-    for (const [k, v] of Object.entries(reply)) fields.set(k, v);
-  }
+  const fields = replyFields(reply);
   const keyTokens = asStrings(fields.get('keys'));
   const keys: string[] = [];
   const readKeys: string[] = [];

@@ -7,7 +7,7 @@ import { WebSocket } from 'ws';
 import { UserStore } from '../dist/auth/users.js';
 import { createLogger } from '../dist/log/logger.js';
 import { RoleClients } from '../dist/redis/connections.js';
-import { log, spawnServe, startBenchRedis, summarise, writeResult } from './lib.mjs';
+import { cpuSeconds, log, spawnServe, startBenchRedis, summarise, writeResult } from './lib.mjs';
 
 const arg = (name, def) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -18,6 +18,10 @@ const CONNECTIONS = arg('connections', 64);
 const CLIENTS = arg('clients', 10_000);
 const REPLAY = arg('replay', 10_000);
 const FANOUT_ALERTS = arg('fanout-alerts', 20);
+// --only ingest|replay|fanout runs one part (profiling); the default runs all three.
+const onlyAt = process.argv.indexOf('--only');
+const ONLY = onlyAt > 0 ? process.argv[onlyAt + 1] : undefined;
+const runs = (part) => ONLY === undefined || ONLY === part;
 
 const body = JSON.stringify({ type: 'panic', severity: 'high', location: { lat: -33.9249, lon: 18.4241, accuracy_m: 20, address: '1 Long St' }, description: 'bench' });
 const idMs = (id) => Number(id.split('-')[0]);
@@ -36,7 +40,7 @@ async function makeUsers(config, n) {
   return { tokens, responder };
 }
 
-async function ingest(url, tokens) {
+async function ingest(url, tokens, pids) {
   let i = 0;
   const run = (duration) =>
     new Promise((resolve, reject) => {
@@ -57,7 +61,11 @@ async function ingest(url, tokens) {
       );
     });
   await run(3); // warm-up: JIT, script cache, connection pools
+  const cpuBefore = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuSeconds(pid)]));
   const r = await run(DURATION);
+  const total = r.requests.total || 1;
+  // CPU per alert in microseconds, per process (the load generator is this process).
+  const cpuUsPerAlert = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, Math.round(((cpuSeconds(pid) - cpuBefore[k]) * 1e6) / total)]));
   return {
     connections: CONNECTIONS,
     durationS: DURATION,
@@ -67,7 +75,23 @@ async function ingest(url, tokens) {
     non2xx: r.non2xx,
     errors: r.errors,
     timeouts: r.timeouts,
+    cpuUsPerAlert,
   };
+}
+
+/** Redis CPU per call of each command/script during the run (INFO commandstats, read as the master role). */
+async function commandStats(config) {
+  const clients = new RoleClients(config, createLogger({ level: 'silent' }));
+  try {
+    const text = await clients.get('master').info('commandstats');
+    const out = {};
+    for (const m of text.matchAll(/cmdstat_([^:]+):calls=(\d+),usec=(\d+),usec_per_call=([\d.]+)/g)) {
+      if (Number(m[2]) >= 1000) out[m[1]] = { calls: Number(m[2]), usecPerCall: Number(m[4]) };
+    }
+    return out;
+  } finally {
+    await clients.close();
+  }
 }
 
 async function raiseMany(url, tokens, n, concurrency = 64) {
@@ -173,13 +197,14 @@ try {
   log(`redis :${redis.port}, serve ${serve.url}`);
   const { tokens, responder } = await makeUsers(redis.config, 100);
   log(`ingest: autocannon ${CONNECTIONS} connections for ${DURATION} s …`);
-  const ingestResult = await ingest(serve.url, tokens);
+  const ingestResult = runs('ingest') ? await ingest(serve.url, tokens, { serve: serve.pid, redis: redis.server.pid, loadGenerator: process.pid }) : undefined;
+  if (ingestResult) ingestResult.redisCommands = await commandStats(redis.config);
   log(JSON.stringify(ingestResult));
   log(`replay: ${REPLAY} missed alerts …`);
-  const replayResult = await replay(serve.url, tokens, responder);
+  const replayResult = runs('replay') ? await replay(serve.url, tokens, responder) : undefined;
   log(JSON.stringify(replayResult));
   log(`fan-out: ${CLIENTS} WebSocket clients …`);
-  const fanoutResult = await fanout(serve.url, tokens, responder, serve);
+  const fanoutResult = runs('fanout') ? await fanout(serve.url, tokens, responder, serve) : undefined;
   log(JSON.stringify(fanoutResult));
   const result = {
     command: 'npm run bench:alerts',
@@ -187,12 +212,12 @@ try {
     replay: replayResult,
     fanout: fanoutResult,
     targets: {
-      ingest: { alertsPerS: 5000, p99Ms: 25, met: ingestResult.alertsPerS >= 5000 && ingestResult.latencyMs.p99 < 25 },
-      fanout: { p99Ms: 100, met: fanoutResult.latencyMs.p99 < 100 && fanoutResult.deliveries === fanoutResult.expected },
-      replay: { ms: 1000, met: replayResult.ms < 1000 && replayResult.replayed >= REPLAY },
+      ingest: { alertsPerS: 5000, p99Ms: 25, met: !!ingestResult && ingestResult.alertsPerS >= 5000 && ingestResult.latencyMs.p99 < 25 },
+      fanout: { p99Ms: 100, met: !!fanoutResult && fanoutResult.latencyMs.p99 < 100 && fanoutResult.deliveries === fanoutResult.expected },
+      replay: { ms: 1000, met: !!replayResult && replayResult.ms < 1000 && replayResult.replayed >= REPLAY },
     },
   };
-  log(`results written to ${writeResult('alerts', result)}`);
+  if (ONLY === undefined) log(`results written to ${writeResult('alerts', result)}`);
   process.stdout.write(JSON.stringify(result, null, 2) + '\n');
 } finally {
   await serve.stop();

@@ -23,7 +23,7 @@ export async function startBenchRedis(extraEnv = {}) {
   const envFile = join(dir, '.env');
   writeFileSync(envFile, Object.entries(env).map(([k, v]) => `${k}=${v}`).join('\n') + '\n', { mode: 0o600 });
   const config = loadConfig({ env: {}, envFile, requireRoles: ROLE_NAMES, requireSecretKey: true });
-  const server = await startRedisServer({ port, dir: join(dir, 'redis'), aclFileContent: renderAclFile(desiredRules(config)), appendonly: true });
+  const server = await startRedisServer({ port, dir: join(dir, 'redis'), aclFileContent: renderAclFile(desiredRules(config)), appendonly: process.env.BENCH_AOF !== 'no' });
   return {
     port,
     dir,
@@ -67,6 +67,12 @@ export async function spawnServe(envFile, extra = {}, nodeArgs = (process.env.BE
       await new Promise((r) => child.once('exit', r));
     },
   };
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
+export function cpuSeconds(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 export function percentile(sorted, p) {

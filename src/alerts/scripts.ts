@@ -10,35 +10,57 @@
 import { LuaScript } from '../redis/script.js';
 
 /**
- * KEYS: feed, severity stream, escalation schedule, reporter index[, idempotency record]
- * ARGV: doc JSON (no id; starts with '{'), severity, maxlen, state TTL s, cache TTL s, idempotency TTL s,
- *       escalate-at ms, created ms, state prefix, cache prefix, broadcast channel, alert type, reporter id,
- *       then field/value pairs for the severity stream.
- * Returns {id, 1} when stored, {id, 0} when the idempotency record already named an alert.
+ * Stores a batch of new alerts (the alerts raised during one turn of the event loop; often just one).
+ * KEYS: feed, escalation schedule, then per alert: its severity stream, its reporter index and, when the
+ *       request carried an Idempotency-Key, its idempotency record.
+ * ARGV: maxlen, state TTL s, cache TTL s, idempotency TTL s, state prefix, cache prefix, broadcast channel,
+ *       alert count; then per alert: doc JSON (no id; starts with '{'), severity, escalate-at ms, created ms,
+ *       alert type, reporter id, '1' when it has an idempotency record else '0', n, then n strings: the
+ *       field/value pairs of its severity-stream entry.
+ * Returns per alert, flat: id, then 1 when stored or 0 when the idempotency record already named an alert.
  * The id is spliced into the JSON as text: no cjson round trip on the hottest path.
  */
 export const INGEST = new LuaScript(
   'alert-ingest',
   `
-local idemKey = KEYS[5]
-if idemKey then
-  local existing = redis.call('GET', idemKey)
-  if existing then return {existing, 0} end
+local maxlen, stateTtl, cacheTtl, idemTtl = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local statePrefix, cachePrefix, channel = ARGV[5], ARGV[6], ARGV[7]
+local a, k = 9, 3
+local out = {}
+for _ = 1, tonumber(ARGV[8]) do
+  local doc, severity, escalateAt, created, alertType, reporter = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5]
+  local hasIdem, nfields = ARGV[a + 6], tonumber(ARGV[a + 7])
+  local fields = a + 8
+  a = fields + nfields
+  local streamKey, reporterKey, idemKey = KEYS[k], KEYS[k + 1], nil
+  k = k + 2
+  if hasIdem == '1' then
+    idemKey = KEYS[k]
+    k = k + 1
+  end
+  local existing = idemKey and redis.call('GET', idemKey)
+  if existing then
+    out[#out + 1] = existing
+    out[#out + 1] = 0
+  else
+    local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', maxlen, '*', 'event', 'alert.created', 'severity', severity, 'data', doc)
+    local json = '{"id":"' .. id .. '",' .. string.sub(doc, 2)
+    redis.call('XADD', streamKey, 'MAXLEN', '~', maxlen, id, unpack(ARGV, fields, a - 1))
+    local stateKey = statePrefix .. id
+    redis.call('HSET', stateKey, 'doc', json, 'status', 'open', 'reporter', reporter)
+    redis.call('EXPIRE', stateKey, stateTtl)
+    redis.call('SET', cachePrefix .. id, json, 'EX', cacheTtl)
+    if idemKey then redis.call('SET', idemKey, id, 'EX', idemTtl) end
+    redis.call('ZADD', KEYS[2], escalateAt, id)
+    redis.call('ZADD', reporterKey, created, id)
+    redis.call('ZREMRANGEBYRANK', reporterKey, 0, -1001)
+    redis.call('EXPIRE', reporterKey, stateTtl)
+    redis.call('PUBLISH', channel, '{"alert_id":"' .. id .. '","severity":"' .. severity .. '","type":"' .. alertType .. '"}')
+    out[#out + 1] = id
+    out[#out + 1] = 1
+  end
 end
-local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[3], '*', 'event', 'alert.created', 'severity', ARGV[2], 'data', ARGV[1])
-local json = '{"id":"' .. id .. '",' .. string.sub(ARGV[1], 2)
-redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], id, unpack(ARGV, 14))
-local stateKey = ARGV[9] .. id
-redis.call('HSET', stateKey, 'doc', json, 'status', 'open', 'reporter', ARGV[13])
-redis.call('EXPIRE', stateKey, ARGV[4])
-redis.call('SET', ARGV[10] .. id, json, 'EX', ARGV[5])
-if idemKey then redis.call('SET', idemKey, id, 'EX', ARGV[6]) end
-redis.call('ZADD', KEYS[3], ARGV[7], id)
-redis.call('ZADD', KEYS[4], ARGV[8], id)
-redis.call('ZREMRANGEBYRANK', KEYS[4], 0, -1001)
-redis.call('EXPIRE', KEYS[4], ARGV[4])
-redis.call('PUBLISH', ARGV[11], '{"alert_id":"' .. id .. '","severity":"' .. ARGV[2] .. '","type":"' .. ARGV[12] .. '"}')
-return {id, 1}
+return out
 `,
 );
 

@@ -20,9 +20,9 @@ export interface Principal {
 
 export type NotificationKind = 'alert.raised' | 'alert.escalated' | 'alert.updated';
 
-/** The queue as the alert service sees it (src/queue provides it). */
+/** The queue as the alert service sees it (src/queue provides it; the event is built here, typed). */
 export interface NotificationPublisher {
-  enqueue(event: { v: 1; event: NotificationKind; alert: AlertDoc; at: string }, opts?: { dedupeId?: string }): Promise<unknown>;
+  enqueueEvent(event: { v: 1; event: NotificationKind; alert: AlertDoc; at: string }, opts?: { dedupeId?: string }): Promise<unknown>;
 }
 
 export const canSeeAll = (p: Principal): boolean => p.role === 'responder' || p.role === 'admin';
@@ -115,7 +115,7 @@ export class AlertService {
    */
   async #notify(kind: NotificationKind, alert: AlertDoc, dedupeId: string, strict: boolean): Promise<void> {
     try {
-      await this.#d.notifications.enqueue({ v: 1, event: kind, alert, at: new Date().toISOString() }, { dedupeId });
+      await this.#d.notifications.enqueueEvent({ v: 1, event: kind, alert, at: new Date().toISOString() }, { dedupeId });
     } catch (cause) {
       this.#d.logger.error({ alert: alert.id, kind, err: cause }, 'could not enqueue the notification job');
       if (!strict) return;

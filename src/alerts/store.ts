@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import type { Config } from '../config/load.js';
 import { NaboomError } from '../errors/catalogue.js';
 import type { RedisClient } from '../redis/connections.js';
+import { TurnBatcher } from '../redis/batch.js';
 import { fieldText, replyFields } from '../redis/reply.js';
 import { isCluster, nodeForKey } from '../redis/slot.js';
 import type { KeySpace, Severity } from '../redis/keys.js';
@@ -82,15 +83,30 @@ function parseDoc(json: unknown): AlertDoc | undefined {
 /** Hash of an Idempotency-Key header: the raw value never reaches a key name. */
 export const idempotencyHash = (header: string): string => createHash('sha256').update(header, 'utf8').digest('hex').slice(0, 40);
 
+/** One alert waiting for its turn's INGEST call. */
+interface PendingAlert {
+  readonly stream: string;
+  readonly byReporter: string;
+  readonly idempotency: string | undefined;
+  /** doc JSON, severity, escalate-at ms, created ms, type, reporter id */
+  readonly args: readonly (string | number)[];
+  readonly fields: readonly string[];
+}
+
+/** Alerts per INGEST call at most (bounds the script's arguments and its time in Redis). */
+const INGEST_BATCH = 64;
+
 export class AlertStore {
   readonly #redis: RedisClient;
   readonly #keys: KeySpace;
   readonly #config: Config;
+  readonly #ingest: TurnBatcher<PendingAlert, [string, boolean]>;
 
   constructor(redis: RedisClient, config: Config) {
     this.#redis = redis;
     this.#keys = config.keys;
     this.#config = config;
+    this.#ingest = new TurnBatcher((items) => this.#ingestBatch(items), INGEST_BATCH);
   }
 
   /** The feed stream key (the live tail reads it). */
@@ -106,7 +122,10 @@ export class AlertStore {
     return this.#config.settings.ALERT_STATE_TTL_DAYS * 86_400;
   }
 
-  /** Stores a new alert (or finds the one an idempotent retry refers to). */
+  /**
+   * Stores a new alert (or finds the one an idempotent retry refers to). Alerts raised during the same turn
+   * of the event loop are stored by one script call (atomic, in arrival order) and confirmed by one WAIT.
+   */
   async raise(input: RaiseInput, reporter: Actor, idempotencyKey?: string): Promise<RaiseResult> {
     const severity = input.severity ?? DEFAULT_SEVERITY;
     const now = new Date();
@@ -124,38 +143,40 @@ export class AlertStore {
       history: [{ event: 'raised', at: nowIso, by: reporter }],
     };
     const a = this.#keys.alerts;
-    const keys = [a.feed, a.stream(severity), a.escalations, a.byReporter(reporter.id)];
-    if (idempotencyKey !== undefined) keys.push(a.idempotency(reporter.id, idempotencyHash(idempotencyKey)));
     const loc = input.location;
-    const streamFields: string[] = ['type', input.type, 'severity', severity, 'reporter_id', reporter.id, 'reporter', reporter.username, 'lat', String(loc.lat), 'lon', String(loc.lon)];
-    if (loc.accuracy_m !== undefined) streamFields.push('accuracy_m', String(loc.accuracy_m));
-    if (loc.address !== undefined) streamFields.push('address', loc.address);
-    if (input.description !== undefined) streamFields.push('description', input.description);
-    streamFields.push('created_at', nowIso);
-    const reply = (await INGEST.run(this.#redis, keys, [
-      JSON.stringify(doc),
-      severity,
-      this.#maxlen,
-      this.#stateTtl,
-      ALERT_CACHE_TTL_S,
-      IDEMPOTENCY_TTL_S,
-      now.getTime() + this.#config.settings.ESCALATE_AFTER_S * 1000,
-      now.getTime(),
-      a.statePrefix,
-      a.cachePrefix,
-      this.#keys.broadcastChannel,
-      input.type,
-      reporter.id,
-      ...streamFields,
-    ])) as [string, number];
-    const [id, created] = reply;
-    await this.#confirmReplication();
-    if (created === 1) {
+    const fields: string[] = ['type', input.type, 'severity', severity, 'reporter_id', reporter.id, 'reporter', reporter.username, 'lat', String(loc.lat), 'lon', String(loc.lon)];
+    if (loc.accuracy_m !== undefined) fields.push('accuracy_m', String(loc.accuracy_m));
+    if (loc.address !== undefined) fields.push('address', loc.address);
+    if (input.description !== undefined) fields.push('description', input.description);
+    fields.push('created_at', nowIso);
+    const [id, created] = await this.#ingest.submit({
+      stream: a.stream(severity),
+      byReporter: a.byReporter(reporter.id),
+      idempotency: idempotencyKey !== undefined ? a.idempotency(reporter.id, idempotencyHash(idempotencyKey)) : undefined,
+      args: [JSON.stringify(doc), severity, now.getTime() + this.#config.settings.ESCALATE_AFTER_S * 1000, now.getTime(), input.type, reporter.id],
+      fields,
+    });
+    if (created) {
       return { alert: { ...(doc as Omit<AlertDoc, 'id'>), id }, created: true, stream: a.stream(severity) };
     }
     const existing = await this.get(id);
     if (!existing) throw new NaboomError('NABOOM_CONFLICT', 'The Idempotency-Key refers to an alert that no longer exists');
     return { alert: existing, created: false, stream: a.stream(existing.severity) };
+  }
+
+  /** One INGEST call for a batch of alerts (see scripts.ts for the layout), then one replication check. */
+  async #ingestBatch(items: readonly PendingAlert[]): Promise<[string, boolean][]> {
+    const a = this.#keys.alerts;
+    const keys = [a.feed, a.escalations];
+    const args: (string | number)[] = [this.#maxlen, this.#stateTtl, ALERT_CACHE_TTL_S, IDEMPOTENCY_TTL_S, a.statePrefix, a.cachePrefix, this.#keys.broadcastChannel, items.length];
+    for (const item of items) {
+      keys.push(item.stream, item.byReporter);
+      if (item.idempotency !== undefined) keys.push(item.idempotency);
+      args.push(...item.args, item.idempotency !== undefined ? '1' : '0', item.fields.length, ...item.fields);
+    }
+    const flat = (await INGEST.run(this.#redis, keys, args)) as (string | number)[];
+    await this.#confirmReplication();
+    return items.map((_, i) => [String(flat[2 * i]), Number(flat[2 * i + 1]) === 1]);
   }
 
   /** One alert: the cached document, else the state hash. */

@@ -43,8 +43,10 @@ export async function registerSessions(app: FastifyInstance, d: SessionDeps): Pr
   const secrets = deriveKeys(d.config.secretKeys, 'session-cookie').map((k) => k.toString('hex'));
   await app.register(fastifyCookie);
   const randomId = (): string => randomBytes(24).toString('base64url');
+  const signer = new fastifyCookie.Signer(secrets);
   await app.register(fastifySession, {
-    secret: secrets,
+    // The empty id of a bearer-token request (below) is never sent as a cookie: no HMAC for it.
+    secret: { sign: (value: string) => (value === '' ? '' : signer.sign(value)), unsign: (input: string) => signer.unsign(input) },
     // A request authenticated with a bearer token never gets a cookie session: the empty id makes
     // @fastify/session skip saving (and the per-request session bookkeeping on the hottest path).
     idGenerator: (req?: FastifyRequest) => (req?.headers.authorization ? '' : randomId()),

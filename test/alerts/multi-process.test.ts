@@ -92,5 +92,28 @@ describe('several serve processes', () => {
       await c.stop();
     }
   });
-});
 
+  it('counts concurrent requests exactly: 40 at once across two processes store 30 alerts and refuse 10', async () => {
+    const clients = new RoleClients(t.config, createLogger({ level: 'silent' }));
+    const users = new UserStore(clients.get('app'), t.config.keys);
+    await users.add('kit', 'member', 'member-password-3');
+    const kit = await users.issueToken('kit');
+    await clients.close();
+    const c = await spawnServe(t.envFile);
+    try {
+      const replies = await Promise.all(
+        Array.from({ length: 40 }, (_, i) => post(`${(i % 2 ? b : c).url}/api/emergency/alerts`, sampleAlert(), { authorization: `Bearer ${kit}` })),
+      );
+      const created = replies.filter((r) => r.status === 201);
+      const refused = replies.filter((r) => r.status === 429);
+      expect(created).toHaveLength(30);
+      expect(refused).toHaveLength(10);
+      for (const r of refused) expect((r.body as { error: { code: string } }).error.code).toBe('NABOOM_RATE_LIMITED');
+      expect(new Set(created.map((r) => (r.body as { alert_id: string }).alert_id)).size).toBe(30);
+      const mine = await fetch(`${b.url}/api/emergency/alerts?limit=100`, { headers: { authorization: `Bearer ${kit}` } });
+      expect(((await mine.json()) as { alerts: unknown[] }).alerts).toHaveLength(30);
+    } finally {
+      await c.stop();
+    }
+  });
+});

@@ -51,6 +51,7 @@ export async function spawnServe(envFile, extra = {}, nodeArgs = (process.env.BE
     const onData = (d) => {
       out += d.toString();
       if (out.includes('naboom serve: listening on')) resolve();
+      if (process.env.BENCH_SERVE_STDERR) process.stderr.write(d);
     };
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);

@@ -44,6 +44,7 @@ export interface FrameMeta {
 export class Frame {
   #bytes: Buffer | undefined;
   #sse: Buffer | undefined;
+  #ws: Buffer | undefined;
   constructor(
     readonly meta: FrameMeta,
     readonly json: string,
@@ -53,10 +54,34 @@ export class Frame {
     return (this.#bytes ??= Buffer.from(this.json, 'utf8'));
   }
 
+  /** The complete WebSocket text frame (RFC 6455 §5.2: FIN, opcode 1, unmasked as a server sends it). */
+  get ws(): Buffer {
+    return (this.#ws ??= wsTextFrame(this.bytes));
+  }
+
   /** The complete SSE event (`id:`, `event:`, `data:`). */
   get sse(): Buffer {
     return (this.#sse ??= Buffer.from(`id: ${this.meta.id}\nevent: ${this.meta.type}\ndata: ${this.json}\n\n`, 'utf8'));
   }
+}
+
+/** A server-to-client WebSocket text frame: header and payload in one buffer, one socket write. */
+export function wsTextFrame(payload: Buffer): Buffer {
+  const n = payload.length;
+  const header = n < 126 ? 2 : n < 65_536 ? 4 : 10;
+  const out = Buffer.allocUnsafe(header + n);
+  out[0] = 0x81;
+  if (n < 126) {
+    out[1] = n;
+  } else if (n < 65_536) {
+    out[1] = 126;
+    out.writeUInt16BE(n, 2);
+  } else {
+    out[1] = 127;
+    out.writeBigUInt64BE(BigInt(n), 2);
+  }
+  payload.copy(out, header);
+  return out;
 }
 
 /** Where a subscriber's frames go (a WebSocket or an SSE response). */

@@ -4,6 +4,7 @@
  * Protocol pings detect dead peers; a client that falls a whole channel behind is told and disconnected.
  */
 import type {} from '@fastify/websocket';
+import { Writable } from 'node:stream';
 import type { WebSocket } from 'ws';
 import { z } from 'zod';
 import type { FeedSink, Frame } from '../../alerts/feed.js';
@@ -21,9 +22,24 @@ const subscribeMsg = z.object({
   since: z.string().regex(new RegExp(streamIdPattern)).optional(),
 });
 
+/**
+ * ws keeps the TCP socket it frames onto in `_socket` (not in its types). Live frames are framed once per
+ * alert (`Frame.ws`) and written to it directly: one write per client instead of ws framing the same bytes
+ * again and writing header and payload separately. That is sound only because this server never negotiates
+ * permessage-deflate and never fragments, so ws's sender has nothing queued that such a write could
+ * overtake; anything else (notices, pings, close) still goes through ws, in call order.
+ */
+function rawSocketOf(ws: WebSocket): Writable | undefined {
+  const raw = (ws as unknown as { _socket?: unknown })._socket;
+  return raw instanceof Writable ? raw : undefined;
+}
+
 class WsSink implements FeedSink {
   readonly transport = 'ws' as const;
-  constructor(private readonly socket: WebSocket) {}
+  readonly #raw: Writable | undefined;
+  constructor(private readonly socket: WebSocket) {
+    this.#raw = rawSocketOf(socket);
+  }
 
   #send(data: string | Buffer): Promise<void> {
     const s = this.socket;
@@ -39,6 +55,11 @@ class WsSink implements FeedSink {
   }
 
   async write(frame: Frame): Promise<void> {
+    const s = this.socket;
+    if (this.#raw && s.readyState === s.OPEN && s.bufferedAmount < HIGH_WATER) {
+      this.#raw.write(frame.ws);
+      return;
+    }
     await this.#send(frame.bytes);
   }
 

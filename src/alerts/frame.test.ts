@@ -1,6 +1,11 @@
-import { Receiver } from 'ws';
+import { createRequire } from 'node:module';
+import type { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { wsTextFrame } from './feed.js';
+
+/** ws's frame parser (exported by ws at runtime, absent from its type declarations). */
+type WsReceiver = EventEmitter & { write(chunk: Buffer): boolean };
+const Receiver = (createRequire(import.meta.url)('ws') as { Receiver: unknown }).Receiver as new (opts: { isServer: boolean; maxPayload: number }) => WsReceiver;
 
 /** Parses frames the way a WebSocket client does (ws's own receiver, client side). */
 function decode(frame: Buffer): Promise<string> {

@@ -1,24 +1,29 @@
 /**
  * The producer: `enqueue(event)` adds one `log` job and one `webhook` job per NOTIFY_WEBHOOK_URLS entry, in
- * one round trip, on one app-role connection created with the queue (`naboom:app:<pid>:queue`). It is on the
- * request path, so it fails fast: commands time out (REDIS_COMMAND_TIMEOUT_MS) and the whole call is bounded.
+ * one round trip, on one app-role connection created with the queue (`naboom:app:<pid>:queue`). Events
+ * enqueued in the same event-loop turn (a burst of alerts) travel as one `dispatch` job that the worker
+ * expands into the same jobs. It is on the request path, so it fails fast: commands time out
+ * (REDIS_COMMAND_TIMEOUT_MS) and the whole call is bounded.
  *
  * With `dedupeId` (e.g. the alert id plus the event), job ids are derived from it, so calling `enqueue` again
  * for the same event — a client retry, a replayed request — adds nothing while the first jobs are still kept
  * (completed: a day, failed: a week).
  */
-import { createHash, randomUUID } from 'node:crypto';
-import { Queue, type JobsOptions } from 'bullmq';
+import { Queue } from 'bullmq';
 import type { Config } from '../config/load.js';
 import { NaboomError } from '../errors/catalogue.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/registry.js';
+import { TurnBatcher } from '../redis/batch.js';
 import { isNoPerm } from '../redis/connections.js';
 import { openQueueConnection, type QueueConnection } from './connection.js';
 import { notificationEventSchema, type NotificationEvent, type NotificationEventInput } from './events.js';
+import type { DispatchPayload } from './jobs/dispatch.js';
+import { DISPATCH_MAX_EVENTS } from './jobs/dispatch.js';
 import type { JobType } from './jobs/job.js';
 import type { LogPayload } from './jobs/log.js';
 import type { WebhookPayload } from './jobs/webhook.js';
+import { derivedId, notificationJobs } from './notification-jobs.js';
 import { DEFAULT_BACKOFF_MS, defaultJobOptions, QUEUE_NAME } from './settings.js';
 
 export interface NotificationQueueDeps {
@@ -34,19 +39,8 @@ export interface EnqueueOptions {
   readonly dedupeId?: string;
 }
 
-const READABLE_ID = /^[A-Za-z0-9._-]{1,100}$/;
-
-/**
- * Job ids derived from the dedupe id: readable (`log.raised-1712345678901-0`) when it is short and plain,
- * else a hash, so any dedupe id works and BullMQ's id rules (no ':') always hold. A webhook job also names
- * its URL, so it is always hashed.
- */
-export function derivedId(type: JobType, dedupeId: string, target = ''): string {
-  if (target === '' && READABLE_ID.test(dedupeId)) return `${type}.${dedupeId}`;
-  return `${type}.${createHash('sha256').update(`${type}\0${dedupeId}\0${target}`).digest('hex').slice(0, 40)}`;
-}
-
-type AnyPayload = LogPayload | WebhookPayload;
+type AnyPayload = LogPayload | WebhookPayload | DispatchPayload;
+type DispatchItem = DispatchPayload['items'][number];
 
 export class NotificationQueue {
   readonly #config: Config;
@@ -55,6 +49,7 @@ export class NotificationQueue {
   readonly #conn: QueueConnection;
   readonly #queue: Queue<AnyPayload, unknown, JobType>;
   readonly #timeoutMs: number;
+  readonly #batch = new TurnBatcher<DispatchItem, string[]>((items) => this.#addBatch(items), DISPATCH_MAX_EVENTS);
   #closed = false;
 
   constructor(deps: NotificationQueueDeps) {
@@ -101,36 +96,54 @@ export class NotificationQueue {
    * `enqueue` for an event built by our own typed code (the alert service, whose alert documents are
    * validated where they are read): no second validation on the hot path. The worker still parses every
    * job from `unknown`.
+   *
+   * Events enqueued in the same turn of the event loop are added together: one event becomes its own jobs
+   * (one `log`, one `webhook` per URL); several become one `dispatch` job that the worker expands into those
+   * same jobs, with the same ids. Either way the event is durably queued when this resolves. Returns the ids
+   * of the jobs that carry the event (its own jobs, or the dispatch job).
    */
   async enqueueEvent(ev: NotificationEvent, opts: EnqueueOptions = {}): Promise<string[]> {
     if (this.#closed) throw new NaboomError('NABOOM_SHUTTING_DOWN', 'The notification queue is closed');
-    const dedupe = opts.dedupeId;
-    const jobs: { name: JobType; data: AnyPayload; opts?: JobsOptions }[] = [];
-    jobs.push({ name: 'log', data: { v: 1, kind: 'event', event: ev }, opts: dedupe ? { jobId: derivedId('log', dedupe) } : {} });
-    for (const url of this.#config.settings.NOTIFY_WEBHOOK_URLS) {
-      const jobId = dedupe ? derivedId('webhook', dedupe, url) : undefined;
-      const data: WebhookPayload = { v: 1, url, deliveryId: jobId ?? `webhook.${randomUUID()}`, event: ev };
-      jobs.push({ name: 'webhook', data, opts: jobId ? { jobId } : {} });
-    }
+    return await this.#batch.submit({ event: ev, ...(opts.dedupeId !== undefined ? { dedupeId: opts.dedupeId } : {}) });
+  }
+
+  async #addBatch(items: readonly DispatchItem[]): Promise<string[][]> {
     let timer: NodeJS.Timeout | undefined;
     try {
-      // One job (no webhooks configured) goes through `add`: a single script call, cheaper than addBulk's MULTI.
-      const only = jobs.length === 1 ? jobs[0] : undefined;
-      const added = await Promise.race([
-        only ? this.#queue.add(only.name, only.data, only.opts).then((j) => [j]) : this.#queue.addBulk(jobs),
+      const first = items[0];
+      const work: Promise<string[][]> =
+        items.length === 1 && first !== undefined ? this.#addOwnJobs(first).then((ids) => [ids]) : this.#addDispatch(items).then((id) => items.map(() => [id]));
+      return await Promise.race([
+        work,
         new Promise<never>((_, reject) => {
           timer = setTimeout(() => reject(new NaboomError('NABOOM_UNAVAILABLE', `The job queue did not answer within ${this.#timeoutMs} ms`)), this.#timeoutMs);
         }),
       ]);
-      return added.map((j) => j.id ?? '');
     } catch (err) {
       if (isNoPerm(err)) this.#metrics.redisNoPerm.inc({ role: 'app' });
-      this.#log.error({ err, event: ev.event, alert: ev.alert.id }, 'could not enqueue notification jobs');
+      this.#log.error({ err, events: items.length, alerts: items.slice(0, 10).map((i) => i.event.alert.id) }, 'could not enqueue notification jobs');
       if (err instanceof NaboomError) throw err;
       throw new NaboomError('NABOOM_UNAVAILABLE', 'The job queue is unavailable', { cause: err });
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** One event: its own jobs (the queue adds its default options). */
+  async #addOwnJobs(item: DispatchItem): Promise<string[]> {
+    const jobs = notificationJobs(this.#config, item.event, item.dedupeId);
+    // One job (no webhooks configured) goes through `add`: a single script call, cheaper than addBulk's MULTI.
+    const only = jobs.length === 1 ? jobs[0] : undefined;
+    const added = only ? [await this.#queue.add(only.name, only.data, only.opts)] : await this.#queue.addBulk(jobs.map((j) => ({ ...j })));
+    return added.map((j) => j.id ?? '');
+  }
+
+  /** Several events: one `dispatch` job (its id derived from theirs when they all have dedupe ids). */
+  async #addDispatch(items: readonly DispatchItem[]): Promise<string> {
+    const dedupeIds = items.map((i) => i.dedupeId);
+    const jobId = dedupeIds.every((d) => d !== undefined) ? derivedId('dispatch', dedupeIds.join('\n'), 'batch') : undefined;
+    const job = await this.#queue.add('dispatch', { v: 1, items: [...items] }, jobId ? { jobId } : {});
+    return job.id ?? '';
   }
 
   /** The most recent failed jobs, newest first, with their reasons (for inspection). */

@@ -18,8 +18,10 @@ import { classifyRedisError } from '../redis/errors.js';
 import { openQueueConnection, type QueueConnection } from './connection.js';
 import { WorkerHeartbeat, workerHost, type WorkerInfo } from './heartbeat.js';
 import type { JobDefinition } from './jobs/job.js';
+import { dispatchJob } from './jobs/dispatch.js';
 import { logJob } from './jobs/log.js';
 import { webhookJob } from './jobs/webhook.js';
+import type { JobSpec } from './notification-jobs.js';
 import { createProcessor, type TrackedJob } from './processor.js';
 import { DEFAULT_SUMMARY_PATTERN, registerSchedules, type RegisteredSchedule } from './schedules.js';
 import { KEEP_COMPLETED, KEEP_FAILED, LOCK_DURATION_MS, MAX_STALLED_COUNT, QUEUE_NAME, STALLED_INTERVAL_MS } from './settings.js';
@@ -57,9 +59,9 @@ interface InFlight {
   readonly handBack: (err: Error) => void;
 }
 
-/** The standard job types for a configuration. */
-export function standardJobs(config: Config): JobDefinition[] {
-  return [webhookJob(config), logJob];
+/** The standard job types for a configuration; `addJobs` lets `dispatch` add the jobs it expands into. */
+export function standardJobs(config: Config, addJobs: (jobs: JobSpec[]) => Promise<unknown>): JobDefinition[] {
+  return [webhookJob(config), logJob, dispatchJob(config, addJobs)];
 }
 
 /** Bound on each shutdown step that talks to Redis, so an outage cannot hold the process. */
@@ -106,7 +108,10 @@ export class NotificationWorker {
     this.#readyTimeoutMs = opts.readyTimeoutMs ?? 15_000;
     const concurrency = opts.concurrency ?? config.settings.QUEUE_CONCURRENCY;
     const jobs = new Map<string, JobDefinition>();
-    for (const j of [...standardJobs(config), ...(opts.jobs ?? [])]) jobs.set(j.name, j);
+    const addJobs = async (specs: JobSpec[]): Promise<void> => {
+      await this.#queue.addBulk(specs.map((j) => ({ name: j.name, data: j.data, opts: j.opts })));
+    };
+    for (const j of [...standardJobs(config, addJobs), ...(opts.jobs ?? [])]) jobs.set(j.name, j);
 
     this.#conn = openQueueConnection(config, 'blocking', 'worker', this.#log);
     this.#queue = new Queue<unknown, unknown, string>(QUEUE_NAME, { connection: this.#conn.client, prefix: config.keys.queuePrefix });

@@ -185,6 +185,33 @@ describe('job queue: notifications', () => {
     expect(escalated.some((id) => first.includes(id))).toBe(false);
   });
 
+  it('events enqueued in one turn travel as one dispatch job, expanded into the jobs each would have had; nothing twice', async () => {
+    rx.reply = () => 200;
+    const alertIds = ['1712345679001-0', '1712345679001-1', '1712345679002-0'];
+    const results = await Promise.all(alertIds.map((id) => producer.enqueueEvent(sampleEvent(id), { dedupeId: `raised-${id}` })));
+    // One dispatch job carries all three.
+    const dispatchId = results[0]?.[0] ?? '';
+    expect(results.every((r) => r.length === 1 && r[0] === dispatchId)).toBe(true);
+    expect((await q().getJob(dispatchId))?.name).toBe('dispatch');
+    expect(await settled(q(), dispatchId)).toBe('completed');
+    // The worker added each event's own log and webhook jobs, with the ids a single enqueue would give.
+    for (const id of alertIds) expect(await settled(q(), `log.raised-${id}`)).toBe('completed');
+    // Enqueueing one of them again on its own (a client's retry) finds the same jobs and adds nothing.
+    const retry = await producer.enqueueEvent(sampleEvent(alertIds[1] ?? ''), { dedupeId: `raised-${alertIds[1]}` });
+    expect(retry[0]).toBe(`log.raised-${alertIds[1]}`);
+    await waitFor('idle queue', async () => (await q().getJobCounts('waiting', 'active', 'delayed')).waiting === 0 || undefined);
+    const hookId = retry[1] ?? '';
+    const delivery = ((await q().getJob(hookId))?.data as { deliveryId: string }).deliveryId;
+    expect(await settled(q(), hookId)).toBe('completed');
+    expect(requestsFor(delivery)).toHaveLength(1);
+  });
+
+  it('a dispatch job with an invalid payload fails permanently with NABOOM_JOB_INVALID', async () => {
+    const job = await q().add('dispatch', { v: 1, items: [] } as never);
+    expect(await settled(q(), job.id ?? '')).toBe('failed');
+    expect((await q().getJob(job.id ?? ''))?.failedReason).toMatch(/^NABOOM_JOB_INVALID: dispatch payload/);
+  });
+
   it('the app role reaches its queue keys and nothing else', async () => {
     const probeName = 'queue-probe';
     const probe = new Redis({ ...roleRedisOptions(t.config, t.config.credentials.app, 'command', `${process.pid}:${probeName}`, 2), lazyConnect: true });

@@ -102,7 +102,7 @@ describe('feed and escalation', () => {
     // Each escalation enqueued one notification job (log notifier), deduplicated per level.
     const admin = await connectAdmin(t.config);
     await admin.select(2);
-    const jobKeys = (await admin.keys('naboom:queue:notifications:*')).filter((k) => /:log\.[0-9a-f]+$/.test(k));
+    const jobKeys = (await admin.keys('naboom:queue:notifications:*')).filter((k) => /:log\.[A-Za-z0-9._-]+$/.test(k));
     const payloads = await Promise.all(jobKeys.map((k) => admin.hget(k, 'data')));
     const escalated = payloads.filter((p) => p?.includes('alert.escalated') && p.includes(id));
     expect(escalated).toHaveLength(2);

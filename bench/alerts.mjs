@@ -1,7 +1,7 @@
 // Alert service benchmarks (issue targets on a 2-core machine, one `naboom serve` with our Redis):
 //   ingest ≥ 5,000 alerts/s with p99 < 25 ms (autocannon); one alert to 10,000 WebSocket clients with
 //   p99 < 100 ms; replay of 10,000 missed alerts in < 1 s; RSS per idle WebSocket connection.
-// Usage: npm run bench:alerts [-- --duration 15 --clients 10000 --replay 10000]
+// Usage: npm run bench:alerts [-- --duration 15 --connections 48 --clients 10000 --replay 10000 --only ingest|replay|fanout]
 import autocannon from 'autocannon';
 import { WebSocket } from 'ws';
 import { UserStore } from '../dist/auth/users.js';
@@ -16,7 +16,7 @@ const arg = (name, def) => {
   return i > 0 ? Number(process.argv[i + 1]) : def;
 };
 const DURATION = arg('duration', 15);
-const CONNECTIONS = arg('connections', 64);
+const CONNECTIONS = arg('connections', 48);
 const CLIENTS = arg('clients', 10_000);
 const REPLAY = arg('replay', 10_000);
 const FANOUT_ALERTS = arg('fanout-alerts', 20);

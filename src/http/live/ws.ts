@@ -29,7 +29,7 @@ const subscribeMsg = z.object({
  * permessage-deflate and never fragments, so ws's sender has nothing queued that such a write could
  * overtake; anything else (notices, pings, close) still goes through ws, in call order.
  */
-function rawSocketOf(ws: WebSocket): Writable | undefined {
+export function rawSocketOf(ws: WebSocket): Writable | undefined {
   const raw = (ws as unknown as { _socket?: unknown })._socket;
   return raw instanceof Writable ? raw : undefined;
 }

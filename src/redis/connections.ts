@@ -247,12 +247,13 @@ export class RoleClients {
       this.#lastErrorLog.set(id, now);
       this.#log.warn({ role, client: id, err }, 'redis connection error');
     });
-    if (client instanceof Redis) {
-      const send = client.sendCommand.bind(client);
-      const hooks = this.#hooks;
-      const log = this.#log;
-      // Count NOPERM replies by wrapping the command's reject (no extra promise per command on the hot path).
-      client.sendCommand = (command, stream) => {
+    const hooks = this.#hooks;
+    const log = this.#log;
+    // Count NOPERM replies by wrapping each command's reject (no extra promise per command on the hot path).
+    // A Cluster sends every command through one of its node connections: those are wrapped as they appear.
+    const wrap = (conn: Redis): void => {
+      const send = conn.sendCommand.bind(conn);
+      conn.sendCommand = (command, stream) => {
         const reject = command.reject;
         command.reject = (err: Error) => {
           if (isNoPerm(err)) {
@@ -263,6 +264,12 @@ export class RoleClients {
         };
         return send(command, stream);
       };
+    };
+    if (client instanceof Cluster) {
+      for (const node of client.nodes()) wrap(node);
+      client.on('+node', (node: Redis) => wrap(node));
+    } else {
+      wrap(client);
     }
   }
 }

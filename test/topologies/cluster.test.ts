@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log/logger.js';
 import type { ClusterTopology } from '../../src/local/topologies.js';
 import { connectAdmin, listNodes } from '../../src/redis/admin.js';
+import { RoleClients } from '../../src/redis/connections.js';
 import { diffServer } from '../../src/redis/acl/provision.js';
 import { desiredRules } from '../../src/redis/acl/rules.js';
 import { keySlot } from '../../src/redis/slot.js';
@@ -83,6 +84,19 @@ describe('Cluster topology', () => {
     const admin = await connectAdmin(t.config, { host: '127.0.0.1', port: owner });
     expect(await admin.exists('{panic}:feed', `{panic}:alert:${id}`, `{panic}:emergency:alert:${id}`)).toBe(3);
     admin.disconnect();
+  });
+
+  it('counts a refused command for its role on a Cluster client too (NOPERM metric)', async () => {
+    const noperms: string[] = [];
+    const clients = new RoleClients(t.config, logger, { onNoPerm: (r) => noperms.push(r) });
+    try {
+      const app = clients.get('app');
+      expect(await app.set('naboom:cache:probe-noperm', '1', 'EX', 10)).toBe('OK');
+      await expect(app.get('{panic}:feed')).rejects.toThrow(/NOPERM/);
+      expect(noperms).toEqual(['app']);
+    } finally {
+      await clients.close();
+    }
   });
 
   it('survives kill -9 of the master owning the alert slot: every 201 in the stream once', async () => {

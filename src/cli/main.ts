@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { registerAcl } from './commands/acl.js';
 import { registerDev } from './commands/dev.js';
 import { registerInit } from './commands/init.js';
+import { registerQueue } from './commands/queue.js';
 import { registerRedis } from './commands/redis.js';
 import { registerServe } from './commands/serve.js';
 import { registerUsers } from './commands/users.js';
@@ -39,6 +40,7 @@ export function buildProgram(io: Io = processIo): Command {
   registerUsers(program, ctx);
   registerDev(program, ctx);
   registerWorker(program, ctx);
+  registerQueue(program, ctx);
   for (const c of program.commands) {
     c.exitOverride();
     for (const sub of c.commands) sub.exitOverride();

@@ -152,6 +152,11 @@ export class NotificationQueue {
     return jobs.map((j) => ({ id: j.id ?? '', type: j.name, reason: j.failedReason, attempts: j.attemptsMade, failedAt: j.finishedOn }));
   }
 
+  /** Jobs per state (waiting, active, delayed, prioritized, completed, failed). */
+  async counts(): Promise<Record<string, number>> {
+    return await this.#queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed');
+  }
+
   /** Re-reads the app password (after `naboom acl rotate app`); true when it changed. */
   reloadCredentials(): boolean {
     return this.#conn.reloadCredentials();

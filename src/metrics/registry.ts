@@ -2,6 +2,7 @@
  * Prometheus metrics (prom-client). One `Metrics` per process, created by the entry point and passed down;
  * never a global registry, so tests can run several services side by side.
  */
+import { timingSafeEqual } from 'node:crypto';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export class Metrics {
@@ -35,4 +36,17 @@ export class Metrics {
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     if (opts.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'naboom_process_' });
   }
+}
+
+/**
+ * Whether a request may read the metrics: always when no METRICS_TOKEN is set, else only with
+ * `Authorization: Bearer <token>` (compared in constant time).
+ */
+export function metricsAuthorized(authorization: string | undefined, token: string | undefined): boolean {
+  if (!token) return true;
+  const m = /^Bearer\s+(\S+)$/i.exec(authorization ?? '');
+  if (!m?.[1]) return false;
+  const given = Buffer.from(m[1]);
+  const wanted = Buffer.from(token);
+  return given.length === wanted.length && timingSafeEqual(given, wanted);
 }

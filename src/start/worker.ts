@@ -8,6 +8,7 @@ import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/registry.js';
 import { QUEUE_NAME, timeLimits } from '../queue/settings.js';
 import { NotificationWorker } from '../queue/worker.js';
+import { startMetricsServer } from './metrics-server.js';
 import { runUntilSignal, waitForShutdownSignal } from './shutdown.js';
 
 export interface WorkerRunOptions {
@@ -16,6 +17,8 @@ export interface WorkerRunOptions {
   readonly graceMs: number;
   /** Cron pattern (in TZ) of the daily summary, or false. */
   readonly summaryPattern: string | false;
+  /** Serve `/metrics` and `/health/live` here (METRICS_TOKEN applies); off when absent. */
+  readonly metricsListen?: { readonly host: string; readonly port: number };
 }
 
 const CREDENTIAL_RELOAD_MS = 5000;
@@ -33,6 +36,12 @@ export async function runWorker(deps: { config: Config; logger: Logger; metrics:
   }
   const worker = new NotificationWorker(deps, { concurrency: opts.concurrency, summaryPattern: opts.summaryPattern });
   const { schedules } = await worker.start();
+  const metricsServer = opts.metricsListen
+    ? await startMetricsServer({ metrics: deps.metrics, token: config.metricsToken?.reveal(), ...opts.metricsListen, logger }).catch(async (err: unknown) => {
+        await worker.stop(0);
+        throw err;
+      })
+    : undefined;
   const info = worker.info;
   logger.info(
     {
@@ -47,6 +56,7 @@ export async function runWorker(deps: { config: Config; logger: Logger; metrics:
       webhooks: config.settings.NOTIFY_WEBHOOK_URLS.length,
       schedules: schedules.map((s) => ({ id: s.id, pattern: s.pattern, tz: s.tz, next: s.next === undefined ? undefined : new Date(s.next).toISOString() })),
       graceS: opts.graceMs / 1000,
+      metrics: metricsServer ? `${metricsServer.url}/metrics` : 'off',
     },
     'worker started',
   );
@@ -66,6 +76,7 @@ export async function runWorker(deps: { config: Config; logger: Logger; metrics:
     await runUntilSignal(async () => {
       logger.info({ running: worker.running, graceS: opts.graceMs / 1000 }, 'stopping: no new jobs; waiting for the running ones');
       const result = await worker.stop(opts.graceMs);
+      await metricsServer?.close();
       logger.info({ forced: result.forced, handedBack: result.handedBack }, 'worker stopped');
     }, opts.graceMs + STOP_MARGIN_MS);
   } finally {

@@ -4,7 +4,7 @@
  * exit 0), and clear start-up errors.
  */
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Redis } from 'ioredis';
@@ -153,6 +153,43 @@ describe('naboom worker (child process)', () => {
       w.child.kill('SIGKILL');
       await other?.stop(1000);
     }
+  });
+
+  it('--metrics-port serves the job metrics (METRICS_TOKEN required when set) and /health/live', async () => {
+    const token = 'metrics-token-0123456789abcdef0123';
+    const envFile = join(t.dir, 'metrics.env');
+    writeFileSync(envFile, `${readFileSync(t.envFile, 'utf8')}METRICS_TOKEN=${token}\n`, { mode: 0o600 });
+    rx.reply = () => 200;
+    const w = spawnWorker(envFile, ['--metrics-port', '0', '--summary', 'off']);
+    try {
+      const started = await waitFor('worker start-up log', () => logged(w, 'worker started'), 15_000);
+      const url = String(started['metrics']);
+      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+      const [logId] = (await producer.enqueue(sampleEvent('1712345678993-0'))) as [string];
+      expect(await settled(producer.queue, logId)).toBe('completed');
+
+      const refused = await fetch(url);
+      expect(refused.status).toBe(401);
+      expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('NABOOM_UNAUTHENTICATED');
+      const wrong = await fetch(url, { headers: { authorization: 'Bearer not-the-token' } });
+      expect(wrong.status).toBe(401);
+      const ok = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+      expect(ok.status).toBe(200);
+      const text = await ok.text();
+      expect(text).toMatch(/naboom_jobs_total\{type="log",outcome="completed"\} [1-9]/);
+      expect(text).not.toContain(token);
+      expect((await fetch(url.replace('/metrics', '/health/live'))).status).toBe(200);
+      expect((await fetch(url.replace('/metrics', '/other'))).status).toBe(404);
+
+      w.child.kill('SIGTERM');
+      expect(await w.exited).toBe(0);
+      await expect(fetch(url)).rejects.toThrow();
+    } finally {
+      w.child.kill('SIGKILL');
+    }
+    const bad = await runCli(['worker', '--metrics-host', '0.0.0.0'], { env: { NABOOM_ENV_FILE: t.envFile } });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/NABOOM_USAGE: --metrics-host needs --metrics-port/);
   });
 
   it('start-up errors are clear: a missing password names the variable; a wrong one is NABOOM_REDIS_AUTH', async () => {

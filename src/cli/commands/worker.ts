@@ -9,6 +9,8 @@ interface WorkerCliOptions {
   concurrency?: string;
   grace: string;
   summary: string;
+  metricsPort?: string;
+  metricsHost?: string;
 }
 
 function parseIntOption(name: string, value: string, min: number, max: number): number {
@@ -24,6 +26,8 @@ export function registerWorker(program: Command, ctx: CommandContext): void {
     .option('--concurrency <n>', 'jobs processed in parallel (default: QUEUE_CONCURRENCY, 6)')
     .option('--grace <seconds>', 'on SIGINT/SIGTERM, how long running jobs may finish before they are handed back to the queue for another worker', '25')
     .option('--summary <cron|off>', 'schedule of the daily queue summary log job, a cron pattern in TZ, or "off" to remove it', DEFAULT_SUMMARY_PATTERN)
+    .option('--metrics-port <port>', 'serve GET /metrics (Prometheus; METRICS_TOKEN applies) and GET /health/live on this port (0 picks a free one); off by default')
+    .option('--metrics-host <host>', 'address for --metrics-port (default: HOST)')
     .addHelpText(
       'after',
       [
@@ -39,8 +43,18 @@ export function registerWorker(program: Command, ctx: CommandContext): void {
       const concurrency = opts.concurrency === undefined ? undefined : parseIntOption('--concurrency', opts.concurrency, 1, 1000);
       const graceS = parseIntOption('--grace', opts.grace, 0, 3600);
       const summary = opts.summary.trim().toLowerCase() === 'off' ? false : opts.summary;
+      const metricsPort = opts.metricsPort === undefined ? undefined : parseIntOption('--metrics-port', opts.metricsPort, 0, 65535);
+      if (opts.metricsHost !== undefined && metricsPort === undefined) throw new NaboomError('NABOOM_USAGE', '--metrics-host needs --metrics-port');
       const config = ctx.config({ roles: ['app'], command: 'worker' });
       const logger = ctx.logger(config);
-      await runWorker({ config, logger, metrics: new Metrics({ defaultMetrics: true }) }, { concurrency, graceMs: graceS * 1000, summaryPattern: summary });
+      await runWorker(
+        { config, logger, metrics: new Metrics({ defaultMetrics: true }) },
+        {
+          concurrency,
+          graceMs: graceS * 1000,
+          summaryPattern: summary,
+          ...(metricsPort !== undefined ? { metricsListen: { host: opts.metricsHost ?? config.settings.HOST, port: metricsPort } } : {}),
+        },
+      );
     });
 }

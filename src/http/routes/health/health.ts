@@ -1,5 +1,5 @@
 /** GET /health/redis, /health/live, /health/ready and /metrics: no login (probes, Prometheus), no secrets. */
-import { timingSafeEqual } from 'node:crypto';
+import { metricsAuthorized } from '../../../metrics/registry.js';
 import { NaboomError } from '../../../errors/catalogue.js';
 import type { RouteContext } from '../../deps.js';
 
@@ -24,12 +24,6 @@ const healthBody = {
     timestamp: { type: 'string' },
   },
 } as const;
-
-const sameSecret = (a: string, b: string): boolean => {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-};
 
 export function healthRoutes(ctx: RouteContext): void {
   const { app, health, feed, metrics, config, clients, draining } = ctx;
@@ -59,10 +53,8 @@ export function healthRoutes(ctx: RouteContext): void {
   );
 
   app.get('/metrics', async (req, reply) => {
-    const token = config.metricsToken?.reveal();
-    if (token) {
-      const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
-      if (!m?.[1] || !sameSecret(m[1], token)) throw new NaboomError('NABOOM_UNAUTHENTICATED', 'Send the METRICS_TOKEN as a bearer token');
+    if (!metricsAuthorized(req.headers.authorization, config.metricsToken?.reveal())) {
+      throw new NaboomError('NABOOM_UNAUTHENTICATED', 'Send the METRICS_TOKEN as a bearer token');
     }
     return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });

@@ -1,9 +1,7 @@
 /** Groups against a real Redis: per-process fan-out, membership across processes, capacity, expiry, local delivery. */
 import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectAdmin } from '../../src/redis/admin.js';
-import { startTestRedis, type TestRedis } from '../helpers/redis.js';
-import { counterValue, startProcess, waitUntil, type TestProcess } from './harness.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { counterValue, twoProcesses, waitUntil, type TestProcess } from './harness.js';
 
 /** Calls of one command so far, from INFO commandstats (commands inside scripts count too). */
 async function calls(admin: Redis, command: string): Promise<number> {
@@ -12,29 +10,12 @@ async function calls(admin: Redis, command: string): Promise<number> {
 }
 
 describe('channel layer: groups', () => {
-  let t: TestRedis;
+  const env = twoProcesses();
+  const proc = env.proc;
   let admin: Redis;
   let a: TestProcess;
   let b: TestProcess;
-  const opened: TestProcess[] = [];
-  const proc = async (opts: Parameters<typeof startProcess>[1] = {}): Promise<TestProcess> => {
-    const p = await startProcess(t.config, opts);
-    opened.push(p);
-    return p;
-  };
-
-  beforeAll(async () => {
-    t = await startTestRedis();
-    admin = await connectAdmin(t.config);
-    await admin.select(1);
-    a = await proc();
-    b = await proc();
-  });
-  afterAll(async () => {
-    for (const p of opened) await p.close();
-    admin?.disconnect();
-    await t?.stop();
-  });
+  beforeAll(() => void ({ admin, a, b } = env));
 
   it('group send reaches local members of every process and non-local members, and discard removes them', async () => {
     const a1 = a.layer.newChannel();

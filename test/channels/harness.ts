@@ -1,12 +1,16 @@
 /** Channel-layer test helpers: one "process" = its own RoleClients, Metrics and ChannelLayer. */
+import type { Redis } from 'ioredis';
 import type { Counter } from 'prom-client';
+import { afterAll, beforeAll } from 'vitest';
 import { ChannelLayer } from '../../src/channels/layer.js';
 import type { Config } from '../../src/config/load.js';
 import type { Settings } from '../../src/config/schema.js';
 import { Secret } from '../../src/config/secret.js';
 import { createLogger, type Logger } from '../../src/log/logger.js';
 import { Metrics } from '../../src/metrics/registry.js';
+import { connectAdmin } from '../../src/redis/admin.js';
 import { RoleClients } from '../../src/redis/connections.js';
+import { startTestRedis, type TestRedis } from '../helpers/redis.js';
 
 export interface TestProcess {
   readonly layer: ChannelLayer;
@@ -71,3 +75,41 @@ export async function waitUntil(check: () => boolean | Promise<boolean>, timeout
 }
 
 export const key32 = (c: string): string => c.repeat(40);
+
+/** What `twoProcesses()` provides once its `beforeAll` has run. */
+export interface TwoProcesses {
+  t: TestRedis;
+  /** Admin connection on the channel layer's DB (1). */
+  admin: Redis;
+  a: TestProcess;
+  b: TestProcess;
+  /** Starts one more process, closed with the others. */
+  proc: (opts?: ProcessOptions) => Promise<TestProcess>;
+}
+
+/**
+ * For the enclosing `describe`: one redis-server with the generated ACL, an admin connection and two
+ * channel-layer processes, all stopped after the suite.
+ */
+export function twoProcesses(): TwoProcesses {
+  const opened: TestProcess[] = [];
+  const env = {} as TwoProcesses;
+  env.proc = async (opts = {}) => {
+    const p = await startProcess(env.t.config, opts);
+    opened.push(p);
+    return p;
+  };
+  beforeAll(async () => {
+    env.t = await startTestRedis();
+    env.admin = await connectAdmin(env.t.config);
+    await env.admin.select(1);
+    env.a = await env.proc();
+    env.b = await env.proc();
+  });
+  afterAll(async () => {
+    for (const p of opened) await p.close();
+    env.admin?.disconnect();
+    await env.t?.stop();
+  });
+  return env;
+}

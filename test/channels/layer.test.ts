@@ -1,34 +1,15 @@
 /** Channel layer against a real Redis: send/receive, FIFO, local channels, capacity, expiry, cancel and close. */
 import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectAdmin } from '../../src/redis/admin.js';
-import { startTestRedis, type TestRedis } from '../helpers/redis.js';
-import { counterValue, startProcess, waitUntil, type TestProcess } from './harness.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { counterValue, twoProcesses, waitUntil, type TestProcess } from './harness.js';
 
 describe('channel layer: send and receive', () => {
-  let t: TestRedis;
+  const env = twoProcesses();
+  const proc = env.proc;
   let admin: Redis;
   let a: TestProcess;
   let b: TestProcess;
-  const opened: TestProcess[] = [];
-  const proc = async (opts: Parameters<typeof startProcess>[1] = {}): Promise<TestProcess> => {
-    const p = await startProcess(t.config, opts);
-    opened.push(p);
-    return p;
-  };
-
-  beforeAll(async () => {
-    t = await startTestRedis();
-    admin = await connectAdmin(t.config);
-    await admin.select(1);
-    a = await proc();
-    b = await proc();
-  });
-  afterAll(async () => {
-    for (const p of opened) await p.close();
-    admin?.disconnect();
-    await t?.stop();
-  });
+  beforeAll(() => void ({ admin, a, b } = env));
 
   it('sends to a normal channel and receives in another process, encrypted at rest', async () => {
     await a.layer.send('chat.lobby', { type: 'chat.message', text: 'sawubona', n: 1 });

@@ -80,7 +80,8 @@ export class NotificationQueue {
   }
 
   /**
-   * Validates the event and adds its jobs; returns their ids (the existing ids when `dedupeId` was seen before).
+   * Validates the event and adds its jobs; returns their ids (the existing ids when `dedupeId` was seen before;
+   * the `dispatch` job's id when other events were enqueued in the same turn, see `enqueueEvent`).
    * Throws NABOOM_JOB_INVALID for an invalid event and NABOOM_UNAVAILABLE when Redis does not answer in time.
    */
   async enqueue(event: NotificationEventInput, opts: EnqueueOptions = {}): Promise<string[]> {

@@ -46,8 +46,13 @@ export function toNaboomError(err: unknown): NaboomError {
   return new NaboomError('NABOOM_INTERNAL', undefined, { cause: err });
 }
 
+/** The body every HTTP error answers with (the API, and the worker's metrics endpoint). */
+export function errorBody(err: NaboomError): ErrorBody {
+  return { error: { code: err.code, message: err.message, ...(err.details !== undefined ? { details: err.details } : {}) } };
+}
+
 export function sendError(reply: FastifyReply, err: NaboomError): FastifyReply {
-  const body: ErrorBody = { error: { code: err.code, message: err.message, ...(err.details !== undefined ? { details: err.details } : {}) } };
+  const body = errorBody(err);
   if (err.status === 503 && !reply.hasHeader('retry-after')) reply.header('retry-after', '1');
   return reply.code(err.status).type('application/json').send(body);
 }

@@ -5,7 +5,8 @@
  */
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ERRORS, NaboomError, type ErrorCode } from '../errors/catalogue.js';
+import { NaboomError, type ErrorCode } from '../errors/catalogue.js';
+import { errorBody } from '../http/errors.js';
 import type { Logger } from '../log/logger.js';
 import { metricsAuthorized, type Metrics } from '../metrics/registry.js';
 
@@ -15,8 +16,9 @@ export interface MetricsServer {
 }
 
 function fail(res: ServerResponse, code: ErrorCode, message: string): void {
-  res.writeHead(ERRORS[code].status, { 'content-type': 'application/json; charset=utf-8' });
-  res.end(JSON.stringify({ error: { code, message } }));
+  const err = new NaboomError(code, message);
+  res.writeHead(err.status, { 'content-type': 'application/json; charset=utf-8' });
+  res.end(JSON.stringify(errorBody(err)));
 }
 
 export async function startMetricsServer(opts: { metrics: Metrics; token: string | undefined; host: string; port: number; logger: Logger }): Promise<MetricsServer> {

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import { NaboomError } from '../../errors/catalogue.js';
 import { Metrics } from '../../metrics/registry.js';
 import { NotificationQueue } from '../../queue/notifications.js';
 import type { CommandContext } from '../context.js';
+import { parseIntOption } from '../options.js';
 
 /** `naboom queue counts|failed`: read-only inspection of the notification queue, as the app role. */
 export function registerQueue(program: Command, ctx: CommandContext): void {
@@ -33,8 +33,7 @@ export function registerQueue(program: Command, ctx: CommandContext): void {
     .option('--limit <n>', 'how many (1-1000)', '20')
     .option('--json', 'one JSON document', false)
     .action(async (opts: { limit: string; json: boolean }) => {
-      const limit = Number(opts.limit);
-      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new NaboomError('NABOOM_USAGE', `--limit must be a whole number from 1 to 1000, got "${opts.limit}"`);
+      const limit = parseIntOption('--limit', opts.limit, 1, 1000);
       const jobs = await withQueue((q) => q.failed(limit));
       if (opts.json) {
         ctx.io.out(`${JSON.stringify(jobs.map((j) => ({ ...j, failedAt: j.failedAt === undefined ? null : new Date(j.failedAt).toISOString() })))}\n`);

@@ -4,6 +4,7 @@ import { Metrics } from '../../metrics/registry.js';
 import { DEFAULT_SUMMARY_PATTERN } from '../../queue/schedules.js';
 import { runWorker } from '../../start/worker.js';
 import type { CommandContext } from '../context.js';
+import { parseIntOption } from '../options.js';
 
 interface WorkerCliOptions {
   concurrency?: string;
@@ -11,12 +12,6 @@ interface WorkerCliOptions {
   summary: string;
   metricsPort?: string;
   metricsHost?: string;
-}
-
-function parseIntOption(name: string, value: string, min: number, max: number): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) throw new NaboomError('NABOOM_USAGE', `${name} must be an integer from ${min} to ${max}, got "${value}"`);
-  return n;
 }
 
 export function registerWorker(program: Command, ctx: CommandContext): void {

@@ -1,4 +1,5 @@
 /** POST /api/auth/login, POST /api/auth/logout, GET /api/auth/me. */
+import { WorkGate } from '../../../auth/gate.js';
 import { NaboomError } from '../../../errors/catalogue.js';
 import { principalOf } from '../../auth.js';
 import type { RouteContext } from '../../deps.js';
@@ -12,9 +13,13 @@ interface LoginBody {
 
 export function sessionRoutes(ctx: RouteContext): void {
   const { app, auth, users, metrics, config } = ctx;
+  // Keyed by the name as login looks it up (lower-cased): `ALIce` shares `alice`'s budget.
   const limits = limiter(app, metrics, [
-    { name: 'logins', max: config.settings.RATE_LIMIT_LOGINS, key: (req) => `${(req.body as LoginBody).username}@${req.ip}` },
+    { name: 'logins', max: config.settings.RATE_LIMIT_LOGINS, key: (req) => `${(req.body as LoginBody).username.toLowerCase()}@${req.ip}` },
+    { name: 'logins-per-ip', max: config.settings.RATE_LIMIT_LOGINS_PER_IP, key: (req) => req.ip },
   ]);
+  // Bounds the scrypt work of this process: a flood of logins gets fast 503s instead of slowing every login.
+  const verifications = new WorkGate(config.settings.LOGIN_CONCURRENCY, config.settings.LOGIN_QUEUE);
 
   app.post<{ Body: LoginBody }>(
     '/api/auth/login',
@@ -30,8 +35,12 @@ export function sessionRoutes(ctx: RouteContext): void {
       },
       preHandler: limits,
     },
-    async (req) => {
-      const user = await users.authenticate(req.body.username.toLowerCase(), req.body.password);
+    async (req, reply) => {
+      const username = req.body.username.toLowerCase();
+      const user = await verifications.run(() => users.authenticate(username, req.body.password)).catch((err: unknown) => {
+        if (err instanceof NaboomError && err.code === 'NABOOM_UNAVAILABLE') reply.header('retry-after', '1');
+        throw err;
+      });
       if (!user) throw new NaboomError('NABOOM_BAD_CREDENTIALS');
       // A new session id at login: a session id planted before login is worthless afterwards.
       await req.session.regenerate();

@@ -1,6 +1,7 @@
 /**
  * Fresh secrets for `naboom init`: one random password per role (32 bytes from the CSPRNG, base64url: 43
- * characters) and a SECRET_KEY of 48 random bytes.
+ * characters), a SECRET_KEY of 48 random bytes and a METRICS_TOKEN (so `/metrics` is never open on a stack
+ * set up this way).
  */
 import { randomBytes } from 'node:crypto';
 import { ROLE_NAMES, roleSpec } from '../redis/roles.js';
@@ -33,12 +34,16 @@ export function generateEnv(localRedisPort = 6380): GeneratedEnv {
     lines.push('');
   }
   vars['SECRET_KEY'] = newSecretKey();
+  vars['METRICS_TOKEN'] = newPassword();
   vars['REDIS_HOST'] = '127.0.0.1';
   vars['REDIS_PORT'] = String(localRedisPort);
   vars['NABOOM_REDIS_PORT'] = String(localRedisPort);
   lines.push(
     '# Channel-layer encryption key. To rotate, prepend a new key: SECRET_KEY=new,old (the first encrypts).',
     `SECRET_KEY=${vars['SECRET_KEY']}`,
+    '',
+    '# Bearer token for GET /metrics (Prometheus: authorization.credentials). Without it /metrics is open.',
+    `METRICS_TOKEN=${vars['METRICS_TOKEN']}`,
     '',
     '# The local Redis started by `naboom redis` / `naboom dev` (6380, so a system Redis on 6379 is never touched).',
     `REDIS_HOST=${vars['REDIS_HOST']}`,

@@ -57,16 +57,57 @@ const safeError = (err: unknown): string => {
   return msg.replace(/(AUTH|HELLO)\b.*$/i, '$1 [redacted]').slice(0, 200);
 };
 
+export interface RedisHealthOptions {
+  /** How long a report is reused (HEALTH_CACHE_MS); 0 = only concurrent requests share one round. */
+  readonly cacheMs?: number;
+  /** Clock in ms (tests pass their own). */
+  readonly now?: () => number;
+}
+
 export class RedisHealth {
   readonly #clients: RoleClients;
   readonly #config: Config;
+  readonly #cacheMs: number;
+  readonly #now: () => number;
+  #inFlight: Promise<RedisHealthReport> | undefined;
+  #last: { report: RedisHealthReport; at: number } | undefined;
+  #rounds = 0;
 
-  constructor(clients: RoleClients, config: Config) {
+  constructor(clients: RoleClients, config: Config, options: RedisHealthOptions = {}) {
     this.#clients = clients;
     this.#config = config;
+    this.#cacheMs = options.cacheMs ?? config.settings.HEALTH_CACHE_MS;
+    this.#now = options.now ?? Date.now;
   }
 
+  /** Probe rounds run so far (each is ~15 Redis commands, writes included). */
+  get rounds(): number {
+    return this.#rounds;
+  }
+
+  /**
+   * The report for `/health/redis`. The endpoint is unauthenticated, so a flood must not turn into Redis
+   * load: concurrent callers share one probe round, and a finished report is reused for `cacheMs`.
+   */
+  async report(): Promise<RedisHealthReport> {
+    const last = this.#last;
+    if (last && this.#now() - last.at < this.#cacheMs) return last.report;
+    if (this.#inFlight) return this.#inFlight;
+    const round = this.check().then((report) => {
+      this.#last = { report, at: this.#now() };
+      return report;
+    });
+    this.#inFlight = round;
+    try {
+      return await round;
+    } finally {
+      this.#inFlight = undefined;
+    }
+  }
+
+  /** One probe round, uncached. */
   async check(): Promise<RedisHealthReport> {
+    this.#rounds++;
     const db = (n: number): number => (this.#config.layout === 'cluster' ? 0 : n);
     const results = await Promise.all(PROBED.map(async (p) => [p, await this.#probe(p.role, this.#clients.get(p.role, 'command', db(p.db)))] as const));
     const monitoring = results.find(([p]) => p.role === 'monitoring')?.[1];

@@ -85,6 +85,9 @@ export function registerDev(program: Command, ctx: CommandContext): void {
             `  curl -X POST ${u}/api/emergency/alerts -H 'Authorization: Bearer ${demo.resident.token}' -H 'Content-Type: application/json' \\`,
             `       -d '{"type":"panic","severity":"critical","location":{"lat":-33.9249,"lon":18.4241,"accuracy_m":20,"address":"Long St, Cape Town"}}'`,
             '',
+            config.metricsToken
+              ? `Scrape the metrics (METRICS_TOKEN in ${envFile}):\n  curl ${u}/metrics -H 'Authorization: Bearer ${config.metricsToken.reveal()}'`
+              : `Metrics: ${u}/metrics is open (no METRICS_TOKEN in ${envFile}; \`naboom init\` writes one)`,
             'Check the deployment: node bin/naboom.js verify --url ' + u,
             'Ctrl-C stops everything.',
             '',

@@ -32,7 +32,7 @@ export function writeSecretFile(path: string, content: string, force: boolean): 
 export function registerInit(program: Command, ctx: CommandContext): void {
   program
     .command('init')
-    .description('write .env (mode 0600) with a random password per role and a SECRET_KEY, and users.acl')
+    .description('write .env (mode 0600) with a random password per role, a SECRET_KEY and a METRICS_TOKEN, and users.acl')
     .option('--dir <dir>', 'directory to write into', '.')
     .option('--force', 'overwrite existing files (the old passwords stop working)', false)
     .option('--redis-port <port>', 'port of the local Redis the .env points at', '6380')
@@ -52,7 +52,7 @@ export function registerInit(program: Command, ctx: CommandContext): void {
       const config = loadConfig({ env: env.vars, envFile: false, requireRoles: ROLE_NAMES, requireSecretKey: true, command: 'init' });
       writeSecretFile(envPath, env.text, opts.force);
       writeSecretFile(aclPath, renderAclFile(desiredRules(config)), opts.force);
-      ctx.io.out(`wrote ${envPath} (mode 0600): a password per role and a SECRET_KEY\n`);
+      ctx.io.out(`wrote ${envPath} (mode 0600): a password per role, a SECRET_KEY and a METRICS_TOKEN\n`);
       ctx.io.out(`wrote ${aclPath} (mode 0600): ACL users with hashed passwords\n`);
       ctx.io.out('next: `naboom redis` starts a local Redis with these users; `naboom verify` checks it\n');
     });

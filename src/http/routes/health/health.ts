@@ -29,7 +29,7 @@ export function healthRoutes(ctx: RouteContext): void {
   const { app, health, feed, metrics, config, clients, draining } = ctx;
 
   app.get('/health/redis', { schema: { response: { 200: healthBody, 503: healthBody } } }, async (_req, reply) => {
-    const report = await health.check();
+    const report = await health.report();
     return reply.code(report.overall_status === 'healthy' ? 200 : 503).send(report);
   });
 

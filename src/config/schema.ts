@@ -2,6 +2,7 @@
  * The one configuration schema (SPEC §2). Every variable Naboom reads is declared here with its default;
  * `loadConfig` validates the environment against it once at start and freezes the result.
  */
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 const bool = z
@@ -56,6 +57,79 @@ const urlList = z
     return urls;
   });
 
+/** proxy-addr's named ranges, accepted in a TRUST_PROXY list. */
+const PROXY_RANGES = ['loopback', 'linklocal', 'uniquelocal'];
+
+const isAddressOrCidr = (v: string): boolean => {
+  if (PROXY_RANGES.includes(v)) return true;
+  const slash = v.indexOf('/');
+  const addr = slash < 0 ? v : v.slice(0, slash);
+  const family = isIP(addr);
+  if (family === 0) return false;
+  if (slash < 0) return true;
+  const bits = v.slice(slash + 1);
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+};
+
+/**
+ * TRUST_PROXY: `false`, a hop count, or the proxies' addresses/CIDRs. `true` is refused: it trusts every
+ * hop, so the left-most X-Forwarded-For — which the client writes — would become the client IP.
+ */
+const trustProxy = z
+  .string()
+  .trim()
+  .transform((v, ctx): false | number | string[] => {
+    const lower = v.toLowerCase();
+    if (['', 'false', 'no', 'off', '0'].includes(lower)) return false;
+    if (['true', 'yes', 'on'].includes(lower)) {
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          'true is refused: it trusts every hop, so a client chooses its own IP with X-Forwarded-For (and can lock others out of login). ' +
+          'Set the number of proxies in front of Naboom (1 behind one nginx) or their addresses/CIDRs (e.g. 10.0.0.5,10.0.1.0/24)',
+      });
+      return z.NEVER;
+    }
+    if (/^\d+$/.test(v)) {
+      const hops = Number(v);
+      if (hops > 32) {
+        ctx.addIssue({ code: 'custom', message: `${v} hops is not plausible; set the number of proxies in front of Naboom (e.g. 1)` });
+        return z.NEVER;
+      }
+      return hops;
+    }
+    const list = v.split(',').map((s) => s.trim()).filter(Boolean);
+    const bad = list.filter((s) => !isAddressOrCidr(s));
+    if (bad.length > 0) {
+      ctx.addIssue({ code: 'custom', message: `"${bad.join(', ')}" is not a hop count, an IP address or a CIDR` });
+      return z.NEVER;
+    }
+    return list;
+  });
+
+/** ALLOWED_ORIGINS: `scheme://host[:port]` entries, normalised as browsers send them in `Origin`. */
+const originList = z
+  .string()
+  .trim()
+  .transform((v, ctx) => {
+    const out: string[] = [];
+    for (const part of v.split(',').map((s) => s.trim()).filter(Boolean)) {
+      let origin: string | undefined;
+      try {
+        const u = new URL(part);
+        if ((u.protocol === 'http:' || u.protocol === 'https:') && (u.pathname === '/' || u.pathname === '') && !u.search && !u.hash && !u.username) origin = u.origin;
+      } catch {
+        origin = undefined;
+      }
+      if (!origin || part.replace(/\/$/, '').toLowerCase() !== origin.toLowerCase()) {
+        ctx.addIssue({ code: 'custom', message: `"${part}" is not an origin (scheme://host[:port], no path)` });
+        return z.NEVER;
+      }
+      out.push(origin);
+    }
+    return out;
+  });
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** Non-secret settings. Secrets (passwords, SECRET_KEY, METRICS_TOKEN) are handled by the loader. */
@@ -79,9 +153,12 @@ export const settingsSchema = z.object({
 
   HOST: z.string().trim().min(1).default('127.0.0.1'),
   PORT: int(0, 65535).default(8000),
-  TRUST_PROXY: bool.default(false),
+  TRUST_PROXY: trustProxy.default(false),
   COOKIE_SECURE: bool.default(false),
+  ALLOWED_ORIGINS: originList.default([]),
   BODY_LIMIT: int(1024, 10 * 1024 * 1024).default(64 * 1024),
+  REQUEST_RECEIVE_TIMEOUT_MS: int(100, 600_000).default(10_000),
+  KEEP_ALIVE_TIMEOUT_MS: int(100, 600_000).default(72_000),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   TZ: z
     .string()
@@ -99,6 +176,10 @@ export const settingsSchema = z.object({
   RATE_LIMIT_ALERTS_PER_USER: int(1, 1_000_000).default(30),
   RATE_LIMIT_ALERTS_PER_IP: int(1, 1_000_000).default(300),
   RATE_LIMIT_LOGINS: int(1, 1_000_000).default(10),
+  RATE_LIMIT_LOGINS_PER_IP: int(1, 1_000_000).default(30),
+  LOGIN_CONCURRENCY: int(1, 64).default(4),
+  LOGIN_QUEUE: int(0, 10_000).default(16),
+  HEALTH_CACHE_MS: int(0, 60_000).default(2000),
 
   ALERT_STREAM_MAXLEN: int(100, 100_000_000).default(100_000),
   ALERT_STATE_TTL_DAYS: int(1, 3650).default(90),

@@ -2,15 +2,19 @@
  * `buildApp(deps)` builds the Fastify application without listening, so tests drive it with `inject()` or
  * a real port, and `start/server.ts` owns `listen()` and shutdown.
  */
+import type { Socket } from 'node:net';
 import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { registerSessions } from '../sessions/sessions.js';
+import type { Settings } from '../config/schema.js';
+import { NaboomError, type ErrorCode } from '../errors/catalogue.js';
+import { registerSessions, SESSION_COOKIE } from '../sessions/sessions.js';
 import { DATABASES } from '../redis/databases.js';
 import { Authenticator } from './auth.js';
 import type { AppDeps, RouteContext } from './deps.js';
-import { installErrorHandling } from './errors.js';
+import { errorBody, installErrorHandling } from './errors.js';
 import { sseRoute } from './live/sse.js';
 import { wsRoute } from './live/ws.js';
+import { registerOriginCheck } from './origin.js';
 import { registerRateLimits } from './rate-limit.js';
 import { readAlerts } from './routes/alerts/read.js';
 import { alertLifecycle } from './routes/alerts/lifecycle.js';
@@ -19,27 +23,76 @@ import { sessionRoutes } from './routes/auth/session.js';
 import { healthRoutes } from './routes/health/health.js';
 import { registerDashboard } from './dashboard.js';
 
+/**
+ * Fastify's `trustProxy` for TRUST_PROXY. A hop count becomes proxy-addr's "the n nearest hops" function:
+ * Fastify itself treats a bare number as trusting nothing.
+ */
+export function trustProxyOption(setting: Settings['TRUST_PROXY']): false | string[] | ((address: string, hop: number) => boolean) {
+  if (typeof setting === 'number') return setting === 0 ? false : (_address: string, hop: number) => hop < setting;
+  return setting;
+}
+
+const CLIENT_ERRORS: Record<string, ErrorCode> = {
+  ERR_HTTP_REQUEST_TIMEOUT: 'NABOOM_REQUEST_TIMEOUT',
+  HPE_HEADER_OVERFLOW: 'NABOOM_HEADERS_TOO_LARGE',
+};
+
+/**
+ * Node's `clientError` (a request that never reached Fastify: headers over the limit, a malformed request
+ * line, a request not received in time) answered in the API's error format, then the socket is closed.
+ */
+function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const code: ErrorCode = (err.code === undefined ? undefined : CLIENT_ERRORS[err.code]) ?? 'NABOOM_BAD_REQUEST';
+  const e = new NaboomError(code, code === 'NABOOM_BAD_REQUEST' ? 'The request is not valid HTTP' : undefined);
+  const body = JSON.stringify(errorBody(e));
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${e.status} ${e.status === 408 ? 'Request Timeout' : e.status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
+        `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
+}
+
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config } = deps;
+  const { settings } = config;
   const loggerInstance: FastifyBaseLogger = deps.logger;
+  const receiveMs = settings.REQUEST_RECEIVE_TIMEOUT_MS;
   const app = Fastify({
     loggerInstance,
     // No per-request lines (thousands of alerts a second); errors and domain events are logged explicitly.
     logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: config.settings.BODY_LIMIT,
-    trustProxy: config.settings.TRUST_PROXY,
+    bodyLimit: settings.BODY_LIMIT,
+    trustProxy: trustProxyOption(settings.TRUST_PROXY),
     return503OnClosing: true,
+    // Slow clients: the whole request (headers and body) must arrive within REQUEST_RECEIVE_TIMEOUT_MS.
+    // Node checks it every connectionsCheckingInterval, so that is a fraction of the timeout. This bounds
+    // receiving only: an SSE response or an upgraded WebSocket is not a request still arriving. No idle
+    // socket timeout (connectionTimeout): it would cut quiet SSE streams between heartbeats.
+    requestTimeout: receiveMs,
+    keepAliveTimeout: settings.KEEP_ALIVE_TIMEOUT_MS,
+    http: { headersTimeout: receiveMs, connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(receiveMs / 4))) },
+    clientErrorHandler,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   });
   app.decorateRequest('principal', null);
   // JSON only: a text/plain body is a 415, not a string that fails validation.
   app.removeContentTypeParser('text/plain');
   installErrorHandling(app);
-  app.addHook('onSend', async (_req, reply) => {
+  const hsts = settings.COOKIE_SECURE;
+  app.addHook('onSend', async (req, reply) => {
     reply.header('x-content-type-options', 'nosniff');
     reply.header('referrer-policy', 'no-referrer');
     reply.header('x-frame-options', 'DENY');
+    // COOKIE_SECURE means the site is served over TLS: tell browsers never to try plain HTTP.
+    if (hsts) reply.header('strict-transport-security', 'max-age=31536000');
+    // API answers carry addresses and names: no browser or proxy cache may keep them.
+    if (req.url.startsWith('/api/')) reply.header('cache-control', 'no-store');
   });
+  registerOriginCheck(app, { allowedOrigins: settings.ALLOWED_ORIGINS, cookieName: SESSION_COOKIE });
+  if (!config.metricsToken) deps.logger.warn('METRICS_TOKEN is not set: /metrics is open to anyone who can reach this port (`naboom init` writes one)');
 
   await registerSessions(app, { config, clients: deps.clients });
   await registerRateLimits(app, deps.clients.get('app', 'command', DATABASES.cache), config.keys.rateLimitPrefix);

@@ -99,4 +99,52 @@ describe('config loader', () => {
     expect(c.alertMinReplicas).toBe(0);
     expect(loadConfig({ env: { REDIS_SENTINELS: 'a:1' }, envFile: false }).alertMinReplicas).toBe(1);
   });
+
+  it('TRUST_PROXY: false by default, a hop count, or proxy addresses/CIDRs; true refused with what to set instead', () => {
+    const tp = (v: string | undefined) => loadConfig({ env: v === undefined ? {} : { TRUST_PROXY: v }, envFile: false }).settings.TRUST_PROXY;
+    expect(tp(undefined)).toBe(false);
+    expect(tp('false')).toBe(false);
+    expect(tp('0')).toBe(false);
+    expect(tp('1')).toBe(1);
+    expect(tp(' 2 ')).toBe(2);
+    expect(tp('10.0.0.5, 10.0.1.0/24,::1,fd00::/8,loopback')).toEqual(['10.0.0.5', '10.0.1.0/24', '::1', 'fd00::/8', 'loopback']);
+    for (const v of ['true', 'TRUE', 'yes', 'on']) {
+      const err = fails(() => tp(v));
+      expect(err.code).toBe('NABOOM_CONFIG_INVALID');
+      expect(err.message).toMatch(/TRUST_PROXY: true is refused: it trusts every hop.*X-Forwarded-For.*1 behind one nginx/);
+    }
+    expect(fails(() => tp('10.0.0.300')).message).toMatch(/TRUST_PROXY: "10.0.0.300" is not a hop count, an IP address or a CIDR/);
+    expect(fails(() => tp('10.0.0.0/33')).message).toMatch(/TRUST_PROXY/);
+    expect(fails(() => tp('nginx')).message).toMatch(/TRUST_PROXY/);
+    expect(fails(() => tp('99')).message).toMatch(/TRUST_PROXY: 99 hops/);
+  });
+
+  it('ALLOWED_ORIGINS: origins only, normalised; a path or a non-http scheme is refused', () => {
+    const o = (v: string) => loadConfig({ env: { ALLOWED_ORIGINS: v }, envFile: false }).settings.ALLOWED_ORIGINS;
+    expect(loadConfig({ env: {}, envFile: false }).settings.ALLOWED_ORIGINS).toEqual([]);
+    expect(o('https://Ops.Example.org, http://localhost:5173/')).toEqual(['https://ops.example.org', 'http://localhost:5173']);
+    for (const bad of ['https://ops.example.org/app', 'ftp://x.org', 'ops.example.org', 'https://a@x.org', 'https://x.org?q=1']) {
+      expect(fails(() => o(bad)).message, bad).toMatch(/ALLOWED_ORIGINS: .* is not an origin/);
+    }
+  });
+
+  it('defaults for the HTTP edge settings', () => {
+    expect(loadConfig({ env: {}, envFile: false }).settings).toMatchObject({
+      RATE_LIMIT_LOGINS_PER_IP: 30,
+      LOGIN_CONCURRENCY: 4,
+      LOGIN_QUEUE: 16,
+      REQUEST_RECEIVE_TIMEOUT_MS: 10_000,
+      KEEP_ALIVE_TIMEOUT_MS: 72_000,
+      HEALTH_CACHE_MS: 2000,
+    });
+  });
+
+  it('naboom init writes a METRICS_TOKEN, so /metrics is never open on an init-ed stack', () => {
+    const a = generateEnv(6380);
+    const b = generateEnv(6380);
+    expect(a.vars['METRICS_TOKEN']).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(a.vars['METRICS_TOKEN']).not.toBe(b.vars['METRICS_TOKEN']);
+    expect(a.text).toContain(`\nMETRICS_TOKEN=${a.vars['METRICS_TOKEN']}\n`);
+    expect(loadConfig({ env: a.vars, envFile: false }).metricsToken?.reveal()).toBe(a.vars['METRICS_TOKEN']);
+  });
 });

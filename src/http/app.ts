@@ -91,13 +91,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // API answers carry addresses and names: no browser or proxy cache may keep them.
     if (req.url.startsWith('/api/')) reply.header('cache-control', 'no-store');
   });
-  registerOriginCheck(app, { allowedOrigins: settings.ALLOWED_ORIGINS, cookieName: SESSION_COOKIE });
   if (!config.metricsToken) deps.logger.warn('METRICS_TOKEN is not set: /metrics is open to anyone who can reach this port (`naboom init` writes one)');
 
   await registerSessions(app, { config, clients: deps.clients });
   await registerRateLimits(app, deps.clients.get('app', 'command', DATABASES.cache), config.keys.rateLimitPrefix);
   // No permessage-deflate: live frames are framed once and written straight to each socket (live/ws.ts).
   await app.register(fastifyWebsocket, { options: { maxPayload: 4096, perMessageDeflate: false } });
+  // After the WebSocket plugin: its onRequest hook marks upgrades so a refused one has its socket closed.
+  registerOriginCheck(app, { allowedOrigins: settings.ALLOWED_ORIGINS, cookieName: SESSION_COOKIE });
 
   const ctx: RouteContext = { ...deps, app, auth: new Authenticator(deps.users) };
   healthRoutes(ctx);

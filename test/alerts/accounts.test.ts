@@ -62,7 +62,7 @@ describe('accounts and rate limits', () => {
     expect(Number(retryAfter)).toBeGreaterThan(0);
     await s.admin.select(0);
     expect((await s.admin.keys('naboom:ratelimit:*')).length).toBeGreaterThan(0);
-    expect((await get(`${s.url}/metrics`)).text).toMatch(/naboom_rate_limited_total\{limit="alerts-per-user"\} 1/);
+    expect((await get(`${s.url}/metrics`, { authorization: `Bearer ${s.redis.env['METRICS_TOKEN'] ?? ''}` })).text).toMatch(/naboom_rate_limited_total\{limit="alerts-per-user"\} 1/);
   });
 
   it('naboom users add | list | token | remove through the CLI; a removed user’s token stops working', async () => {

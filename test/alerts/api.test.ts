@@ -204,7 +204,7 @@ describe('alert API', () => {
     for (const v of Object.values(s.redis.env)) if (v.length >= 32) expect(r.text).not.toContain(v);
     expect((await get(`${s.url}/health/live`)).status).toBe(200);
     expect((await get(`${s.url}/health/ready`)).body).toMatchObject({ status: 'ready' });
-    const m = await get(`${s.url}/metrics`);
+    const m = await get(`${s.url}/metrics`, { authorization: `Bearer ${s.redis.env['METRICS_TOKEN'] ?? ''}` });
     for (const name of ['naboom_alerts_raised_total{severity="critical"}', 'naboom_alert_ingest_seconds_bucket', 'naboom_live_delivery_seconds', 'naboom_live_clients', 'naboom_escalations_total', 'naboom_rate_limited_total', 'naboom_redis_noperm_total']) {
       expect(m.text).toContain(name);
     }

@@ -38,7 +38,8 @@ describe('Origin check for cookie sessions, HSTS, no-store', () => {
 
   it('refuses a cookie POST from a foreign origin, from `Origin: null`, or marked cross-site, with 403 NABOOM_FORBIDDEN_ORIGIN and nothing stored', async () => {
     const before = await myAlertCount();
-    for (const headers of [{ origin: FOREIGN }, { origin: 'null' }, { origin: own.replace('https:', 'http:') }, { 'sec-fetch-site': 'cross-site' }, { 'sec-fetch-site': 'same-site' }]) {
+    const cases: Record<string, string>[] = [{ origin: FOREIGN }, { origin: 'null' }, { origin: own.replace('https:', 'http:') }, { 'sec-fetch-site': 'cross-site' }, { 'sec-fetch-site': 'same-site' }];
+    for (const headers of cases) {
       const r = await raiseWith({ cookie, ...headers });
       expect(r.status, JSON.stringify(headers)).toBe(403);
       expect((r.body as { error: { code: string } }).error.code).toBe('NABOOM_FORBIDDEN_ORIGIN');
@@ -50,7 +51,8 @@ describe('Origin check for cookie sessions, HSTS, no-store', () => {
   });
 
   it('accepts a cookie POST from its own origin, from ALLOWED_ORIGINS, same-origin without Origin, or from a non-browser client (no Origin)', async () => {
-    for (const headers of [{ origin: own }, { origin: ALLOWED }, { 'sec-fetch-site': 'same-origin' }, {}]) {
+    const cases: Record<string, string>[] = [{ origin: own }, { origin: ALLOWED }, { 'sec-fetch-site': 'same-origin' }, {}];
+    for (const headers of cases) {
       expect((await raiseWith({ cookie, ...headers })).status, JSON.stringify(headers)).toBe(201);
     }
   });

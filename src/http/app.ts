@@ -73,7 +73,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // socket timeout (connectionTimeout): it would cut quiet SSE streams between heartbeats.
     requestTimeout: receiveMs,
     keepAliveTimeout: settings.KEEP_ALIVE_TIMEOUT_MS,
-    http: { headersTimeout: receiveMs, connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(receiveMs / 4))) },
+    // requestTimeout here too: Node checks headersTimeout against it when the server is created.
+    http: { requestTimeout: receiveMs, headersTimeout: receiveMs, connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(receiveMs / 4))) },
     clientErrorHandler,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   });

@@ -82,6 +82,8 @@ describe('slow and malformed clients', () => {
     expect(ws.closed).toBeUndefined();
     ws.close();
     await sse.close();
+    // A cut request is the client's fault: nothing at error level.
+    expect(s.logs.filter((l) => (JSON.parse(l) as { level: number }).level >= 50)).toEqual([]);
   });
 
   it('answers headers over the limit with 431 NABOOM_HEADERS_TOO_LARGE in the error format', async () => {

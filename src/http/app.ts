@@ -46,7 +46,9 @@ function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
   const code: ErrorCode = (err.code === undefined ? undefined : CLIENT_ERRORS[err.code]) ?? 'NABOOM_BAD_REQUEST';
   const e = new NaboomError(code, code === 'NABOOM_BAD_REQUEST' ? 'The request is not valid HTTP' : undefined);
   const body = JSON.stringify(errorBody(e));
-  if (socket.writable) {
+  // As Node's own handler: never write a second status line after a response has started on this socket.
+  const started = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent === true;
+  if (socket.writable && !started) {
     socket.write(
       `HTTP/1.1 ${e.status} ${e.status === 408 ? 'Request Timeout' : e.status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
         `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n${body}`,

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATABASES } from '../../src/redis/databases.js';
-import { startStack, type Stack } from '../helpers/stack.js';
+import { post, sampleAlert, startStack, type Stack } from '../helpers/stack.js';
 
 // The test client connects from 127.0.0.1, playing the proxy.
 describe.each([
@@ -63,5 +63,20 @@ describe('TRUST_PROXY unset', () => {
     expect(res.status).toBe(401);
     await s.admin.select(DATABASES.cache);
     expect(await s.admin.keys('naboom:ratelimit:logins-per-ip:*')).toEqual(['naboom:ratelimit:logins-per-ip:127.0.0.1']);
+  });
+
+  it('ignores X-Forwarded-Proto too: a client cannot make a foreign scheme pass the Origin check', async () => {
+    const res = await fetch(`${s.url}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: s.url },
+      body: JSON.stringify({ username: s.member.username, password: s.member.password }),
+    });
+    expect(res.status).toBe(200);
+    const cookie = (res.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+    const raise = (origin: string) => post(`${s.url}/api/emergency/alerts`, sampleAlert(), { cookie, origin, 'x-forwarded-proto': 'https' });
+    const https = await raise(s.url.replace(/^http:/, 'https:'));
+    expect(https.status).toBe(403);
+    expect((https.body as { error: { code: string } }).error.code).toBe('NABOOM_FORBIDDEN_ORIGIN');
+    expect((await raise(s.url)).status).toBe(201);
   });
 });

@@ -18,6 +18,7 @@ import { raiseAlert } from './routes/alerts/raise.js';
 import { sessionRoutes } from './routes/auth/session.js';
 import { healthRoutes } from './routes/health/health.js';
 import { registerDashboard } from './dashboard.js';
+import { validatorCompiler } from './validation.js';
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config } = deps;
@@ -29,8 +30,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     bodyLimit: config.settings.BODY_LIMIT,
     trustProxy: config.settings.TRUST_PROXY,
     return503OnClosing: true,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   });
+  // Bodies are validated strictly (`"lat": null` is not 0); only query strings coerce. See validation.ts.
+  app.setValidatorCompiler(validatorCompiler());
   app.decorateRequest('principal', null);
   // JSON only: a text/plain body is a 415, not a string that fails validation.
   app.removeContentTypeParser('text/plain');

@@ -56,6 +56,7 @@ export const ERRORS = {
   NABOOM_NOT_FOUND: def(404, 'Not found', ''),
   NABOOM_INVALID_TRANSITION: def(409, 'The alert cannot make this transition', ''),
   NABOOM_CONFLICT: def(409, 'Conflict', ''),
+  NABOOM_IDEMPOTENCY_MISMATCH: def(422, 'This Idempotency-Key was already used for a different alert; use a new key for a new alert', ''),
   NABOOM_PAYLOAD_TOO_LARGE: def(413, 'The request body is too large', ''),
   NABOOM_UNSUPPORTED_MEDIA_TYPE: def(415, 'Content-Type must be application/json', ''),
   NABOOM_RATE_LIMITED: def(429, 'Too many requests', ''),

@@ -23,15 +23,28 @@ export const TRANSITIONS = {
 } as const satisfies Record<string, { to: AlertStatus; from: readonly AlertStatus[]; event: string }>;
 export type TransitionName = keyof typeof TRANSITIONS;
 
-const actor = z.object({ id: z.string(), username: z.string() });
+interface WellFormedCheck {
+  isWellFormed(): boolean;
+}
+
+/**
+ * True when `s` is well-formed UTF-16 (no lone surrogate). `String.prototype.isWellFormed` exists from Node
+ * 20.12 (our floor) but is typed only in the ES2024 lib.
+ */
+export const isWellFormedText = (s: string): boolean => (s as unknown as WellFormedCheck).isWellFormed();
+
+/** A string that is well-formed UTF-16: what Redis' Lua cjson can decode and encode. */
+const text = () => z.string().refine(isWellFormedText, { message: 'must be well-formed UTF-16 text (it contains a lone surrogate)' });
+
+const actor = z.object({ id: text(), username: text() });
 export type Actor = z.infer<typeof actor>;
 
 const historyEvent = z.object({
-  event: z.string(),
-  at: z.string(),
+  event: text(),
+  at: text(),
   by: actor.optional(),
   level: z.number().optional(),
-  note: z.string().optional(),
+  note: text().optional(),
 });
 export type HistoryEvent = z.infer<typeof historyEvent>;
 
@@ -39,21 +52,21 @@ export const location = z.object({
   lat: z.number().min(-90).max(90),
   lon: z.number().min(-180).max(180),
   accuracy_m: z.number().min(0).max(100_000).optional(),
-  address: z.string().max(500).optional(),
+  address: text().max(500).optional(),
 });
 export type Location = z.infer<typeof location>;
 
 /** The alert as stored, cached, streamed and returned by the API. */
 export const alertDoc = z.object({
-  id: z.string(),
+  id: text(),
   type: z.enum(ALERT_TYPES),
   severity: z.enum(SEVERITIES),
   status: z.enum(ALERT_STATUSES),
   location,
-  description: z.string().max(2000).optional(),
+  description: text().max(2000).optional(),
   reporter: actor,
-  created_at: z.string(),
-  updated_at: z.string(),
+  created_at: text(),
+  updated_at: text(),
   escalations: z.number().int().min(0),
   history: z.array(historyEvent).min(1),
 });

@@ -15,9 +15,12 @@ import { LuaScript } from '../redis/script.js';
  *       request carried an Idempotency-Key, its idempotency record.
  * ARGV: maxlen, state TTL s, cache TTL s, idempotency TTL s, state prefix, cache prefix, broadcast channel,
  *       alert count; then per alert: doc JSON (no id; starts with '{'), severity, escalate-at ms, created ms,
- *       alert type, reporter id, '1' when it has an idempotency record else '0', n, then n strings: the
- *       field/value pairs of its severity-stream entry.
- * Returns per alert, flat: id, then 1 when stored or 0 when the idempotency record already named an alert.
+ *       alert type, reporter id, the fingerprint of the raise input when it has an idempotency record else '',
+ *       n, then n strings: the field/value pairs of its severity-stream entry.
+ * The idempotency record holds `<id> <fingerprint>` (records written before fingerprints hold just the id and
+ * match any request), so a reused key is told apart from a retry in the same atomic step that stores.
+ * Returns per alert, flat: id, then 1 when stored, 0 when the idempotency record already named this alert
+ * (a retry) or 2 when it names an alert raised with a different body.
  * The id is spliced into the JSON as text: no cjson round trip on the hottest path.
  */
 export const INGEST = new LuaScript(
@@ -29,19 +32,25 @@ local a, k = 9, 3
 local out = {}
 for _ = 1, tonumber(ARGV[8]) do
   local doc, severity, escalateAt, created, alertType, reporter = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5]
-  local hasIdem, nfields = ARGV[a + 6], tonumber(ARGV[a + 7])
+  local fingerprint, nfields = ARGV[a + 6], tonumber(ARGV[a + 7])
   local fields = a + 8
   a = fields + nfields
   local streamKey, reporterKey, idemKey = KEYS[k], KEYS[k + 1], nil
   k = k + 2
-  if hasIdem == '1' then
+  if fingerprint ~= '' then
     idemKey = KEYS[k]
     k = k + 1
   end
   local existing = idemKey and redis.call('GET', idemKey)
   if existing then
-    out[#out + 1] = existing
-    out[#out + 1] = 0
+    local sp = string.find(existing, ' ', 1, true)
+    if sp and string.sub(existing, sp + 1) ~= fingerprint then
+      out[#out + 1] = string.sub(existing, 1, sp - 1)
+      out[#out + 1] = 2
+    else
+      out[#out + 1] = sp and string.sub(existing, 1, sp - 1) or existing
+      out[#out + 1] = 0
+    end
   else
     local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', maxlen, '*', 'event', 'alert.created', 'severity', severity, 'data', doc)
     local json = '{"id":"' .. id .. '",' .. string.sub(doc, 2)
@@ -50,7 +59,7 @@ for _ = 1, tonumber(ARGV[8]) do
     redis.call('HSET', stateKey, 'doc', json, 'status', 'open', 'reporter', reporter)
     redis.call('EXPIRE', stateKey, stateTtl)
     redis.call('SET', cachePrefix .. id, json, 'EX', cacheTtl)
-    if idemKey then redis.call('SET', idemKey, id, 'EX', idemTtl) end
+    if idemKey then redis.call('SET', idemKey, id .. ' ' .. fingerprint, 'EX', idemTtl) end
     redis.call('ZADD', KEYS[2], escalateAt, id)
     redis.call('ZADD', reporterKey, created, id)
     redis.call('ZREMRANGEBYRANK', reporterKey, 0, -1001)
@@ -68,7 +77,8 @@ return out
  * KEYS: feed, escalation schedule
  * ARGV: state prefix, alert id, target status, allowed-from (comma list), history event JSON, updated_at,
  *       maxlen, cache prefix, cache TTL s, required reporter id ('' = anyone)
- * Returns {'ok', doc JSON, feed id} | {'missing'} | {'forbidden'} | {'conflict', current status}.
+ * Returns {'ok', doc JSON, feed id} | {'missing'} | {'forbidden'} | {'conflict', current status} |
+ *         {'corrupt'} when the stored document cannot be decoded or encoded (nothing is changed).
  */
 export const TRANSITION = new LuaScript(
   'alert-transition',
@@ -82,11 +92,14 @@ for s in string.gmatch(ARGV[4], '[^,]+') do
   if s == status then allowed = true end
 end
 if not allowed then return {'conflict', status} end
-local doc = cjson.decode(redis.call('HGET', key, 'doc'))
+-- Decode and re-encode before any write: a document cjson cannot handle is reported, never half-applied.
+local okDoc, doc = pcall(cjson.decode, redis.call('HGET', key, 'doc') or '')
+if not okDoc or type(doc) ~= 'table' or type(doc['history']) ~= 'table' then return {'corrupt'} end
 doc['status'] = ARGV[3]
 doc['updated_at'] = ARGV[6]
 table.insert(doc['history'], cjson.decode(ARGV[5]))
-local json = cjson.encode(doc)
+local okJson, json = pcall(cjson.encode, doc)
+if not okJson then return {'corrupt'} end
 redis.call('HSET', key, 'doc', json, 'status', ARGV[3])
 if ARGV[3] ~= 'open' then redis.call('ZREM', KEYS[2], ARGV[2]) end
 local fid = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[7], '*', 'event', 'alert.updated', 'alert', ARGV[2], 'severity', doc['severity'], 'data', json)
@@ -98,34 +111,48 @@ return {'ok', json, fid}
 /**
  * Claims due escalations atomically: each due open alert is rescheduled one interval later and gets an
  * `escalated` history event and feed entry, so several serve processes never escalate the same alert twice.
+ * Each alert is handled on its own: a stored document that cjson cannot decode or encode is taken out of the
+ * schedule (escalating it again would fail again) and reported, and the sweep goes on with the next one.
  * KEYS: escalation schedule, feed
  * ARGV: now ms, interval ms, batch size, state prefix, cache prefix, cache TTL s, maxlen, now ISO
- * Returns the escalated docs as JSON strings.
+ * Returns {escalated docs as JSON strings, ids of the undecodable alerts dropped from the schedule}.
  */
 export const ESCALATE = new LuaScript(
   'alert-escalate',
   `
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[3])
-local out = {}
+local out, corrupt = {}, {}
+-- Decodes, updates and re-encodes one document without writing; nil when cjson cannot handle it.
+local function escalated(raw)
+  local ok, doc = pcall(cjson.decode, raw or '')
+  if not ok or type(doc) ~= 'table' or type(doc['history']) ~= 'table' then return nil end
+  local n = (tonumber(doc['escalations']) or 0) + 1
+  doc['escalations'] = n
+  doc['updated_at'] = ARGV[8]
+  table.insert(doc['history'], {event = 'escalated', at = ARGV[8], level = n})
+  local okJson, json = pcall(cjson.encode, doc)
+  if not okJson then return nil end
+  return json, doc['severity']
+end
 for _, id in ipairs(due) do
   local key = ARGV[4] .. id
   local status = redis.call('HGET', key, 'status')
   if status ~= 'open' then
     redis.call('ZREM', KEYS[1], id)
   else
-    redis.call('ZADD', KEYS[1], tonumber(ARGV[1]) + tonumber(ARGV[2]), id)
-    local doc = cjson.decode(redis.call('HGET', key, 'doc'))
-    local n = (doc['escalations'] or 0) + 1
-    doc['escalations'] = n
-    doc['updated_at'] = ARGV[8]
-    table.insert(doc['history'], {event = 'escalated', at = ARGV[8], level = n})
-    local json = cjson.encode(doc)
-    redis.call('HSET', key, 'doc', json)
-    redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[7], '*', 'event', 'alert.updated', 'alert', id, 'severity', doc['severity'], 'data', json)
-    redis.call('SET', ARGV[5] .. id, json, 'EX', ARGV[6])
-    out[#out + 1] = json
+    local json, severity = escalated(redis.call('HGET', key, 'doc'))
+    if not json or type(severity) ~= 'string' then
+      redis.call('ZREM', KEYS[1], id)
+      corrupt[#corrupt + 1] = id
+    else
+      redis.call('ZADD', KEYS[1], tonumber(ARGV[1]) + tonumber(ARGV[2]), id)
+      redis.call('HSET', key, 'doc', json)
+      redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[7], '*', 'event', 'alert.updated', 'alert', id, 'severity', severity, 'data', json)
+      redis.call('SET', ARGV[5] .. id, json, 'EX', ARGV[6])
+      out[#out + 1] = json
+    end
   end
 end
-return out
+return {out, corrupt}
 `,
 );

@@ -37,6 +37,8 @@ export interface AlertServiceDeps {
   readonly logger: Logger;
 }
 
+const notFound = (id: string): NaboomError => new NaboomError('NABOOM_NOT_FOUND', `No alert ${id}`);
+
 export class AlertService {
   readonly #d: AlertServiceDeps;
 
@@ -62,10 +64,10 @@ export class AlertService {
     return result;
   }
 
+  /** One alert; another user's alert is as unknown to a member as a missing one (no existence oracle). */
   async get(p: Principal, id: string): Promise<AlertDoc> {
     const alert = await this.#d.store.get(id);
-    if (!alert) throw new NaboomError('NABOOM_NOT_FOUND', `No alert ${id}`);
-    if (!canSee(p, alert)) throw new NaboomError('NABOOM_FORBIDDEN', 'Members may only see their own alerts');
+    if (!alert || !canSee(p, alert)) throw notFound(id);
     return alert;
   }
 
@@ -83,10 +85,13 @@ export class AlertService {
     }
     const out = await this.#d.store.transition(id, name, actor, opts);
     switch (out.kind) {
+      // A member cancelling another user's alert learns no more than for a missing one.
       case 'missing':
-        throw new NaboomError('NABOOM_NOT_FOUND', `No alert ${id}`);
       case 'forbidden':
-        throw new NaboomError('NABOOM_FORBIDDEN', 'Members may only cancel their own alerts');
+        throw notFound(id);
+      case 'corrupt':
+        this.#d.logger.error({ alert: id, transition: name }, 'stored alert document cannot be decoded; nothing was changed');
+        throw new NaboomError('NABOOM_INTERNAL', 'The stored alert cannot be read; nothing was changed');
       case 'conflict':
         throw new NaboomError('NABOOM_INVALID_TRANSITION', `Cannot ${name} an alert that is ${out.status}`, {
           details: { status: out.status, allowed_from: opts.from ?? TRANSITIONS[name].from },
@@ -100,13 +105,18 @@ export class AlertService {
 
   /** Fires due escalations (atomic claims: several processes never escalate one alert twice). */
   async escalateDue(nowMs = Date.now()): Promise<number> {
-    const docs = await this.#d.store.escalateDue(nowMs);
-    for (const doc of docs) {
+    const sweep = await this.#d.store.escalateDue(nowMs);
+    for (const id of sweep.corrupt) {
+      this.#d.logger.error({ alert: id }, 'stored alert document cannot be decoded: taken out of the escalation schedule');
+    }
+    if (sweep.unreadable > 0) this.#d.logger.error({ count: sweep.unreadable }, 'escalated alerts failed validation: no notification job for them');
+    // Every escalated alert gets its job: #notify never throws here, so one failed enqueue skips no other.
+    for (const doc of sweep.escalated) {
       this.#d.metrics.escalations.inc();
       this.#d.logger.warn({ alert: doc.id, level: doc.escalations, severity: doc.severity }, 'alert escalated: still open');
       await this.#notify('alert.escalated', doc, `escalated-${doc.id}-${doc.escalations}`, false);
     }
-    return docs.length;
+    return sweep.escalated.length;
   }
 
   /**

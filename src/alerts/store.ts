@@ -14,6 +14,7 @@ import type { KeySpace, Severity } from '../redis/keys.js';
 import { SEVERITIES } from '../redis/keys.js';
 import { alertDoc, compareIds, DEFAULT_SEVERITY, TRANSITIONS, type Actor, type AlertDoc, type AlertStatus, type FeedEvent, type RaiseInput, type TransitionName } from './model.js';
 import { ESCALATE, INGEST, TRANSITION } from './scripts.js';
+import { isMaxStreamId, isMinStreamId } from './stream-id.js';
 
 export const ALERT_CACHE_TTL_S = 3600;
 export const IDEMPOTENCY_TTL_S = 86_400;
@@ -29,7 +30,18 @@ export type TransitionOutcome =
   | { readonly kind: 'ok'; readonly alert: AlertDoc; readonly feedId: string }
   | { readonly kind: 'missing' }
   | { readonly kind: 'forbidden' }
-  | { readonly kind: 'conflict'; readonly status: AlertStatus };
+  | { readonly kind: 'conflict'; readonly status: AlertStatus }
+  /** The stored document cannot be decoded (nothing was changed). */
+  | { readonly kind: 'corrupt' };
+
+export interface EscalationSweep {
+  /** Every alert the sweep escalated (each needs its `alert.escalated` job). */
+  readonly escalated: AlertDoc[];
+  /** Due alerts whose stored document could not be decoded: taken out of the schedule, not escalated. */
+  readonly corrupt: string[];
+  /** Escalated by the script but unreadable here (reported; their live feed entry exists). */
+  readonly unreadable: number;
+}
 
 export interface ListQuery {
   /** Ascending, after this id (exclusive). Without it: newest first. */
@@ -83,15 +95,29 @@ function parseDoc(json: unknown): AlertDoc | undefined {
 /** Hash of an Idempotency-Key header: the raw value never reaches a key name. */
 export const idempotencyHash = (header: string): string => createHash('sha256').update(header, 'utf8').digest('hex').slice(0, 40);
 
+/**
+ * Fingerprint of a raise request as it would be stored (effective severity, every location field), kept in
+ * the idempotency record so a key reused for a different alert is told apart from a retry of the same one.
+ */
+export function raiseFingerprint(input: RaiseInput): string {
+  const l = input.location;
+  const normalised = [input.type, input.severity ?? DEFAULT_SEVERITY, l.lat, l.lon, l.accuracy_m ?? null, l.address ?? null, input.description ?? null];
+  return createHash('sha256').update(JSON.stringify(normalised), 'utf8').digest('hex').slice(0, 32);
+}
+
 /** One alert waiting for its turn's INGEST call. */
 interface PendingAlert {
   readonly stream: string;
   readonly byReporter: string;
-  readonly idempotency: string | undefined;
+  readonly idempotency: { readonly key: string; readonly fingerprint: string } | undefined;
   /** doc JSON, severity, escalate-at ms, created ms, type, reporter id */
   readonly args: readonly (string | number)[];
   readonly fields: readonly string[];
 }
+
+/** What INGEST did with one alert (see scripts.ts). */
+type IngestOutcome = 'stored' | 'replayed' | 'mismatch';
+const INGEST_OUTCOMES: Record<number, IngestOutcome> = { 0: 'replayed', 1: 'stored', 2: 'mismatch' };
 
 /** Alerts per INGEST call at most (bounds the script's arguments and its time in Redis). */
 const INGEST_BATCH = 64;
@@ -100,7 +126,7 @@ export class AlertStore {
   readonly #redis: RedisClient;
   readonly #keys: KeySpace;
   readonly #config: Config;
-  readonly #ingest: TurnBatcher<PendingAlert, [string, boolean]>;
+  readonly #ingest: TurnBatcher<PendingAlert, [string, IngestOutcome]>;
 
   constructor(redis: RedisClient, config: Config) {
     this.#redis = redis;
@@ -149,14 +175,17 @@ export class AlertStore {
     if (loc.address !== undefined) fields.push('address', loc.address);
     if (input.description !== undefined) fields.push('description', input.description);
     fields.push('created_at', nowIso);
-    const [id, created] = await this.#ingest.submit({
+    const [id, outcome] = await this.#ingest.submit({
       stream: a.stream(severity),
       byReporter: a.byReporter(reporter.id),
-      idempotency: idempotencyKey !== undefined ? a.idempotency(reporter.id, idempotencyHash(idempotencyKey)) : undefined,
+      idempotency: idempotencyKey !== undefined ? { key: a.idempotency(reporter.id, idempotencyHash(idempotencyKey)), fingerprint: raiseFingerprint(input) } : undefined,
       args: [JSON.stringify(doc), severity, now.getTime() + this.#config.settings.ESCALATE_AFTER_S * 1000, now.getTime(), input.type, reporter.id],
       fields,
     });
-    if (created) {
+    if (outcome === 'mismatch') {
+      throw new NaboomError('NABOOM_IDEMPOTENCY_MISMATCH', undefined, { details: { alert_id: id } });
+    }
+    if (outcome === 'stored') {
       return { alert: { ...(doc as Omit<AlertDoc, 'id'>), id }, created: true, stream: a.stream(severity) };
     }
     const existing = await this.get(id);
@@ -165,18 +194,22 @@ export class AlertStore {
   }
 
   /** One INGEST call for a batch of alerts (see scripts.ts for the layout), then one replication check. */
-  async #ingestBatch(items: readonly PendingAlert[]): Promise<[string, boolean][]> {
+  async #ingestBatch(items: readonly PendingAlert[]): Promise<[string, IngestOutcome][]> {
     const a = this.#keys.alerts;
     const keys = [a.feed, a.escalations];
     const args: (string | number)[] = [this.#maxlen, this.#stateTtl, ALERT_CACHE_TTL_S, IDEMPOTENCY_TTL_S, a.statePrefix, a.cachePrefix, this.#keys.broadcastChannel, items.length];
     for (const item of items) {
       keys.push(item.stream, item.byReporter);
-      if (item.idempotency !== undefined) keys.push(item.idempotency);
-      args.push(...item.args, item.idempotency !== undefined ? '1' : '0', item.fields.length, ...item.fields);
+      if (item.idempotency !== undefined) keys.push(item.idempotency.key);
+      args.push(...item.args, item.idempotency?.fingerprint ?? '', item.fields.length, ...item.fields);
     }
     const flat = (await INGEST.run(this.#redis, keys, args)) as (string | number)[];
     await this.#confirmReplication();
-    return items.map((_, i) => [String(flat[2 * i]), Number(flat[2 * i + 1]) === 1]);
+    return items.map((_, i) => {
+      const outcome = INGEST_OUTCOMES[Number(flat[2 * i + 1])];
+      if (!outcome) throw new NaboomError('NABOOM_INTERNAL', 'The ingest script answered an unknown outcome');
+      return [String(flat[2 * i]), outcome];
+    });
   }
 
   /** One alert: the cached document, else the state hash. */
@@ -215,6 +248,7 @@ export class AlertStore {
     if (kind === 'missing') return { kind };
     if (kind === 'forbidden') return { kind };
     if (kind === 'conflict') return { kind, status: a1 as AlertStatus };
+    if (kind === 'corrupt') return { kind };
     const alert = parseDoc(a1);
     if (!alert || !a2) throw new NaboomError('NABOOM_INTERNAL', 'Stored alert failed validation after a transition');
     await this.#confirmReplication();
@@ -224,6 +258,10 @@ export class AlertStore {
   /** Lists alerts from the severity streams (ids are comparable across them: they all come from the feed). */
   async list(q: ListQuery): Promise<ListPage> {
     const ascending = q.since !== undefined;
+    // Nothing lies after the largest id or before the smallest, and Redis refuses `(` in front of either.
+    if ((q.since !== undefined && isMaxStreamId(q.since)) || (!ascending && q.before !== undefined && isMinStreamId(q.before))) {
+      return { alerts: [], next: null };
+    }
     const sevs = q.severity ? [q.severity] : [...SEVERITIES];
     const out: AlertDoc[] = [];
     let cursor = ascending ? q.since : q.before;
@@ -295,12 +333,13 @@ export class AlertStore {
 
   /** Feed events after `since` (exclusive), up to `count`, oldest first. */
   async feedAfter(since: string, count: number, client: RedisClient = this.#redis): Promise<FeedEvent[]> {
+    if (isMaxStreamId(since)) return [];
     const entries = (await client.xrange(this.#keys.alerts.feed, `(${since}`, '+', 'COUNT', count)) as StreamEntry[];
     return entries.map(decodeFeedEntry).filter((e): e is FeedEvent => e !== undefined);
   }
 
-  /** Claims due escalations (atomic across processes). */
-  async escalateDue(nowMs: number, batch = 100): Promise<AlertDoc[]> {
+  /** Claims due escalations (atomic across processes); one undecodable alert never stops the sweep. */
+  async escalateDue(nowMs: number, batch = 100): Promise<EscalationSweep> {
     const a = this.#keys.alerts;
     const reply = (await ESCALATE.run(this.#redis, [a.escalations, a.feed], [
       nowMs,
@@ -311,8 +350,10 @@ export class AlertStore {
       ALERT_CACHE_TTL_S,
       this.#maxlen,
       new Date(nowMs).toISOString(),
-    ])) as string[];
-    return reply.map(parseDoc).filter((d): d is AlertDoc => d !== undefined);
+    ])) as [string[], string[]];
+    const [docs, corrupt] = reply;
+    const escalated = docs.map(parseDoc).filter((d): d is AlertDoc => d !== undefined);
+    return { escalated, corrupt: corrupt.map(String), unreadable: docs.length - escalated.length };
   }
 
   /** In HA topologies, the write must reach ALERT_MIN_REPLICAS replicas before we acknowledge it. */

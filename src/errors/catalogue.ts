@@ -58,6 +58,7 @@ export const ERRORS = {
   NABOOM_INVALID_TRANSITION: def(409, 'The alert cannot make this transition', ''),
   NABOOM_CONFLICT: def(409, 'Conflict', ''),
   NABOOM_REQUEST_TIMEOUT: def(408, 'The request did not arrive in time', ''),
+  NABOOM_IDEMPOTENCY_MISMATCH: def(422, 'This Idempotency-Key was already used for a different alert; use a new key for a new alert', ''),
   NABOOM_PAYLOAD_TOO_LARGE: def(413, 'The request body is too large', ''),
   NABOOM_HEADERS_TOO_LARGE: def(431, 'The request headers are too large', ''),
   NABOOM_UNSUPPORTED_MEDIA_TYPE: def(415, 'Content-Type must be application/json', ''),

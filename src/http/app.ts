@@ -22,6 +22,7 @@ import { raiseAlert } from './routes/alerts/raise.js';
 import { sessionRoutes } from './routes/auth/session.js';
 import { healthRoutes } from './routes/health/health.js';
 import { registerDashboard } from './dashboard.js';
+import { validatorCompiler } from './validation.js';
 
 /**
  * Fastify's `trustProxy` for TRUST_PROXY. A hop count becomes proxy-addr's "the n nearest hops" function:
@@ -46,9 +47,8 @@ function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
   const code: ErrorCode = (err.code === undefined ? undefined : CLIENT_ERRORS[err.code]) ?? 'NABOOM_BAD_REQUEST';
   const e = new NaboomError(code, code === 'NABOOM_BAD_REQUEST' ? 'The request is not valid HTTP' : undefined);
   const body = JSON.stringify(errorBody(e));
-  // As Node's own handler: never write a second status line after a response has started on this socket.
-  const started = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent === true;
-  if (socket.writable && !started) {
+  // As Node documents for 'clientError': answer on the raw socket while it is writable, then close it.
+  if (socket.writable) {
     socket.write(
       `HTTP/1.1 ${e.status} ${e.status === 408 ? 'Request Timeout' : e.status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
         `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n${body}`,
@@ -78,8 +78,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // requestTimeout here too: Node checks headersTimeout against it when the server is created.
     http: { requestTimeout: receiveMs, headersTimeout: receiveMs, connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(receiveMs / 4))) },
     clientErrorHandler,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   });
+  // Bodies are validated strictly (`"lat": null` is not 0); only query strings coerce. See validation.ts.
+  app.setValidatorCompiler(validatorCompiler());
   app.decorateRequest('principal', null);
   // JSON only: a text/plain body is a 415, not a string that fails validation.
   app.removeContentTypeParser('text/plain');

@@ -1,7 +1,12 @@
 /** JSON schemas shared by the routes (request validation and fast response serialisation). */
 import { ALERT_STATUSES, ALERT_TYPES, SEVERITIES } from '../alerts/model.js';
+import { STREAM_ID_FORMAT } from './validation.js';
 
+/** The shape of a stream id only; `streamIdSchema` (and `isStreamId`) also bound each part to what Redis accepts. */
 export const streamIdPattern = '^[0-9]{1,20}-[0-9]{1,20}$';
+
+/** A stream id that Redis accepts (`ms-seq`, each part at most 2^64 - 1). */
+export const streamIdSchema = { type: 'string', pattern: streamIdPattern, format: STREAM_ID_FORMAT } as const;
 
 export const actorSchema = {
   type: 'object',
@@ -62,7 +67,7 @@ export const errorSchema = {
 export const idParams = {
   type: 'object',
   required: ['id'],
-  properties: { id: { type: 'string', pattern: streamIdPattern } },
+  properties: { id: streamIdSchema },
 } as const;
 
 export const userSchema = {

@@ -134,11 +134,24 @@ describe('alert API', () => {
     expect((await get(`${api}/${id}`, auth(s.member))).body).toMatchObject({ status: 'resolved' });
   });
 
-  it('a reporter may cancel their own open alert, but not someone else’s nor an acknowledged one', async () => {
+  it('a reporter may cancel their own open alert, but not someone else’s (404, as if missing) nor an acknowledged one', async () => {
     const mine = ((await post(api, sampleAlert(), auth(s.member))).body as Created).alert_id;
     const theirs = ((await post(api, sampleAlert(), auth(s.member2))).body as Created).alert_id;
-    expect((await post(`${api}/${theirs}/cancel`, null, auth(s.member))).status).toBe(403);
-    expect((await get(`${api}/${theirs}`, auth(s.member))).status).toBe(403);
+    // Another user's alert is answered exactly like a missing one: no existence oracle.
+    const cancelTheirs = await post(`${api}/${theirs}/cancel`, null, auth(s.member));
+    const getTheirs = await get(`${api}/${theirs}`, auth(s.member));
+    const capTheirs = await get(`${api}/${theirs}/cap`, auth(s.member));
+    expect([cancelTheirs.status, getTheirs.status, capTheirs.status]).toEqual([404, 404, 404]);
+    const missing = '1-0';
+    for (const [theirsReply, missingReply] of [
+      [cancelTheirs, await post(`${api}/${missing}/cancel`, null, auth(s.member))],
+      [getTheirs, await get(`${api}/${missing}`, auth(s.member))],
+      [capTheirs, await get(`${api}/${missing}/cap`, auth(s.member))],
+    ] as const) {
+      expect(missingReply.status).toBe(404);
+      expect(JSON.stringify(theirsReply.body).replaceAll(theirs, missing)).toBe(JSON.stringify(missingReply.body));
+    }
+    expect((await get(`${api}/${theirs}`, auth(s.member2))).status).toBe(200);
     expect((await post(`${api}/${mine}/cancel`, null, auth(s.member))).status).toBe(200);
     const acked = ((await post(api, sampleAlert(), auth(s.member))).body as Created).alert_id;
     await post(`${api}/${acked}/ack`, null, auth(s.responder));

@@ -6,11 +6,11 @@ import { alertSchema, errorSchema, idParams } from '../../schemas.js';
 
 const ACTIONS: readonly TransitionName[] = ['ack', 'resolve', 'cancel'];
 
+// One schema rather than anyOf, so a bad note is reported as `body/note …`, not as "body must be null".
 const body = {
-  anyOf: [
-    { type: 'null' },
-    { type: 'object', additionalProperties: false, properties: { note: { type: 'string', maxLength: 1000 } } },
-  ],
+  type: ['object', 'null'],
+  additionalProperties: false,
+  properties: { note: { type: 'string', maxLength: 1000 } },
 } as const;
 
 export function alertLifecycle(ctx: RouteContext): void {

@@ -4,7 +4,7 @@ import { ALERT_STATUSES, SEVERITIES, type AlertStatus } from '../../../alerts/mo
 import type { Severity } from '../../../redis/keys.js';
 import { principalOf } from '../../auth.js';
 import type { RouteContext } from '../../deps.js';
-import { alertSchema, errorSchema, idParams, streamIdPattern } from '../../schemas.js';
+import { alertSchema, errorSchema, idParams, streamIdSchema } from '../../schemas.js';
 
 interface ListQs {
   since?: string;
@@ -25,8 +25,8 @@ export function readAlerts(ctx: RouteContext): void {
           type: 'object',
           additionalProperties: false,
           properties: {
-            since: { type: 'string', pattern: streamIdPattern },
-            before: { type: 'string', pattern: streamIdPattern },
+            since: streamIdSchema,
+            before: streamIdSchema,
             severity: { type: 'string', enum: SEVERITIES },
             status: { type: 'string', enum: ALERT_STATUSES },
             limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 },

@@ -81,6 +81,7 @@ export const settingsSchema = z.object({
   PORT: int(0, 65535).default(8000),
   TRUST_PROXY: bool.default(false),
   COOKIE_SECURE: bool.default(false),
+  SESSION_TTL_S: int(1, 31 * 86_400).default(86_400),
   BODY_LIMIT: int(1024, 10 * 1024 * 1024).default(64 * 1024),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   TZ: z
@@ -99,6 +100,7 @@ export const settingsSchema = z.object({
   RATE_LIMIT_ALERTS_PER_USER: int(1, 1_000_000).default(30),
   RATE_LIMIT_ALERTS_PER_IP: int(1, 1_000_000).default(300),
   RATE_LIMIT_LOGINS: int(1, 1_000_000).default(10),
+  RATE_LIMIT_WINDOW_S: int(1, 86_400).default(60),
 
   ALERT_STREAM_MAXLEN: int(100, 100_000_000).default(100_000),
   ALERT_STATE_TTL_DAYS: int(1, 3650).default(90),

@@ -42,7 +42,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   await registerSessions(app, { config, clients: deps.clients });
-  await registerRateLimits(app, deps.clients.get('app', 'command', DATABASES.cache), config.keys.rateLimitPrefix);
+  await registerRateLimits(app, deps.clients.get('app', 'command', DATABASES.cache), config.keys.rateLimitPrefix, config.settings.RATE_LIMIT_WINDOW_S);
   // No permessage-deflate: live frames are framed once and written straight to each socket (live/ws.ts).
   await app.register(fastifyWebsocket, { options: { maxPayload: 4096, perMessageDeflate: false } });
 

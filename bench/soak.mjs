@@ -7,6 +7,7 @@
 // request got a 5xx other than 503 or hung, that no subscription leaks, and records p99 latency and RSS per
 // minute. Writes bench/results/soak.json; exits 1 when a must-hold property fails.
 // Usage: npm run soak -- [--minutes 10] [--subscribers 500] [--rate 20] [--reconnectors 50] [--fault-every 60]
+/* global AbortSignal */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { spawn } from 'node:child_process';
@@ -39,15 +40,17 @@ compressed time, then reports delivery, 5xx, latency, RSS and leaked subscriptio
   --reconnect-every S  (20)
   --fault-every S      seconds between faults, 0 for none (60); rotation: replica restart, master restart,
                        serve restart (always the second process), Sentinel failover
+  --group-expiry S     GROUP_EXPIRY_S for the run (30: compressed; memberships must not expire under a feed)
   --out FILE           result file (bench/results/soak.json)
   --help               this text
 
 Compressed time: GROUP_EXPIRY_S=30, SESSION_TTL_S=30, ESCALATE_AFTER_S=5, RATE_LIMIT_WINDOW_S=10,
-CHANNEL_EXPIRY_S=30. SOAK_SERVE_NODE_ARGS (e.g. "--heapsnapshot-signal=SIGUSR2") is passed to serve.
+CHANNEL_EXPIRY_S=30, and ALERT_STREAM_MAXLEN=5000 (streams reach their trimmed length within minutes). SOAK_SERVE_NODE_ARGS (e.g. "--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=/tmp/heap") is
+passed to serve; SOAK_HEAP_SNAPSHOTS=60,240 then sends serve A SIGUSR2 at those seconds of the load.
 Exit status 1 when a must-hold property fails, 2 on a usage error.`;
 
 function parseArgs(argv) {
-  const spec = { minutes: [10, 0.1, 24 * 60], subscribers: [500, 0, 20_000], rate: [20, 0.1, 2000], reconnectors: [50, 0, 5000], 'reconnect-every': [20, 1, 3600], 'fault-every': [60, 0, 3600] };
+  const spec = { 'group-expiry': [30, 1, 31 * 86_400], minutes: [10, 0.1, 24 * 60], subscribers: [500, 0, 20_000], rate: [20, 0.1, 2000], reconnectors: [50, 0, 5000], 'reconnect-every': [20, 1, 3600], 'fault-every': [60, 0, 3600] };
   const out = Object.fromEntries(Object.entries(spec).map(([k, [d]]) => [k, d]));
   out.out = join(ROOT, 'bench', 'results', 'soak.json');
   for (let i = 0; i < argv.length; i++) {
@@ -83,7 +86,7 @@ const HARD_DEADLINE = Date.now() + RUN_MS + 10 * 60_000;
 const REQUEST_TIMEOUT_MS = 5000;
 const DEADLINE_MS = 3000;
 const PER_USER = 10;
-const COMPRESSED = { GROUP_EXPIRY_S: '30', SESSION_TTL_S: '30', ESCALATE_AFTER_S: '5', RATE_LIMIT_WINDOW_S: '10', CHANNEL_EXPIRY_S: '30' };
+const COMPRESSED = { GROUP_EXPIRY_S: String(opts['group-expiry']), SESSION_TTL_S: '30', ESCALATE_AFTER_S: '5', RATE_LIMIT_WINDOW_S: '10', CHANNEL_EXPIRY_S: '30', ALERT_STREAM_MAXLEN: '5000' };
 const idMs = (id) => Number(id.split('-')[0]);
 const newerId = (a, b) => {
   if (a === undefined) return b;
@@ -527,10 +530,26 @@ try {
 
   // ---------------------------------------------------------------------------------------- sampling
   const rssSamples = [];
+  /** V8 heap used/total and external (Buffer) memory of one serve, from its own /metrics (MiB). */
+  async function heapOf(serve) {
+    try {
+      const r = await fetch(`${serve.url}/metrics`, { headers: { authorization: `Bearer ${metricsToken}` }, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+      const text = await r.text();
+      const value = (name) => Number(new RegExp(`^naboom_process_${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN) / 2 ** 20;
+      const round = (x) => (Number.isNaN(x) ? null : Math.round(x * 10) / 10);
+      return { heapUsed: round(value('nodejs_heap_size_used_bytes')), heapTotal: round(value('nodejs_heap_size_total_bytes')), external: round(value('nodejs_external_memory_bytes')) };
+    } catch {
+      return null;
+    }
+  }
   function sampleRss() {
     const s = { t_s: Math.round((Date.now() - t0Holder.t0) / 1000), serveA: rssKiB(serves[0].pid), serveB: rssKiB(serves[1].pid), worker: rssKiB(worker.pid), redis: Object.fromEntries(topo.nodes.map((n) => [n.port, rssKiB(n.pid)])) };
     rssSamples.push(s);
     minute().rss = s;
+    void Promise.all(serves.map(heapOf)).then(([a, b]) => {
+      s.heapA = a;
+      s.heapB = b;
+    });
     return s;
   }
 
@@ -541,6 +560,14 @@ try {
   const rssTimer = setInterval(sampleRss, 10_000);
   timers.add(rssTimer);
   const faultLoop = opts['fault-every'] > 0 ? faults() : Promise.resolve();
+  // Heap snapshots of serve A for leak hunting (serve must run with --heapsnapshot-signal=SIGUSR2).
+  for (const at of (process.env.SOAK_HEAP_SNAPSHOTS ?? '').split(',').filter(Boolean).map(Number)) {
+    const t = setTimeout(() => {
+      log(`soak: heap snapshot of serve A (pid ${serves[0].pid}) at ${at} s, RSS ${mib(rssKiB(serves[0].pid))} MiB`);
+      serves[0].child.kill('SIGUSR2');
+    }, at * 1000);
+    timers.add(t);
+  }
   const reconnectLoop = (async () => {
     const rec = subs.filter((s) => s.kind === 'reconnector');
     if (rec.length === 0) return;
@@ -647,6 +674,7 @@ try {
       p99Ms: histP(m.hist, 99),
       faults: m.faults,
       rssMiB: m.rss && { serveA: mib(m.rss.serveA), serveB: mib(m.rss.serveB), worker: mib(m.rss.worker), redis: Object.fromEntries(Object.entries(m.rss.redis).map(([p, v]) => [p, mib(v)])) },
+      serveHeapMiB: m.rss && { serveA: m.rss.heapA ?? null, serveB: m.rss.heapB ?? null },
     };
   });
   const acknowledged = idx.length;
@@ -726,7 +754,7 @@ try {
 } finally {
   stopping = true;
   stopSignal.abort();
-  for (const t of timers) clearInterval(t);
+  for (const t of timers) clearTimeout(t);
   for (const s of serves) await s.stop().catch(() => undefined);
   await worker?.stop().catch(() => undefined);
   await topo.stop().catch(() => undefined);
@@ -744,10 +772,10 @@ function printSummary(r) {
     '',
     `Soak ${MINUTES} min: ${t.acknowledged}/${t.raised} alerts acknowledged, ${t.deliveredToEverySteadySubscriber} delivered to all ${t.steadySubscribers} steady subscribers (${t.steadyMissingDeliveries} deliveries missing), reconnectors missing some: ${t.reconnectorsMissingSome}`,
     `requests: ${t.fiveXX} 5xx other than 503, ${t.s503} 503, ${t.hung} hung (> ${REQUEST_TIMEOUT_MS / 1000} s), ${t.overDeadline} over ${DEADLINE_MS} ms, ${t.networkErrors} network errors; latency p50 ${t.p50Ms} ms p99 ${t.p99Ms} ms max ${t.maxMs} ms; leaked subscriptions ${t.leakedSubscriptions}`,
-    'min  raised  acked  all-subs  5xx  503  hung  p99ms  serveA  serveB  worker  redis (MiB)  faults',
+    'min  raised  acked  all-subs  5xx  503  hung  p99ms  serveA  serveB  worker  redis (RSS MiB)  serve A heap/external (MiB)  faults',
     ...r.perMinute.map(
       (m) =>
-        `${String(m.minute).padStart(3)}  ${String(m.raised).padStart(6)}  ${String(m.acknowledged).padStart(5)}  ${String(m.deliveredToEverySteadySubscriber).padStart(8)}  ${String(m.fiveXX).padStart(3)}  ${String(m.s503).padStart(3)}  ${String(m.hung).padStart(4)}  ${String(m.p99Ms ?? '-').padStart(5)}  ${String(m.rssMiB?.serveA ?? '-').padStart(6)}  ${String(m.rssMiB?.serveB ?? '-').padStart(6)}  ${String(m.rssMiB?.worker ?? '-').padStart(6)}  ${Object.values(m.rssMiB?.redis ?? {}).join('/')}  ${m.faults.join(', ')}`,
+        `${String(m.minute).padStart(3)}  ${String(m.raised).padStart(6)}  ${String(m.acknowledged).padStart(5)}  ${String(m.deliveredToEverySteadySubscriber).padStart(8)}  ${String(m.fiveXX).padStart(3)}  ${String(m.s503).padStart(3)}  ${String(m.hung).padStart(4)}  ${String(m.p99Ms ?? '-').padStart(5)}  ${String(m.rssMiB?.serveA ?? '-').padStart(6)}  ${String(m.rssMiB?.serveB ?? '-').padStart(6)}  ${String(m.rssMiB?.worker ?? '-').padStart(6)}  ${Object.values(m.rssMiB?.redis ?? {}).join('/')}  ${m.serveHeapMiB?.serveA ? `${m.serveHeapMiB.serveA.heapUsed}/${m.serveHeapMiB.serveA.external}` : '-'}  ${m.faults.join(', ')}`,
     ),
     `serve A RSS growth after warm-up: ${r.rssGrowthServeAPercentAfterWarmup ?? 'n/a'} % (${r.rssEvaluated === true ? 'checked' : r.rssEvaluated})`,
     `load average: start ${r.loadavg.start.join(' ')}, end ${r.loadavg.end.join(' ')}`,

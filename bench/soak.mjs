@@ -14,6 +14,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UserStore } from '../dist/auth/users.js';
 import { generateEnv } from '../dist/config/generate.js';
@@ -110,7 +111,7 @@ const minutes = [];
 function minute(t = Date.now()) {
   const m = minuteOf(t);
   while (minutes.length <= m) {
-    minutes.push({ minute: minutes.length, raised: 0, acknowledged: 0, status: {}, fiveXX: 0, s503: 0, networkErrors: 0, hung: 0, overDeadline: 0, maxRequestMs: 0, faults: [], hist: new Uint32Array(10_001), replayed: 0, rss: undefined });
+    minutes.push({ minute: minutes.length, loopDelayMaxMs: null, raised: 0, acknowledged: 0, status: {}, fiveXX: 0, s503: 0, networkErrors: 0, hung: 0, overDeadline: 0, maxRequestMs: 0, faults: [], hist: new Uint32Array(10_001), replayed: 0, rss: undefined });
   }
   return minutes[m];
 }
@@ -542,7 +543,13 @@ try {
       return null;
     }
   }
+  // The load generator's own event-loop delay: when it is high, "hung" and latency numbers are partly its own.
+  const loopDelay = monitorEventLoopDelay({ resolution: 20 });
+  loopDelay.enable();
   function sampleRss() {
+    const m = minute();
+    m.loopDelayMaxMs = Math.max(m.loopDelayMaxMs ?? 0, Math.round(loopDelay.max / 1e6));
+    loopDelay.reset();
     const s = { t_s: Math.round((Date.now() - t0Holder.t0) / 1000), serveA: rssKiB(serves[0].pid), serveB: rssKiB(serves[1].pid), worker: rssKiB(worker.pid), redis: Object.fromEntries(topo.nodes.map((n) => [n.port, rssKiB(n.pid)])) };
     rssSamples.push(s);
     minute().rss = s;
@@ -668,6 +675,7 @@ try {
       networkErrors: m.networkErrors,
       overDeadline: m.overDeadline,
       maxRequestMs: m.maxRequestMs,
+      loadGeneratorLoopDelayMaxMs: m.loopDelayMaxMs,
       liveDeliveries: histCount(m.hist),
       replayedDeliveries: m.replayed,
       p50Ms: histP(m.hist, 50),
@@ -772,11 +780,12 @@ function printSummary(r) {
     '',
     `Soak ${MINUTES} min: ${t.acknowledged}/${t.raised} alerts acknowledged, ${t.deliveredToEverySteadySubscriber} delivered to all ${t.steadySubscribers} steady subscribers (${t.steadyMissingDeliveries} deliveries missing), reconnectors missing some: ${t.reconnectorsMissingSome}`,
     `requests: ${t.fiveXX} 5xx other than 503, ${t.s503} 503, ${t.hung} hung (> ${REQUEST_TIMEOUT_MS / 1000} s), ${t.overDeadline} over ${DEADLINE_MS} ms, ${t.networkErrors} network errors; latency p50 ${t.p50Ms} ms p99 ${t.p99Ms} ms max ${t.maxMs} ms; leaked subscriptions ${t.leakedSubscriptions}`,
-    'min  raised  acked  all-subs  5xx  503  hung  p99ms  serveA  serveB  worker  redis (RSS MiB)  serve A heap/external (MiB)  faults',
+    'min  raised  acked  all-subs  5xx  503  hung  p99ms  lag-ms  serveA  serveB  worker  redis (RSS MiB)  serve A heap/external (MiB)  faults',
     ...r.perMinute.map(
       (m) =>
-        `${String(m.minute).padStart(3)}  ${String(m.raised).padStart(6)}  ${String(m.acknowledged).padStart(5)}  ${String(m.deliveredToEverySteadySubscriber).padStart(8)}  ${String(m.fiveXX).padStart(3)}  ${String(m.s503).padStart(3)}  ${String(m.hung).padStart(4)}  ${String(m.p99Ms ?? '-').padStart(5)}  ${String(m.rssMiB?.serveA ?? '-').padStart(6)}  ${String(m.rssMiB?.serveB ?? '-').padStart(6)}  ${String(m.rssMiB?.worker ?? '-').padStart(6)}  ${Object.values(m.rssMiB?.redis ?? {}).join('/')}  ${m.serveHeapMiB?.serveA ? `${m.serveHeapMiB.serveA.heapUsed}/${m.serveHeapMiB.serveA.external}` : '-'}  ${m.faults.join(', ')}`,
+        `${String(m.minute).padStart(3)}  ${String(m.raised).padStart(6)}  ${String(m.acknowledged).padStart(5)}  ${String(m.deliveredToEverySteadySubscriber).padStart(8)}  ${String(m.fiveXX).padStart(3)}  ${String(m.s503).padStart(3)}  ${String(m.hung).padStart(4)}  ${String(m.p99Ms ?? '-').padStart(5)}  ${String(m.loadGeneratorLoopDelayMaxMs ?? '-').padStart(6)}  ${String(m.rssMiB?.serveA ?? '-').padStart(6)}  ${String(m.rssMiB?.serveB ?? '-').padStart(6)}  ${String(m.rssMiB?.worker ?? '-').padStart(6)}  ${Object.values(m.rssMiB?.redis ?? {}).join('/')}  ${m.serveHeapMiB?.serveA ? `${m.serveHeapMiB.serveA.heapUsed}/${m.serveHeapMiB.serveA.external}` : '-'}  ${m.faults.join(', ')}`,
     ),
+    '(lag-ms: the load generator\'s own worst event-loop delay in that minute)',
     `serve A RSS growth after warm-up: ${r.rssGrowthServeAPercentAfterWarmup ?? 'n/a'} % (${r.rssEvaluated === true ? 'checked' : r.rssEvaluated})`,
     `load average: start ${r.loadavg.start.join(' ')}, end ${r.loadavg.end.join(' ')}`,
     ...Object.entries(r.checks).map(([k, v]) => `  ${v ? 'ok  ' : 'FAIL'} ${k}`),

@@ -24,7 +24,7 @@ describe('time settings', () => {
   let app: FastifyInstance;
   let admin: Redis;
   beforeAll(async () => {
-    t = await startTestRedis({ env: { SESSION_TTL_S: '7', RATE_LIMIT_WINDOW_S: '3' } });
+    t = await startTestRedis({ env: { SESSION_TTL_S: '120', RATE_LIMIT_WINDOW_S: '6' } });
     clients = new RoleClients(t.config, createLogger({ level: 'silent' }));
     app = Fastify();
     installErrorHandling(app);
@@ -60,25 +60,25 @@ describe('time settings', () => {
     const login = await app.inject({ method: 'POST', url: '/login' });
     const expires = Date.parse(/Expires=([^;]+)/.exec(String(login.headers['set-cookie']))?.[1] ?? '');
     expect(expires).toBeGreaterThan(before);
-    expect(expires).toBeLessThanOrEqual(Date.now() + 8000);
+    expect(expires).toBeLessThanOrEqual(Date.now() + 121_000);
     const key = `${t.config.keys.sessionStorePrefix}${sidOf(login.headers['set-cookie'])}`;
     await admin.select(DATABASES.sessions);
     const ttl = await admin.ttl(key);
     expect(ttl).toBeGreaterThan(0);
-    expect(ttl).toBeLessThanOrEqual(7);
+    expect(ttl).toBeLessThanOrEqual(120);
   });
 
   it('RATE_LIMIT_WINDOW_S sets the window: the counter expires after it and the limit opens again', async () => {
     expect((await app.inject({ method: 'POST', url: '/limited' })).statusCode).toBe(200);
     const refused = await app.inject({ method: 'POST', url: '/limited' });
     expect(refused.statusCode).toBe(429);
-    expect(Number(refused.headers['retry-after'])).toBeLessThanOrEqual(3);
+    expect(Number(refused.headers['retry-after'])).toBeLessThanOrEqual(6);
     await admin.select(DATABASES.cache);
     const pttl = await admin.pttl(`${t.config.keys.rateLimitPrefix}probe:one`);
     expect(pttl).toBeGreaterThan(0);
-    expect(pttl).toBeLessThanOrEqual(3000);
+    expect(pttl).toBeLessThanOrEqual(6000);
     // The window, not a minute: allowed again once it has passed (polled with a deadline well under 60 s).
-    const deadline = Date.now() + 15_000;
+    const deadline = Date.now() + 20_000;
     let status = refused.statusCode;
     while (status === 429 && Date.now() < deadline) {
       status = (await app.inject({ method: 'POST', url: '/limited' })).statusCode;

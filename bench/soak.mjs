@@ -48,7 +48,7 @@ compressed time, then reports delivery, 5xx, latency, RSS and leaked subscriptio
 Compressed time: GROUP_EXPIRY_S=30, SESSION_TTL_S=30, ESCALATE_AFTER_S=5, RATE_LIMIT_WINDOW_S=10,
 CHANNEL_EXPIRY_S=30, and ALERT_STREAM_MAXLEN=5000 (streams reach their trimmed length within minutes). SOAK_SERVE_NODE_ARGS (e.g. "--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=/tmp/heap") is
 passed to serve; SOAK_HEAP_SNAPSHOTS=60,240 then sends serve A SIGUSR2 at those seconds of the load.
-Exit status 1 when a must-hold property fails, 2 on a usage error.`;
+Exit status 1 when a must-hold property fails, 2 on a usage error, 130 when interrupted (Ctrl-C).`;
 
 function parseArgs(argv) {
   const spec = { 'group-expiry': [30, 1, 31 * 86_400], minutes: [10, 0.1, 24 * 60], subscribers: [500, 0, 20_000], rate: [20, 0.1, 2000], reconnectors: [50, 0, 5000], 'reconnect-every': [20, 1, 3600], 'fault-every': [60, 0, 3600] };
@@ -355,7 +355,7 @@ try {
   for (let i = 0; i < steadyCount + opts.reconnectors; i++) subs.push(makeSub(i, i < steadyCount ? 'steady' : 'reconnector'));
   for (let i = 0; i < subs.length; i += 50) await Promise.all(subs.slice(i, i + 50).map((s) => connect(s)));
   const liveBy = Date.now() + 60_000;
-  while (subs.some((s) => !s.live) && Date.now() < liveBy) await pause(100);
+  while (!stopping && subs.some((s) => !s.live) && Date.now() < liveBy) await pause(100);
   log(`soak: ${subs.filter((s) => s.live).length}/${subs.length} subscribers live`);
 
   // --------------------------------------------------------------------------------------- requests
@@ -624,7 +624,7 @@ try {
   const drainMs = Date.now() - loadEndedAt;
   // Let the acknowledgements scheduled for the last alerts run, then stop sampling.
   const ackBy = Date.now() + 15_000;
-  while (ackTimers.size > 0 && Date.now() < ackBy) await pause(200);
+  while (!stopping && ackTimers.size > 0 && Date.now() < ackBy) await pause(200);
   for (const t of ackTimers) clearTimeout(t);
   sampleRss();
   clearInterval(rssTimer);
@@ -651,7 +651,7 @@ try {
   };
   let leaked = await liveClients();
   const leakBy = Date.now() + 15_000;
-  while (leaked > 0 && Date.now() < leakBy) {
+  while (!stopping && leaked > 0 && Date.now() < leakBy) {
     await sleep(250);
     leaked = await liveClients();
   }
@@ -729,7 +729,8 @@ try {
     noLeakedSubscriptions: leaked === 0,
     ...(evaluateRss ? { serveRssFlatAfterWarmup: rssGrowth < 5 } : {}),
   };
-  const ok = Object.values(checks).every(Boolean);
+  const interrupted = stopping;
+  const ok = !interrupted && Object.values(checks).every(Boolean);
   const result = {
     command: `npm run soak -- ${process.argv.slice(2).join(' ')}`.trim(),
     options: { ...opts, out: undefined },
@@ -737,6 +738,7 @@ try {
     topology: 'local Sentinel: 1 master, 1 replica, 3 Sentinels (AOF everysec), ALERT_MIN_REPLICAS=1; naboom serve x2, naboom worker',
     latency: 'raise (the alert id is its creation time in ms) to receipt by a live subscriber, every delivery; replayed deliveries after a reconnect are counted, not timed',
     loadavg: { start: loadStart, end: loadavg() },
+    interrupted,
     checks,
     ok,
     rssGrowthServeAPercentAfterWarmup: rssGrowth,
@@ -754,7 +756,7 @@ try {
   writeFileSync(opts.out, JSON.stringify(result, null, 2) + '\n');
   printSummary(result);
   log(`soak: results written to ${opts.out}`);
-  exitCode = ok ? 0 : 1;
+  exitCode = interrupted ? 130 : ok ? 0 : 1;
 } catch (err) {
   log(`soak: failed: ${err.stack ?? err}`);
   for (const s of serves) if (s.tail.length) log(`serve ${s.pid} last lines:\n${s.tail.join('\n')}`);
@@ -789,7 +791,7 @@ function printSummary(r) {
     `serve A RSS growth after warm-up: ${r.rssGrowthServeAPercentAfterWarmup ?? 'n/a'} % (${r.rssEvaluated === true ? 'checked' : r.rssEvaluated})`,
     `load average: start ${r.loadavg.start.join(' ')}, end ${r.loadavg.end.join(' ')}`,
     ...Object.entries(r.checks).map(([k, v]) => `  ${v ? 'ok  ' : 'FAIL'} ${k}`),
-    r.ok ? 'soak: every must-hold property held' : 'soak: a must-hold property FAILED',
+    r.interrupted ? 'soak: INTERRUPTED (Ctrl-C): partial numbers, properties not judged' : r.ok ? 'soak: every must-hold property held' : 'soak: a must-hold property FAILED',
   ];
   process.stdout.write(lines.join('\n') + '\n');
 }

@@ -30,9 +30,10 @@ function clientFrame(opcode, payload) {
 
 /**
  * Opens one WebSocket. `onMessage(payload: Buffer)` gets each text message's bytes (no decoding: the caller
- * reads what it needs). Resolves once the handshake is accepted.
+ * reads what it needs); `onClose()`, when given, is called once the connection is gone after it opened.
+ * Resolves once the handshake is accepted.
  */
-export function connectWs(url, headers, onMessage) {
+export function connectWs(url, headers, onMessage, onClose) {
   const u = new URL(url);
   const key = randomBytes(16).toString('base64');
   const accept = createHash('sha1').update(key + GUID).digest('base64');
@@ -50,6 +51,7 @@ export function connectWs(url, headers, onMessage) {
       },
     };
     socket.once('error', (err) => (open ? undefined : reject(err)));
+    socket.once('close', () => (open ? onClose?.() : reject(new Error('connection closed before the handshake'))));
     socket.on('connect', () => {
       const lines = [`GET ${u.pathname} HTTP/1.1`, `Host: ${u.host}`, 'Upgrade: websocket', 'Connection: Upgrade', `Sec-WebSocket-Key: ${key}`, 'Sec-WebSocket-Version: 13'];
       for (const [k, v] of Object.entries(headers)) lines.push(`${k}: ${v}`);

@@ -156,6 +156,7 @@ export const settingsSchema = z.object({
   TRUST_PROXY: trustProxy.default(false),
   COOKIE_SECURE: bool.default(false),
   ALLOWED_ORIGINS: originList.default([]),
+  SESSION_TTL_S: int(1, 31 * 86_400).default(86_400),
   BODY_LIMIT: int(1024, 10 * 1024 * 1024).default(64 * 1024),
   REQUEST_RECEIVE_TIMEOUT_MS: int(100, 600_000).default(10_000),
   KEEP_ALIVE_TIMEOUT_MS: int(100, 600_000).default(72_000),
@@ -180,6 +181,7 @@ export const settingsSchema = z.object({
   LOGIN_CONCURRENCY: int(1, 64).default(4),
   LOGIN_QUEUE: int(0, 10_000).default(16),
   HEALTH_CACHE_MS: int(0, 60_000).default(2000),
+  RATE_LIMIT_WINDOW_S: int(1, 86_400).default(60),
 
   ALERT_STREAM_MAXLEN: int(100, 100_000_000).default(100_000),
   ALERT_STATE_TTL_DAYS: int(1, 3650).default(90),

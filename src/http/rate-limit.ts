@@ -112,15 +112,16 @@ function batchedStore(redis: RedisClient, prefix: string): FastifyRateLimitStore
   return BatchedRedisStore;
 }
 
-export async function registerRateLimits(app: FastifyInstance, redis: RedisClient, prefix: string): Promise<void> {
-  await app.register(fastifyRateLimit, { global: false, store: batchedStore(redis, prefix), skipOnError: false });
+/** Registers the shared store; every limit counts in fixed windows of `windowS` (RATE_LIMIT_WINDOW_S). */
+export async function registerRateLimits(app: FastifyInstance, redis: RedisClient, prefix: string, windowS: number): Promise<void> {
+  await app.register(fastifyRateLimit, { global: false, store: batchedStore(redis, prefix), skipOnError: false, timeWindow: windowS * 1000 });
 }
 
-/** A preHandler enforcing all `limits` per minute. */
+/** A preHandler enforcing all `limits` per window (the one given to registerRateLimits). */
 export function limiter(app: FastifyInstance, metrics: Metrics, limits: readonly Limit[]): LimitHook {
   const checks = limits.map((l) => ({
     limit: l,
-    run: app.createRateLimit({ max: l.max, timeWindow: 60_000, keyGenerator: (req: FastifyRequest) => `${l.name}:${l.key(req)}` }),
+    run: app.createRateLimit({ max: l.max, keyGenerator: (req: FastifyRequest) => `${l.name}:${l.key(req)}` }),
   }));
   return async (req, reply) => {
     const results = await Promise.all(checks.map(async (c) => ({ limit: c.limit, r: await c.run(req) })));

@@ -1,6 +1,6 @@
 /**
  * Session support for Fastify: @fastify/session with the maintained `fastify-session-redis-store` on the
- * app role (DB 3 on standalone), keys `naboom:sessions:sid:<id>`, 24 h, rolling. The cookie is HttpOnly,
+ * app role (DB 3 on standalone), keys `naboom:sessions:sid:<id>`, SESSION_TTL_S (24 h), rolling. The cookie is HttpOnly,
  * SameSite=Strict, Secure when COOKIE_SECURE is set (behind TLS), signed with a key derived from SECRET_KEY (a key list rotates).
  */
 import fastifyCookie from '@fastify/cookie';
@@ -13,7 +13,6 @@ import { deriveKeys } from '../crypto/derive.js';
 import type { RoleClients } from '../redis/connections.js';
 import { DATABASES } from '../redis/databases.js';
 
-export const SESSION_TTL_S = 86_400;
 export const SESSION_COOKIE = 'naboom_sid';
 
 declare module 'fastify' {
@@ -34,7 +33,7 @@ export function createSessionStore(d: SessionDeps): RedisStore {
   return new RedisStore({
     client: d.clients.get('app', 'command', DATABASES.sessions),
     prefix: d.config.keys.sessionStorePrefix,
-    ttl: SESSION_TTL_S,
+    ttl: d.config.settings.SESSION_TTL_S,
   });
 }
 
@@ -60,7 +59,7 @@ export async function registerSessions(app: FastifyInstance, d: SessionDeps): Pr
       // Not 'auto': @fastify/session downgrades SameSite to Lax on plain HTTP when secure is 'auto'.
       secure: d.config.settings.COOKIE_SECURE,
       path: '/',
-      maxAge: SESSION_TTL_S * 1000,
+      maxAge: d.config.settings.SESSION_TTL_S * 1000,
     },
   });
 }

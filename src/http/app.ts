@@ -8,6 +8,7 @@ import { registerSessions } from '../sessions/sessions.js';
 import { DATABASES } from '../redis/databases.js';
 import { Authenticator } from './auth.js';
 import type { AppDeps, RouteContext } from './deps.js';
+import { registerDeadline } from './deadline.js';
 import { installErrorHandling } from './errors.js';
 import { sseRoute } from './live/sse.js';
 import { wsRoute } from './live/ws.js';
@@ -35,6 +36,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // JSON only: a text/plain body is a 415, not a string that fails validation.
   app.removeContentTypeParser('text/plain');
   installErrorHandling(app);
+  registerDeadline(app, config.settings.REQUEST_DEADLINE_MS);
   app.addHook('onSend', async (_req, reply) => {
     reply.header('x-content-type-options', 'nosniff');
     reply.header('referrer-policy', 'no-referrer');

@@ -269,9 +269,13 @@ export class RoleClients {
     const log = this.#log;
     // Count NOPERM replies by wrapping each command's reject (no extra promise per command on the hot path).
     // A Cluster sends every command through one of its node connections: those are wrapped as they appear.
+    // A command issued before the connection is ready passes sendCommand twice (queued, then flushed): wrap once.
+    const wrapped = new WeakSet<object>();
     const wrap = (conn: Redis): void => {
       const send = conn.sendCommand.bind(conn);
       conn.sendCommand = (command, stream) => {
+        if (wrapped.has(command)) return send(command, stream);
+        wrapped.add(command);
         const reject = command.reject;
         command.reject = (err: Error) => {
           if (isNoPerm(err)) {

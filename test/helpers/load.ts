@@ -16,14 +16,14 @@ export interface Attempt {
 /** A client gives up on an answer after this long and records status 0 (far beyond any deadline under test). */
 const GIVE_UP_MS = 15_000;
 
-/** POSTs one alert attempt and records it; never throws. */
-async function attempt(url: string, body: unknown, headers: Record<string, string>): Promise<Attempt & { body: unknown }> {
+/** Sends one request (a JSON body for POST) and records what came back; never throws. */
+export async function attemptRequest(method: 'GET' | 'POST', url: string, body: unknown, headers: Record<string, string>): Promise<Attempt & { body: unknown }> {
   const t0 = performance.now();
   try {
     const res = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...headers },
-      body: JSON.stringify(body),
+      method,
+      headers: method === 'POST' ? { 'content-type': 'application/json', ...headers } : headers,
+      ...(method === 'POST' ? { body: JSON.stringify(body) } : {}),
       signal: AbortSignal.timeout(GIVE_UP_MS),
     });
     const text = await res.text();
@@ -120,7 +120,7 @@ export function startRetryingLoad(url: string, token: string, prefix: string): R
     while (!stop) {
       const key = `${prefix}${sent++}`;
       for (;;) {
-        const r = await attempt(`${url}/api/emergency/alerts`, sampleAlert({ description: key }), { authorization: `Bearer ${token}`, 'idempotency-key': key });
+        const r = await attemptRequest('POST', `${url}/api/emergency/alerts`, sampleAlert({ description: key }), { authorization: `Bearer ${token}`, 'idempotency-key': key });
         attempts.push({ status: r.status, code: r.code, ms: r.ms, retryAfter: r.retryAfter });
         if (r.status === 201 || r.status === 200) {
           acked.add((r.body as { alert_id: string }).alert_id);

@@ -112,11 +112,14 @@ export function roleRedisOptions(config: Config, cred: RoleCredentials, purpose:
 }
 
 /** Cluster options wrapping the per-node role options. */
-export function roleClusterOptions(redisOptions: RedisOptions, purpose: ClientPurpose): ClusterOptions {
+export function roleClusterOptions(redisOptions: RedisOptions, _purpose: ClientPurpose): ClusterOptions {
   return {
     redisOptions,
     clusterRetryStrategy: reconnectDelay,
-    enableAutoPipelining: purpose === 'command',
+    // No auto-pipelining on Cluster: ioredis retries a pipelined command after a failover (connection closed,
+    // CLUSTERDOWN, TRYAGAIN) with a fresh command timeout each time, so one call could wait up to
+    // maxRedirections × REDIS_COMMAND_TIMEOUT_MS. A plain command keeps the one timer armed when it was issued.
+    enableAutoPipelining: false,
     scaleReads: 'master',
     enableOfflineQueue: true,
     slotsRefreshTimeout: 2000,

@@ -18,25 +18,18 @@ export const LONG_LIVED_ROUTES: ReadonlySet<string> = new Set(['/api/emergency/s
 /** At most one log line per this many ms about late answers. */
 const LOG_INTERVAL_MS = 5000;
 
-export const DEADLINE_MESSAGE = 'The request was not answered in time; retry shortly (for an alert, with the same Idempotency-Key)';
-
-export interface DeadlineStats {
-  /** Requests answered by the deadline since start. */
-  readonly expired: number;
-}
+const DEADLINE_MESSAGE = 'The request was not answered in time; retry shortly (for an alert, with the same Idempotency-Key)';
 
 function exempt(req: FastifyRequest): boolean {
   return req.headers.upgrade !== undefined || LONG_LIVED_ROUTES.has(req.routeOptions.url ?? '');
 }
 
 /** Answers 503 NABOOM_UNAVAILABLE + Retry-After for any request still unanswered `deadlineMs` after it arrived. */
-export function registerDeadline(app: FastifyInstance, deadlineMs: number): DeadlineStats {
-  let expired = 0;
+export function registerDeadline(app: FastifyInstance, deadlineMs: number): void {
   let lastLog = 0;
   let unlogged = 0;
   const expire = (req: FastifyRequest, reply: FastifyReply): void => {
     if (reply.sent || reply.raw.headersSent) return;
-    expired += 1;
     sendError(reply, new NaboomError('NABOOM_UNAVAILABLE', DEADLINE_MESSAGE, { details: { deadline_ms: deadlineMs } }));
     // The handler is still running: whatever it sends, returns or throws later is dropped. Fastify would
     // otherwise send it (the 503 is still in its onSend hooks) or log "reply already sent" per request.
@@ -59,9 +52,4 @@ export function registerDeadline(app: FastifyInstance, deadlineMs: number): Dead
     reply.raw.once('close', () => clearTimeout(timer));
     done();
   });
-  return {
-    get expired() {
-      return expired;
-    },
-  };
 }

@@ -43,8 +43,10 @@ const API_EQUIVALENT: Partial<Record<ErrorCode, ErrorCode>> = {
 /** Turns anything thrown into a catalogue error. */
 export function toNaboomError(err: unknown): NaboomError {
   if (isNaboomError(err)) {
-    // An internal error that wraps a Redis failure (a reply we could not use because Redis failed) is that failure.
+    // An internal error that wraps a Redis failure (a reply we could not use because Redis failed) is that
+    // failure; a 503 that wraps an ACL refusal (an enqueue refused with NOPERM) is the bug it is.
     if (err.code === 'NABOOM_INTERNAL' && err.cause !== undefined) return fromRedisFailure(err.cause) ?? err;
+    if (err.status === 503 && redisFailureKind(err.cause) === 'noperm') return new NaboomError('NABOOM_INTERNAL', undefined, { cause: err });
     const api = API_EQUIVALENT[err.code];
     if (api === 'NABOOM_INTERNAL') return new NaboomError(api, undefined, { cause: err });
     return api ? new NaboomError(api, 'Redis is unavailable; retry shortly', { cause: err }) : err;

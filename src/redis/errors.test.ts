@@ -97,6 +97,15 @@ describe('toNaboomError for Redis failures', () => {
     expect([e.status, e.code]).toEqual([503, 'NABOOM_UNAVAILABLE']);
   });
 
+  it('a 503 that wraps an ACL refusal (a refused enqueue) is a 500; one that wraps an outage stays as it is', () => {
+    const refused = new NaboomError('NABOOM_UNAVAILABLE', 'The alert is stored but its notifications could not be queued', {
+      cause: new NaboomError('NABOOM_UNAVAILABLE', 'The job queue is unavailable', { cause: reply("NOPERM this user has no permissions to run the 'evalsha' command") }),
+    });
+    expect([toNaboomError(refused).status, toNaboomError(refused).code]).toEqual([500, 'NABOOM_INTERNAL']);
+    const outage = new NaboomError('NABOOM_UNAVAILABLE', 'The job queue is unavailable', { cause: new Error('Connection is closed.') });
+    expect(toNaboomError(outage)).toBe(outage);
+  });
+
   it('the CLI codes for Redis failures answer with their API equivalents', () => {
     expect(toNaboomError(new NaboomError('NABOOM_REDIS_UNAVAILABLE')).code).toBe('NABOOM_UNAVAILABLE');
     expect(toNaboomError(new NaboomError('NABOOM_REDIS_NOPERM')).code).toBe('NABOOM_INTERNAL');

@@ -150,6 +150,8 @@ export const settingsSchema = z.object({
   REDIS_SENTINEL_MASTER: z.string().trim().min(1).default('naboom'),
   REDIS_CLUSTER_NODES: hostPortList.optional(),
   REDIS_COMMAND_TIMEOUT_MS: int(50, 60_000).default(2000),
+  /** Every API request (except the long-lived SSE/WebSocket feeds) is answered within this; keep it above REDIS_COMMAND_TIMEOUT_MS. */
+  REQUEST_DEADLINE_MS: int(100, 600_000).default(3000),
 
   HOST: z.string().trim().min(1).default('127.0.0.1'),
   PORT: int(0, 65535).default(8000),

@@ -11,6 +11,7 @@ import { registerSessions, SESSION_COOKIE } from '../sessions/sessions.js';
 import { DATABASES } from '../redis/databases.js';
 import { Authenticator } from './auth.js';
 import type { AppDeps, RouteContext } from './deps.js';
+import { registerDeadline } from './deadline.js';
 import { errorBody, installErrorHandling } from './errors.js';
 import { sseRoute } from './live/sse.js';
 import { wsRoute } from './live/ws.js';
@@ -85,6 +86,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // JSON only: a text/plain body is a 415, not a string that fails validation.
   app.removeContentTypeParser('text/plain');
   installErrorHandling(app);
+  registerDeadline(app, settings.REQUEST_DEADLINE_MS);
   const hsts = settings.COOKIE_SECURE;
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-content-type-options', 'nosniff');

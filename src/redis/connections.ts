@@ -10,6 +10,7 @@ import type { Secret } from '../config/secret.js';
 import { rereadPassword } from '../config/load.js';
 import { NaboomError } from '../errors/catalogue.js';
 import type { Logger } from '../log/logger.js';
+import { isNoPermError } from './errors.js';
 import { CLIENT_ROLES, roleSpec, type ClientRole } from './roles.js';
 
 export type RedisClient = Redis | Cluster;
@@ -51,8 +52,9 @@ export function reconnectDelay(times: number): number {
   return base + Math.floor(Math.random() * 100);
 }
 
+/** True for an ACL refusal, also when a Lua script ran into it. */
 export function isNoPerm(err: unknown): boolean {
-  return err instanceof Error && /^NOPERM/.test(err.message);
+  return isNoPermError(err);
 }
 
 /**
@@ -110,11 +112,14 @@ export function roleRedisOptions(config: Config, cred: RoleCredentials, purpose:
 }
 
 /** Cluster options wrapping the per-node role options. */
-export function roleClusterOptions(redisOptions: RedisOptions, purpose: ClientPurpose): ClusterOptions {
+export function roleClusterOptions(redisOptions: RedisOptions, _purpose: ClientPurpose): ClusterOptions {
   return {
     redisOptions,
     clusterRetryStrategy: reconnectDelay,
-    enableAutoPipelining: purpose === 'command',
+    // No auto-pipelining on Cluster: ioredis retries a pipelined command after a failover (connection closed,
+    // CLUSTERDOWN, TRYAGAIN) with a fresh command timeout each time, so one call could wait up to
+    // maxRedirections × REDIS_COMMAND_TIMEOUT_MS. A plain command keeps the one timer armed when it was issued.
+    enableAutoPipelining: false,
     scaleReads: 'master',
     enableOfflineQueue: true,
     slotsRefreshTimeout: 2000,
@@ -124,14 +129,30 @@ export function roleClusterOptions(redisOptions: RedisOptions, purpose: ClientPu
   };
 }
 
+/**
+ * A node connection starts a command's timeout only when the command reaches it; while the Cluster itself is
+ * not ready (slots refresh after a failover, every node reconnecting) commands wait in the Cluster's offline
+ * queue with no timer at all. Start the timer when the command is issued, so it covers that wait, the
+ * retries after MOVED/TRYAGAIN/CLUSTERDOWN and the node's own queue (the timer is armed once per command).
+ */
+function boundClusterCommands(cluster: Cluster, timeoutMs: number): void {
+  const send = cluster.sendCommand.bind(cluster);
+  cluster.sendCommand = (command, stream, node) => {
+    command.setTimeout(timeoutMs);
+    return send(command, stream, node);
+  };
+}
+
 /** Creates one client for a role (not cached; use `RoleClients.get` in services). */
 export function createRoleClient(config: Config, cred: RoleCredentials, purpose: ClientPurpose, label?: string, db?: number): RedisClient {
   const opts = roleRedisOptions(config, cred, purpose, label, db);
   if (config.topology.kind === 'cluster') {
-    return new Cluster(
+    const cluster = new Cluster(
       config.topology.nodes.map((n) => ({ host: n.host, port: n.port })),
       roleClusterOptions(opts, purpose),
     );
+    if (opts.commandTimeout !== undefined) boundClusterCommands(cluster, opts.commandTimeout);
+    return cluster;
   }
   return new Redis(opts);
 }
@@ -251,9 +272,13 @@ export class RoleClients {
     const log = this.#log;
     // Count NOPERM replies by wrapping each command's reject (no extra promise per command on the hot path).
     // A Cluster sends every command through one of its node connections: those are wrapped as they appear.
+    // A command issued before the connection is ready passes sendCommand twice (queued, then flushed): wrap once.
+    const wrapped = new WeakSet<object>();
     const wrap = (conn: Redis): void => {
       const send = conn.sendCommand.bind(conn);
       conn.sendCommand = (command, stream) => {
+        if (wrapped.has(command)) return send(command, stream);
+        wrapped.add(command);
         const reject = command.reject;
         command.reject = (err: Error) => {
           if (isNoPerm(err)) {

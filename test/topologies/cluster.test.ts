@@ -16,11 +16,13 @@ import { channelRoundTrips } from '../../src/channels/verify.js';
 import { cacheRoundTrips } from '../../src/cache/verify.js';
 import { runVerify } from '../../src/verify/run.js';
 import { runCli } from '../helpers/cli.js';
-import { describeRefusals, startRetryingLoad } from '../helpers/load.js';
+import { describeAttempts, describeRefusals, startRetryingLoad, summarizeAttempts } from '../helpers/load.js';
 import { post, sampleAlert, WsClient } from '../helpers/stack.js';
 import { startTestCluster, type TestTopology } from '../helpers/topology.js';
 
 const logger = createLogger({ level: 'silent' });
+/** Loopback and a loaded test machine: how much later than the server's deadline an answer may arrive. */
+const TRANSPORT_MARGIN_MS = 500;
 
 async function slotOwner(t: TestTopology<ClusterTopology>, slot: number): Promise<number> {
   const admin = await connectAdmin(t.config, { host: '127.0.0.1', port: t.topo.nodes[0]?.port ?? 0 });
@@ -126,6 +128,11 @@ describe('Cluster topology', () => {
     const writesWork = await load.recovered(30_000, 1000);
     const stats = await load.stop();
     const acked = load.acked;
+    // A client can tell an outage from a bug: no 500, no hang past the deadline, every refusal says when to retry.
+    const answers = summarizeAttempts(stats.attempts, t.config.settings.REQUEST_DEADLINE_MS + TRANSPORT_MARGIN_MS);
+    expect(answers.errors, describeAttempts(answers)).toEqual([]);
+    expect(answers.slow, describeAttempts(answers)).toEqual([]);
+    expect(answers.refusalsWithoutRetryAfter, describeAttempts(answers)).toEqual([]);
     expect(promotedMs).toBeGreaterThan(0);
     expect(writesWork, describeRefusals(stats.refusals)).toBe(true);
     const newOwner = await slotOwner(t, keySlot('{panic}'));
@@ -139,7 +146,7 @@ describe('Cluster topology', () => {
     expect(new Set(descriptions).size).toBe(descriptions.length);
     ws.close();
     process.stdout.write(
-      `[cluster failover] alerts sent ${stats.sent}, acknowledged ${acked.size}, found ${found} of them in the stream (none twice), client retries ${stats.retries}, replica promoted ${promotedMs} ms after the kill, writes refused for ${stats.outageMs} ms; refusals: ${describeRefusals(stats.refusals)}\n`,
+      `[cluster failover] alerts sent ${stats.sent}, acknowledged ${acked.size}, found ${found} of them in the stream (none twice), client retries ${stats.retries}, replica promoted ${promotedMs} ms after the kill, writes refused for ${stats.outageMs} ms; refusals: ${describeRefusals(stats.refusals)}; answers: ${describeAttempts(answers)}\n`,
     );
   }, 90_000);
 });

@@ -14,12 +14,14 @@ import { channelRoundTrips } from '../../src/channels/verify.js';
 import { cacheRoundTrips } from '../../src/cache/verify.js';
 import { runVerify } from '../../src/verify/run.js';
 import { runCli } from '../helpers/cli.js';
-import { describeRefusals, startRetryingLoad } from '../helpers/load.js';
+import { describeAttempts, describeRefusals, startRetryingLoad, summarizeAttempts } from '../helpers/load.js';
 import { post, sampleAlert, WsClient } from '../helpers/stack.js';
 import { startTestSentinel, type TestTopology } from '../helpers/topology.js';
 import type { SentinelTopology } from '../../src/local/topologies.js';
 
 const logger = createLogger({ level: 'silent' });
+/** Loopback and a loaded test machine: how much later than the server's deadline an answer may arrive. */
+const TRANSPORT_MARGIN_MS = 500;
 
 describe('Sentinel topology', () => {
   let t: TestTopology<SentinelTopology>;
@@ -117,6 +119,11 @@ describe('Sentinel topology', () => {
     const writesWork = await load.recovered(30_000, 1500);
     const stats = await load.stop();
     const acked = load.acked;
+    // A client can tell an outage from a bug: no 500, no hang past the deadline, every refusal says when to retry.
+    const answers = summarizeAttempts(stats.attempts, t.config.settings.REQUEST_DEADLINE_MS + TRANSPORT_MARGIN_MS);
+    expect(answers.errors, describeAttempts(answers)).toEqual([]);
+    expect(answers.slow, describeAttempts(answers)).toEqual([]);
+    expect(answers.refusalsWithoutRetryAfter, describeAttempts(answers)).toEqual([]);
     expect(writesWork, describeRefusals(stats.refusals)).toBe(true);
 
     const after = await sentinelView(t.config);
@@ -143,7 +150,7 @@ describe('Sentinel topology', () => {
     expect(new Set(order).size).toBe(order.length);
     ws.close();
     process.stdout.write(
-      `[sentinel failover] alerts sent ${stats.sent}, acknowledged ${acked.size}, found ${found} of them in the stream (none twice), client retries ${stats.retries}, Sentinel promoted the replica ${failoverMs} ms after the kill, writes refused for ${stats.outageMs} ms, first write acknowledged after a refusal ${stats.recoveredMs} ms after the kill (node restarted after 2 s), run ${Date.now() - started} ms; refusals: ${describeRefusals(stats.refusals)}\n`,
+      `[sentinel failover] alerts sent ${stats.sent}, acknowledged ${acked.size}, found ${found} of them in the stream (none twice), client retries ${stats.retries}, Sentinel promoted the replica ${failoverMs} ms after the kill, writes refused for ${stats.outageMs} ms, first write acknowledged after a refusal ${stats.recoveredMs} ms after the kill (node restarted after 2 s), run ${Date.now() - started} ms; refusals: ${describeRefusals(stats.refusals)}; answers: ${describeAttempts(answers)}\n`,
     );
   }, 60_000);
 });

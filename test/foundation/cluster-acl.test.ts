@@ -1,0 +1,36 @@
+/**
+ * Cluster nodes started with the ACL rendered for the standalone layout (no `cluster|slots`, `panic:*` instead
+ * of `{panic}:*`): the CLI names the cause and the fix instead of ioredis' "Failed to refresh slots cache".
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { renderAclFile } from '../../src/redis/acl/render.js';
+import { desiredRules } from '../../src/redis/acl/rules.js';
+import type { ClusterTopology } from '../../src/local/topologies.js';
+import { runCli } from '../helpers/cli.js';
+import { startTestCluster, type TestTopology } from '../helpers/topology.js';
+
+describe('Cluster with a standalone ACL', () => {
+  let c: TestTopology<ClusterTopology>;
+  beforeAll(async () => {
+    c = await startTestCluster({}, { aclFileContent: (config) => renderAclFile(desiredRules(config, 'standalone')) });
+  }, 120_000);
+  afterAll(async () => {
+    await c.stop();
+  });
+
+  it('users add says the nodes carry the standalone ACL and how to fix it; after the fix it works', async () => {
+    const env = { NABOOM_ENV_FILE: c.envFile };
+    const add = (name: string) => runCli(['users', 'add', name, '--role', 'member', '--password-stdin'], { env, stdin: `${name}-Passw0rd-1234` });
+    const refused = await add('bob');
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/^error NABOOM_REDIS_CLUSTER_ACL: The Cluster nodes refuse CLUSTER SLOTS to app_user: their ACL was rendered for the standalone layout/m);
+    expect(refused.stderr).toMatch(/^ {2}hint: Render the ACL for the Cluster layout .*REDIS_CLUSTER_NODES.*`naboom acl apply --all-nodes`/m);
+    expect(refused.stderr).not.toContain(c.env['REDIS_APP_PASSWORD']);
+
+    const apply = await runCli(['acl', 'apply', '--all-nodes'], { env });
+    expect(apply.code, apply.stderr).toBe(0);
+    const added = await add('bob');
+    expect(added.code, added.stderr).toBe(0);
+    expect(added.stdout).toMatch(/^added bob \(member, id /);
+  }, 120_000);
+});

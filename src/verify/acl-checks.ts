@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { RedisClient } from '../redis/connections.js';
 import type { Config } from '../config/load.js';
+import { isNaboomError } from '../errors/catalogue.js';
 import { diffAll } from '../redis/acl/diff.js';
 import { fetchLiveUsers } from '../redis/acl/provision.js';
 import { desiredRules } from '../redis/acl/rules.js';
@@ -142,7 +143,7 @@ export async function aclChecks(ctx: AclCheckContext): Promise<CheckResult[]> {
       name: `${user(role)} authenticates and PINGs${db !== undefined && ctx.config.layout !== 'cluster' ? ` on db ${db}` : ''}`,
       status: o.ok ? 'pass' : 'fail',
       detail: o.detail,
-      hint: o.ok ? undefined : `Check ${roleSpec(role).passwordEnv} and run \`naboom acl diff\`.`,
+      hint: o.ok ? undefined : isNaboomError(connectError) ? connectError.hint : `Check ${roleSpec(role).passwordEnv} and run \`naboom acl diff\`.`,
     });
     if (o.ok) alive.add(role);
   }

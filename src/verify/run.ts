@@ -10,6 +10,7 @@ import { Cluster, Redis } from 'ioredis';
 import type { Config, HostPort } from '../config/load.js';
 import type { Logger } from '../log/logger.js';
 import { connectAdmin, listNodes, nodeName } from '../redis/admin.js';
+import { diagnoseClusterAcl, isSlotsRefreshFailure } from '../redis/cluster-acl.js';
 import { diffServer } from '../redis/acl/provision.js';
 import { desiredRules } from '../redis/acl/rules.js';
 import { connectOnce, roleClusterOptions, roleRedisOptions, type RedisClient } from '../redis/connections.js';
@@ -171,7 +172,7 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
     await Promise.all(
       [...clients].map(async ([role, c]) => {
         const err = await connectQuietly(c);
-        if (err) connectErrors.set(role, err);
+        if (err) connectErrors.set(role, isSlotsRefreshFailure(err) ? ((await diagnoseClusterAcl(config, [role]).catch(() => undefined)) ?? err) : err);
       }),
     );
     admin = verifyClient(config, 'master', primary);

@@ -5,6 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderAclFile } from '../../src/redis/acl/render.js';
 import { desiredRules } from '../../src/redis/acl/rules.js';
+import { createLogger } from '../../src/log/logger.js';
+import { runVerify } from '../../src/verify/run.js';
 import type { ClusterTopology } from '../../src/local/topologies.js';
 import { runCli } from '../helpers/cli.js';
 import { startTestCluster, type TestTopology } from '../helpers/topology.js';
@@ -18,7 +20,7 @@ describe('Cluster with a standalone ACL', () => {
     await c.stop();
   });
 
-  it('users add says the nodes carry the standalone ACL and how to fix it; after the fix it works', async () => {
+  it('users add and verify say the nodes carry the standalone ACL and how to fix it; after the fix users add works', async () => {
     const env = { NABOOM_ENV_FILE: c.envFile };
     const add = (name: string) => runCli(['users', 'add', name, '--role', 'member', '--password-stdin'], { env, stdin: `${name}-Passw0rd-1234` });
     const refused = await add('bob');
@@ -26,6 +28,9 @@ describe('Cluster with a standalone ACL', () => {
     expect(refused.stderr).toMatch(/^error NABOOM_REDIS_CLUSTER_ACL: The Cluster nodes refuse CLUSTER SLOTS to app_user: their ACL was rendered for the standalone layout/m);
     expect(refused.stderr).toMatch(/^ {2}hint: Render the ACL for the Cluster layout .*REDIS_CLUSTER_NODES.*`naboom acl apply --all-nodes`/m);
     expect(refused.stderr).not.toContain(c.env['REDIS_APP_PASSWORD']);
+    const report = await runVerify({ config: c.config, logger: createLogger({ level: 'silent' }) });
+    const auth = report.checks.find((k) => k.section === 'auth' && k.role === 'app');
+    expect(auth).toMatchObject({ status: 'fail', detail: expect.stringMatching(/refuse CLUSTER SLOTS to app_user/), hint: expect.stringMatching(/acl apply --all-nodes/) });
 
     const apply = await runCli(['acl', 'apply', '--all-nodes'], { env });
     expect(apply.code, apply.stderr).toBe(0);

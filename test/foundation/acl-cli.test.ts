@@ -117,7 +117,8 @@ describe('naboom acl', () => {
     expect(empty.code, empty.stderr).toBe(0);
     expect(empty.stdout).toMatch(/^ACL LOG is empty\n/);
 
-    const pw = t.env['REDIS_APP_PASSWORD'];
+    // The current password: an earlier case may have rotated it.
+    const pw = readEnvFile(t.envFile)?.['REDIS_APP_PASSWORD'];
     const outsider = new Redis({ port: t.port, username: 'app_user', password: pw, lazyConnect: true });
     const naboom = new Redis({ port: t.port, username: 'app_user', password: pw, connectionName: 'naboom:app:77', lazyConnect: true });
     await Promise.all([outsider.connect(), naboom.connect()]);

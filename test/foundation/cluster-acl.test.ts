@@ -32,6 +32,11 @@ describe('Cluster with a standalone ACL', () => {
     const auth = report.checks.find((k) => k.section === 'auth' && k.role === 'app');
     expect(auth).toMatchObject({ status: 'fail', detail: expect.stringMatching(/refuse CLUSTER SLOTS to app_user/), hint: expect.stringMatching(/acl apply --all-nodes/) });
 
+    // Each node keeps its own ACL LOG: the refusals are there, as denials of Naboom's own connections.
+    const log = await runCli(['acl', 'log', '--all-nodes'], { env });
+    expect(log.code, log.stderr).toBe(1);
+    expect(log.stdout).toMatch(/^\S+Z {2}127\.0\.0\.1:\d+ {2}FAIL grant-missing\s+naboom:app:\S+ \(role app, user app_user\) from 127\.0\.0\.1 was refused CLUSTER SLOTS \(\d+×\): a grant is missing$/m);
+
     const apply = await runCli(['acl', 'apply', '--all-nodes'], { env });
     expect(apply.code, apply.stderr).toBe(0);
     const added = await add('bob');

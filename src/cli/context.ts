@@ -6,8 +6,9 @@ import type { Command } from 'commander';
 import { loadConfig, type Config } from '../config/load.js';
 import { isNaboomError } from '../errors/catalogue.js';
 import { createLogger, type Logger } from '../log/logger.js';
+import { diagnoseClusterAcl, isSlotsRefreshFailure } from '../redis/cluster-acl.js';
 import { classifyRedisError } from '../redis/errors.js';
-import type { RoleName } from '../redis/roles.js';
+import { CLIENT_ROLES, type ClientRole, type RoleName } from '../redis/roles.js';
 
 export interface GlobalOptions {
   envFile?: string;
@@ -29,10 +30,13 @@ export interface CommandContext {
   /** Loads (once) and returns the configuration for a command. */
   config(needs: { roles?: readonly RoleName[]; secretKey?: boolean; command: string }): Config;
   logger(config?: Config): Logger;
+  /** The configuration and roles a command loaded, if it got that far (for explaining its failure). */
+  loaded(): { config: Config; roles: readonly RoleName[] } | undefined;
 }
 
 export function createContext(program: Command, io: Io): CommandContext {
   let cached: Config | undefined;
+  let roles: readonly RoleName[] = [];
   let log: Logger | undefined;
   return {
     io,
@@ -45,14 +49,36 @@ export function createContext(program: Command, io: Io): CommandContext {
           requireSecretKey: needs.secretKey ?? false,
           command: needs.command,
         });
+        roles = needs.roles ?? [];
       }
       return cached;
+    },
+    loaded() {
+      return cached ? { config: cached, roles } : undefined;
     },
     logger(config) {
       if (!log) log = createLogger({ level: config?.settings.LOG_LEVEL ?? 'info' });
       return log;
     },
   };
+}
+
+/**
+ * Replaces an error whose real cause only a probe can tell with the explained one: on Cluster, a slots
+ * refresh failure caused by nodes carrying the standalone ACL becomes NABOOM_REDIS_CLUSTER_ACL.
+ */
+export async function explainError(err: unknown, ctx: CommandContext): Promise<unknown> {
+  const loaded = ctx.loaded();
+  if (!loaded || loaded.config.topology.kind !== 'cluster') return err;
+  let slotsFailure = false;
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) slotsFailure ||= isSlotsRefreshFailure(e);
+  if (!slotsFailure) return err;
+  const clientRoles = loaded.roles.filter((r): r is ClientRole => (CLIENT_ROLES as readonly string[]).includes(r));
+  try {
+    return (await diagnoseClusterAcl(loaded.config, clientRoles.length ? clientRoles : CLIENT_ROLES)) ?? err;
+  } catch {
+    return err;
+  }
 }
 
 /** Prints an error as `error CODE: message` plus a hint, and returns the exit code. */

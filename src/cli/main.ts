@@ -12,12 +12,16 @@ import { registerServe } from './commands/serve.js';
 import { registerUsers } from './commands/users.js';
 import { registerVerify } from './commands/verify.js';
 import { registerWorker } from './commands/worker.js';
-import { createContext, processIo, reportError, type Io } from './context.js';
+import { createContext, explainError, processIo, reportError, type CommandContext, type Io } from './context.js';
 
 export const EXIT = { ok: 0, failed: 1, error: 2 } as const;
 
 /** Builds the program (exported for tests and for `--help` generation). */
 export function buildProgram(io: Io = processIo): Command {
+  return build(io).program;
+}
+
+function build(io: Io): { program: Command; ctx: CommandContext } {
   const program = new Command();
   program
     .name('naboom')
@@ -45,12 +49,12 @@ export function buildProgram(io: Io = processIo): Command {
     c.exitOverride();
     for (const sub of c.commands) sub.exitOverride();
   }
-  return program;
+  return { program, ctx };
 }
 
 /** Runs the CLI and returns the exit code. */
 export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
-  const program = buildProgram(io);
+  const { program, ctx } = build(io);
   try {
     await program.parseAsync([...argv]);
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
@@ -59,6 +63,6 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.ok;
       return EXIT.error;
     }
-    return reportError(io, err);
+    return reportError(io, await explainError(err, ctx));
   }
 }

@@ -41,6 +41,11 @@ export const ERRORS = {
   NABOOM_REDIS_UNAVAILABLE: def(503, 'Redis is unavailable', 'Check that Redis runs and REDIS_HOST/REDIS_PORT point at it (`naboom redis` starts a local one).'),
   NABOOM_REDIS_AUTH: def(503, 'Redis refused the credentials', 'The password in the environment does not match the server: run `naboom acl diff` / `naboom acl apply`.'),
   NABOOM_REDIS_NOPERM: def(500, 'Redis refused a command (ACL)', 'The role lacks a permission: run `naboom verify` and `naboom acl diff`.'),
+  NABOOM_REDIS_CLUSTER_ACL: def(
+    500,
+    'The Cluster nodes carry an ACL rendered for the standalone layout',
+    'Render the ACL for the Cluster layout (with REDIS_CLUSTER_NODES set: `naboom acl render --out users.acl` for the nodes\' aclfile) and apply it to every node as the master role: `naboom acl apply --all-nodes` (ACL changes do not replicate).',
+  ),
   NABOOM_REDIS_SERVER_MISSING: def(500, 'redis-server is not installed', 'Install it: `apt-get install -y redis-server` (or run `make dev`).'),
   NABOOM_REDIS_START_FAILED: def(500, 'redis-server did not start', 'Read the redis-server output printed above; is the port already in use?'),
   NABOOM_ACL_APPLY_FAILED: def(500, 'Provisioning the ACL users failed', 'Check the master credentials (REDIS_MASTER_USER/REDIS_MASTER_PASSWORD).'),

@@ -37,6 +37,8 @@ export interface TopologyOptions {
   readonly ports?: readonly number[];
   readonly appendonly?: boolean;
   readonly onLine?: (who: string, line: string) => void;
+  /** Cluster only: the ACL file every node starts with instead of the Cluster-layout one (to reproduce a misconfiguration). */
+  readonly aclFileContent?: (config: Config) => string;
 }
 
 const HOST = '127.0.0.1';
@@ -187,7 +189,7 @@ const SLOT_RANGES: readonly [number, number][] = [
 export async function startClusterTopology(config: Config, o: TopologyOptions): Promise<ClusterTopology> {
   const ps = await ports(6, o.ports, true);
   // The cluster's users get the cluster layout (hash-tagged patterns, CLUSTER SLOTS …) whatever `config` says.
-  const acl = renderAclFile(desiredRules(config, 'cluster'));
+  const acl = o.aclFileContent ? o.aclFileContent(config) : renderAclFile(desiredRules(config, 'cluster'));
   const repl = secret(config, 'replica');
   const nodes: RunningRedis[] = [];
   const stopAll = async (): Promise<void> => {

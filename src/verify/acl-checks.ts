@@ -1,7 +1,8 @@
 /**
  * The ACL part of `naboom verify`: (a) every role authenticates and PINGs, (b) every role can do its job,
  * (c) every forbidden operation is refused with NOPERM, (d) `default` has a password and no user is nopass,
- * (e) the live ACL equals the desired rules, (f) ACL LOG holds no denial caused by normal operation.
+ * (e) the live ACL equals the desired rules, (f) ACL LOG holds no denial of Naboom's own connections (and
+ * reports denials of anyone else as warnings).
  *
  * Commands that would do damage if the ACL wrongly allowed them (FLUSHALL, SHUTDOWN, ACL SETUSER, …) are
  * checked with `ACL DRYRUN` as the master role and never executed; harmless ones are executed as the role.
@@ -10,15 +11,18 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { RedisClient } from '../redis/connections.js';
 import type { Config } from '../config/load.js';
+import { isNaboomError } from '../errors/catalogue.js';
 import { diffAll } from '../redis/acl/diff.js';
 import { fetchLiveUsers } from '../redis/acl/provision.js';
 import { desiredRules } from '../redis/acl/rules.js';
 import { aclPatterns, type NamespaceOwner } from '../redis/keys.js';
-import { fieldText, replyFields } from '../redis/reply.js';
 import { roleSpec, type ClientRole } from '../redis/roles.js';
+import { describeGroup, groupAclLog, parseAclLog, type AclLogEntry, type AclLogGroup } from './acl-log.js';
 import type { CheckResult } from './report.js';
 
-export const VERIFY_CLIENT_MARK = ':verify-';
+/** Re-exported for callers that read ACL LOG alongside these checks. */
+export { parseAclLog, VERIFY_CLIENT_MARK, type AclLogEntry } from './acl-log.js';
+
 
 type Exec = (client: RedisClient, args: readonly (string | number)[]) => Promise<unknown>;
 const exec: Exec = (client, args) => client.call(String(args[0]), ...args.slice(1).map(String));
@@ -110,6 +114,11 @@ export interface AclCheckContext {
   /** Why a role's connection could not be established (WRONGPASS, ECONNREFUSED, …). */
   readonly connectErrors?: ReadonlyMap<ClientRole, Error>;
   readonly node?: string;
+  /** `--strict`: denials from clients outside Naboom fail instead of warning. */
+  readonly strict?: boolean;
+  /** ACL LOG as read before the probes ran, and the client-name suffix of this run's connections. */
+  readonly logBefore?: readonly AclLogEntry[];
+  readonly runMark?: string;
 }
 
 /** Runs sections (a)–(f) and returns one result per cell. */
@@ -134,7 +143,7 @@ export async function aclChecks(ctx: AclCheckContext): Promise<CheckResult[]> {
       name: `${user(role)} authenticates and PINGs${db !== undefined && ctx.config.layout !== 'cluster' ? ` on db ${db}` : ''}`,
       status: o.ok ? 'pass' : 'fail',
       detail: o.detail,
-      hint: o.ok ? undefined : `Check ${roleSpec(role).passwordEnv} and run \`naboom acl diff\`.`,
+      hint: o.ok ? undefined : isNaboomError(connectError) ? connectError.hint : `Check ${roleSpec(role).passwordEnv} and run \`naboom acl diff\`.`,
     });
     if (o.ok) alive.add(role);
   }
@@ -273,54 +282,63 @@ export async function aclChecks(ctx: AclCheckContext): Promise<CheckResult[]> {
     });
   }
 
-  // (f) ACL LOG: denials from anything but verify's own probes
-  const entries = parseAclLog(await ctx.admin.call('ACL', 'LOG', '512'));
-  const foreign = entries.filter((e) => !e.clientInfo.includes(VERIFY_CLIENT_MARK));
-  push({
-    section: 'acl-log',
-    name: 'no denials caused by normal operation',
-    status: foreign.length === 0 ? 'pass' : 'fail',
-    detail:
-      foreign.length === 0
-        ? `${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}, all from verify's own negative checks`
-        : foreign
-            .slice(0, 5)
-            .map((e) => `${e.username}: ${e.reason} ${e.object} (${e.context}, ×${e.count}${e.clientName ? `, client ${e.clientName}` : ''})`)
-            .join('; '),
-    hint:
-      foreign.length === 0
-        ? undefined
-        : 'A service was refused: grant the command in src/redis/roles.ts if it is legitimate, then `naboom acl apply`; clear old entries with ACL LOG RESET as the master user.',
-  });
+  // (f) ACL LOG: Naboom's own denials fail, anyone else's warn. Read before the probes too: Redis merges a
+  // probe's refusal into an earlier identical one and keeps only the latest client, which would hide it.
+  const after = parseAclLog(await ctx.admin.call('ACL', 'LOG', '512'));
+  const mine = ctx.runMark;
+  const entries = ctx.logBefore && mine ? [...ctx.logBefore, ...after.filter((e) => e.clientName?.endsWith(mine))] : after;
+  for (const c of aclLogChecks(groupAclLog(entries), { strict: ctx.strict ?? false })) push(c);
   return out;
 }
 
-export interface AclLogEntry {
-  readonly count: number;
-  readonly reason: string;
-  readonly context: string;
-  readonly object: string;
-  readonly username: string;
-  readonly clientInfo: string;
-  readonly clientName: string | undefined;
+/** At most this many foreign groups get a check of their own; the rest are summed up in one. */
+const MAX_FOREIGN_CHECKS = 10;
+
+export interface AclLogCheckOptions {
+  /** `--strict`: denials from outside Naboom fail verify instead of warning. */
+  readonly strict?: boolean;
+  readonly node?: string;
+  readonly section?: string;
+  /** Name of the check for Naboom's own denials (kept stable for the JSON output). */
+  readonly name?: string;
+  /** Report foreign denials (off for a node whose log is already reported in another section). */
+  readonly foreign?: boolean;
 }
 
-/** Parses `ACL LOG` (flat arrays in RESP2 style, maps in RESP3). */
-export function parseAclLog(reply: unknown): AclLogEntry[] {
-  if (!Array.isArray(reply)) return [];
-  return reply.map((entry: unknown) => {
-    const f = replyFields(entry);
-    const str = (k: string): string => fieldText(f, k);
-    const clientInfo = str('client-info');
-    const name = /(?:^| )name=(\S*)/.exec(clientInfo)?.[1];
-    return {
-      count: Number(str('count') || 1),
-      reason: str('reason'),
-      context: str('context'),
-      object: str('object'),
-      username: str('username'),
-      clientInfo,
-      clientName: name ? name : undefined,
-    };
-  });
+const FOREIGN_HINT =
+  'Not a deployment failure: a client outside Naboom used this user. If it was not you, find the host, rotate the password (`naboom acl rotate ROLE --all-nodes`); `naboom acl log --reset` clears the log. `naboom verify --strict` fails on these.';
+
+/** verify's checks for one node's ACL LOG: FAIL for Naboom's own denials, WARN (FAIL with `strict`) for anyone else's. */
+export function aclLogChecks(groups: readonly AclLogGroup[], o: AclLogCheckOptions = {}): CheckResult[] {
+  const base = { section: o.section ?? 'acl-log', ...(o.node ? { node: o.node } : {}) };
+  const own = groups.filter((g) => g.class === 'grant-missing');
+  const probes = groups.filter((g) => g.class === 'verify-probe').reduce((n, g) => n + g.count, 0);
+  const out: CheckResult[] = [
+    {
+      ...base,
+      name: o.name ?? 'no denials caused by normal operation',
+      status: own.length === 0 ? 'pass' : 'fail',
+      detail:
+        own.length === 0
+          ? `none (${probes} expected refusal${probes === 1 ? '' : 's'} of verify's own negative checks)`
+          : own.slice(0, 5).map(describeGroup).join('; ') + (own.length > 5 ? `; and ${own.length - 5} more` : ''),
+      hint:
+        own.length === 0
+          ? undefined
+          : 'A Naboom process was refused: grant the command in src/redis/roles.ts if it is legitimate, then `naboom acl apply --all-nodes`; `naboom acl log` lists every entry and `naboom acl log --reset` clears them.',
+      aclLog: own,
+    },
+  ];
+  if (o.foreign === false) return out;
+  const foreign = groups.filter((g) => g.class === 'foreign');
+  const status = o.strict ? 'fail' : 'warn';
+  for (const g of foreign.slice(0, MAX_FOREIGN_CHECKS)) {
+    out.push({ ...base, name: 'denial from outside Naboom', status, detail: describeGroup(g), hint: FOREIGN_HINT, aclLog: [g] });
+  }
+  const rest = foreign.slice(MAX_FOREIGN_CHECKS);
+  if (rest.length > 0) {
+    const n = rest.reduce((s, g) => s + g.count, 0);
+    out.push({ ...base, name: 'denial from outside Naboom', status, detail: `${rest.length} more groups (${n} denials): see \`naboom acl log\``, hint: FOREIGN_HINT, aclLog: rest });
+  }
+  return out;
 }

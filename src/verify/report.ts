@@ -1,4 +1,5 @@
 /** Verification results and their two renderings: a readable table and one JSON document. */
+import type { AclLogGroup } from './acl-log.js';
 
 export type CheckStatus = 'pass' | 'fail' | 'skip' | 'warn';
 
@@ -12,6 +13,8 @@ export interface CheckResult {
   readonly detail: string;
   /** What to do about a failure. */
   readonly hint?: string;
+  /** Section `acl-log` (and `nodes`): the ACL LOG entry groups behind this check. */
+  readonly aclLog?: readonly AclLogGroup[];
 }
 
 export interface VerifyReport {
@@ -29,7 +32,7 @@ export function buildReport(checks: readonly CheckResult[], durationMs: number):
 
 const MARK: Record<CheckStatus, string> = { pass: 'PASS', fail: 'FAIL', skip: 'SKIP', warn: 'WARN' };
 
-/** Fixed-width table, failures repeated at the end with their hints. */
+/** Fixed-width table, failures and warnings repeated at the end with their hints. */
 export function renderTable(report: VerifyReport): string {
   const rows = report.checks.map((c) => [MARK[c.status], c.section, c.node ?? '', c.role ?? '', c.name, c.detail]);
   const header = ['STATUS', 'SECTION', 'NODE', 'ROLE', 'CHECK', 'DETAIL'];
@@ -52,6 +55,14 @@ export function renderTable(report: VerifyReport): string {
     for (const f of failed) {
       out.push(`  - [${f.section}] ${f.role ? `${f.role}: ` : ''}${f.name}: ${f.detail}`);
       if (f.hint) out.push(`    hint: ${f.hint}`);
+    }
+  }
+  const warned = report.checks.filter((c) => c.status === 'warn');
+  if (warned.length) {
+    out.push('', 'Warnings:');
+    for (const w of warned) {
+      out.push(`  - [${w.section}] ${w.node ? `${w.node}: ` : ''}${w.name}: ${w.detail}`);
+      if (w.hint) out.push(`    hint: ${w.hint}`);
     }
   }
   return out.join('\n') + '\n';

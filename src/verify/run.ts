@@ -10,12 +10,14 @@ import { Cluster, Redis } from 'ioredis';
 import type { Config, HostPort } from '../config/load.js';
 import type { Logger } from '../log/logger.js';
 import { connectAdmin, listNodes, nodeName } from '../redis/admin.js';
+import { diagnoseClusterAcl, isSlotsRefreshFailure } from '../redis/cluster-acl.js';
 import { diffServer } from '../redis/acl/provision.js';
 import { desiredRules } from '../redis/acl/rules.js';
 import { connectOnce, roleClusterOptions, roleRedisOptions, type RedisClient } from '../redis/connections.js';
 import { CLIENT_ROLES, type ClientRole } from '../redis/roles.js';
 import { sentinelView } from '../redis/sentinel.js';
-import { aclChecks, parseAclLog, VERIFY_CLIENT_MARK } from './acl-checks.js';
+import { aclChecks, aclLogChecks } from './acl-checks.js';
+import { groupAclLog, parseAclLog, VERIFY_CLIENT_MARK, type AclLogEntry } from './acl-log.js';
 import { buildReport, type CheckResult, type VerifyReport } from './report.js';
 
 export interface VerifyOptions {
@@ -23,6 +25,8 @@ export interface VerifyOptions {
   readonly logger: Logger;
   /** Extra check groups (round trips) run after the ACL checks, with the role connections. */
   readonly extra?: readonly ((ctx: VerifyContext) => Promise<CheckResult[]>)[];
+  /** `--strict`: ACL LOG denials from clients outside Naboom fail instead of warning. */
+  readonly strict?: boolean;
 }
 
 export interface VerifyContext {
@@ -68,6 +72,15 @@ async function connectQuietly(c: RedisClient): Promise<Error | undefined> {
   }
 }
 
+/** ACL LOG as the master role; undefined when it cannot be read (the checks that follow report why). */
+async function readAclLog(admin: Redis): Promise<AclLogEntry[] | undefined> {
+  try {
+    return parseAclLog(await admin.call('ACL', 'LOG', '512'));
+  } catch {
+    return undefined;
+  }
+}
+
 /** The node verify's master-role checks (ACL DRYRUN, GETUSER, LOG) run on. */
 async function primaryNode(config: Config): Promise<HostPort> {
   const t = config.topology;
@@ -95,7 +108,7 @@ async function anonymousCheck(config: Config, at: HostPort, node?: string): Prom
 }
 
 /** Every node: the desired users, every role able to log in, nothing refused in ACL LOG, no anonymous access. */
-async function nodeChecks(config: Config): Promise<CheckResult[]> {
+async function nodeChecks(config: Config, primary: HostPort | undefined, strict: boolean): Promise<CheckResult[]> {
   const out: CheckResult[] = [];
   const rules = desiredRules(config);
   for (const n of await listNodes(config)) {
@@ -112,14 +125,10 @@ async function nodeChecks(config: Config): Promise<CheckResult[]> {
         detail: drift.length === 0 ? 'in sync' : drift.map((d) => `${d.username}: ${d.problems.join('; ')}`).join(' | '),
         hint: drift.length === 0 ? undefined : 'ACL changes do not replicate: run `naboom acl apply --all-nodes`.',
       });
-      const log = parseAclLog(await admin.call('ACL', 'LOG', '512')).filter((e) => !e.clientInfo.includes(VERIFY_CLIENT_MARK));
-      out.push({
-        section: 'nodes',
-        node,
-        name: 'ACL LOG holds no denial of normal operation',
-        status: log.length === 0 ? 'pass' : 'fail',
-        detail: log.length === 0 ? 'empty' : log.slice(0, 3).map((e) => `${e.username}: ${e.reason} ${e.object}`).join('; '),
-      });
+      const groups = groupAclLog(parseAclLog(await admin.call('ACL', 'LOG', '512')), Date.now(), node);
+      // The primary's foreign denials are already reported in section acl-log.
+      const isPrimary = primary !== undefined && n.host === primary.host && n.port === primary.port;
+      out.push(...aclLogChecks(groups, { strict, node, section: 'nodes', name: 'ACL LOG holds no denial of normal operation', foreign: !isPrimary }));
     } catch (err) {
       out.push({ section: 'nodes', node, name: 'reachable as the master role', status: 'fail', detail: (err as Error).message, hint: 'Check the node and REDIS_MASTER_PASSWORD.' });
       continue;
@@ -163,16 +172,24 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
     await Promise.all(
       [...clients].map(async ([role, c]) => {
         const err = await connectQuietly(c);
-        if (err) connectErrors.set(role, err);
+        if (err) connectErrors.set(role, isSlotsRefreshFailure(err) ? ((await diagnoseClusterAcl(config, [role]).catch(() => undefined)) ?? err) : err);
       }),
     );
     admin = verifyClient(config, 'master', primary);
     const adminError = await connectQuietly(admin);
     if (adminError) connectErrors.set('master', adminError);
-    const acl = await aclChecks({ config, admin, clients: new Map<ClientRole, RedisClient>([['master', admin], ...clients]), connectErrors });
+    const logBefore = adminError ? undefined : await readAclLog(admin);
+    const acl = await aclChecks({
+      config,
+      admin,
+      clients: new Map<ClientRole, RedisClient>([['master', admin], ...clients]),
+      connectErrors,
+      strict: opts.strict ?? false,
+      ...(logBefore ? { logBefore, runMark: `:${LABEL}` } : {}),
+    });
     checks.push(...acl);
     checks.push(await anonymousCheck(config, primary));
-    if (config.topology.kind !== 'standalone') checks.push(...(await nodeChecks(config)));
+    if (config.topology.kind !== 'standalone') checks.push(...(await nodeChecks(config, primary, opts.strict ?? false)));
     for (const group of opts.extra ?? []) {
       checks.push(...(await group({ config, logger: opts.logger, clients, admin })));
     }

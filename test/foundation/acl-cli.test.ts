@@ -9,6 +9,8 @@ import { connectAdmin } from '../../src/redis/admin.js';
 import { runCli } from '../helpers/cli.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis.js';
 
+const parseAclLogLength = (reply: unknown): number => (Array.isArray(reply) ? reply.length : -1);
+
 describe('naboom acl', () => {
   let t: TestRedis;
   let admin: Redis;
@@ -107,6 +109,45 @@ describe('naboom acl', () => {
     expect(errors.join()).toMatch(/WRONGPASS/);
     expect((await runCli(['acl', 'diff'], { env })).code).toBe(0);
     expect(r.stdout + r.stderr).not.toContain(newPw);
+  });
+
+  it('log classifies denials (Naboom connection: FAIL, anyone else: WARN), prints JSON, resets as master; exit 1 when there is something to look at', async () => {
+    await admin.call('ACL', 'LOG', 'RESET');
+    const empty = await runCli(['acl', 'log'], { env });
+    expect(empty.code, empty.stderr).toBe(0);
+    expect(empty.stdout).toMatch(/^ACL LOG is empty\n/);
+
+    // The current password: an earlier case may have rotated it.
+    const pw = readEnvFile(t.envFile)?.['REDIS_APP_PASSWORD'];
+    const outsider = new Redis({ port: t.port, username: 'app_user', password: pw, lazyConnect: true });
+    const naboom = new Redis({ port: t.port, username: 'app_user', password: pw, connectionName: 'naboom:app:77', lazyConnect: true });
+    await Promise.all([outsider.connect(), naboom.connect()]);
+    await expect(outsider.flushall()).rejects.toThrow(/NOPERM/);
+    await expect(outsider.flushall()).rejects.toThrow(/NOPERM/);
+    await expect(naboom.get('panic:alerts:high')).rejects.toThrow(/NOPERM/);
+    outsider.disconnect();
+    naboom.disconnect();
+
+    const r = await runCli(['acl', 'log'], { env });
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stdout).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z {2}WARN foreign\s+someone tried FLUSHALL as app_user from 127\.0\.0\.1 \(2×\)$/m);
+    expect(r.stdout).toMatch(/^\S+Z {2}FAIL grant-missing\s+naboom:app:77 \(role app, user app_user\) from 127\.0\.0\.1 was refused GET key panic:alerts:high \(1×\): a grant is missing$/m);
+    expect(r.stdout).toMatch(/1 denial\(s\) of Naboom's own connections, 2 of other clients/);
+    expect(r.stderr).toMatch(/hint: a client outside Naboom was refused/);
+
+    const json = await runCli(['acl', 'log', '--json', '--reset'], { env });
+    expect(json.code).toBe(1);
+    const doc = JSON.parse(json.stdout) as { groups: { class: string; what: string; count: number; address: string }[]; summary: Record<string, number>; reset: boolean };
+    expect(doc.reset).toBe(true);
+    expect(doc.summary).toEqual({ 'grant-missing': 1, foreign: 2, 'verify-probe': 0 });
+    expect(doc.groups).toEqual(expect.arrayContaining([expect.objectContaining({ class: 'foreign', what: 'FLUSHALL', count: 2, address: '127.0.0.1' })]));
+    expect(json.stderr).toMatch(/ACL LOG reset on 127\.0\.0\.1:\d+/);
+    expect(parseAclLogLength(await admin.call('ACL', 'LOG'))).toBe(0);
+    expect((await runCli(['acl', 'log'], { env })).code).toBe(0);
+
+    const help = await runCli(['acl', 'log', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/FAIL grant-missing[\s\S]*WARN foreign[\s\S]*Exit codes: 0 nothing to look at/);
   });
 
   it('rotate refuses an unknown role', async () => {

@@ -91,13 +91,44 @@ describe('naboom verify', () => {
     expect(names).toEqual(expect.arrayContaining(['default requires a password', 'anonymous connections are refused']));
   });
 
-  it('fails when normal operation was refused (ACL LOG)', async () => {
-    const c = new Redis({ port: t.port, username: 'app_user', password: t.env['REDIS_APP_PASSWORD'], connectionName: 'naboom:app:1234', lazyConnect: true });
+  it("fails when one of Naboom's own connections was refused (ACL LOG), naming role, key and count", async () => {
+    const c = new Redis({ port: t.port, username: 'app_user', password: t.env['REDIS_APP_PASSWORD'], connectionName: 'naboom:app:123', lazyConnect: true });
     await c.connect();
+    await expect(c.get('panic:alerts:high')).rejects.toThrow(/NOPERM/);
     await expect(c.get('panic:alerts:high')).rejects.toThrow(/NOPERM/);
     c.disconnect();
     const r = await runVerify({ config: t.config, logger });
+    expect(r.ok).toBe(false);
     const log = failed(r).find((c) => c.section === 'acl-log');
-    expect(log?.detail).toMatch(/app_user: key panic:alerts:high .*client naboom:app:1234/);
+    expect(log?.detail).toMatch(/^naboom:app:123 \(role app, user app_user\) from 127\.0\.0\.1 was refused GET key panic:alerts:high \(2×\): a grant is missing/);
+    expect(log?.aclLog).toEqual([expect.objectContaining({ class: 'grant-missing', role: 'app', username: 'app_user', count: 2, address: '127.0.0.1' })]);
+    // Only Naboom's own denial: nothing reported as coming from outside.
+    expect(r.checks.filter((c) => c.name === 'denial from outside Naboom')).toEqual([]);
+  });
+
+  it('warns (and passes) on a denial from a client outside Naboom; --strict fails on it', async () => {
+    // What `redis-cli --user app_user FLUSHALL` does: a connection with no Naboom client name.
+    const probe = new Redis({ port: t.port, username: 'app_user', password: t.env['REDIS_APP_PASSWORD'], lazyConnect: true });
+    await probe.connect();
+    for (let i = 0; i < 3; i++) await expect(probe.flushall()).rejects.toThrow(/NOPERM/);
+    probe.disconnect();
+
+    const r = await runVerify({ config: t.config, logger });
+    expect(failed(r)).toEqual([]);
+    expect(r.ok).toBe(true);
+    const warn = r.checks.filter((c) => c.section === 'acl-log' && c.status === 'warn');
+    expect(warn.map((c) => c.detail)).toEqual(['someone tried FLUSHALL as app_user from 127.0.0.1 (3×)']);
+    expect(warn[0]?.aclLog).toEqual([expect.objectContaining({ class: 'foreign', username: 'app_user', what: 'FLUSHALL', count: 3 })]);
+    expect(r.checks.find((c) => c.name === 'no denials caused by normal operation')?.status).toBe('pass');
+
+    const env = { NABOOM_ENV_FILE: t.envFile };
+    const table = await runCli(['verify'], { env });
+    expect(table.code, table.stderr).toBe(0);
+    expect(table.stdout).toMatch(/WARN\s+acl-log\s+denial from outside Naboom\s+someone tried FLUSHALL as app_user from 127\.0\.0\.1 \(3×\)/);
+    const strict = await runCli(['verify', '--strict', '--json'], { env });
+    expect(strict.code).toBe(1);
+    const doc = JSON.parse(strict.stdout) as VerifyReport;
+    expect(doc.ok).toBe(false);
+    expect(doc.checks.filter((c) => c.status === 'fail').map((c) => c.detail)).toEqual(['someone tried FLUSHALL as app_user from 127.0.0.1 (3×)']);
   });
 });

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateEnv } from '../../src/config/generate.js';
 import { loadConfig, type Config } from '../../src/config/load.js';
-import { startClusterTopology, startSentinelTopology, type ClusterTopology, type SentinelTopology } from '../../src/local/topologies.js';
+import { startClusterTopology, startSentinelTopology, type ClusterTopology, type SentinelTopology, type TopologyOptions } from '../../src/local/topologies.js';
 import { ROLE_NAMES } from '../../src/redis/roles.js';
 
 export interface TestTopology<T> {
@@ -18,13 +18,14 @@ export interface TestTopology<T> {
 async function start<T extends SentinelTopology | ClusterTopology>(
   kind: 'sentinel' | 'cluster',
   extraEnv: Record<string, string>,
+  topoOptions: Partial<TopologyOptions> = {},
 ): Promise<TestTopology<T>> {
   const dir = mkdtempSync(join(tmpdir(), `naboom-${kind}-`));
   const base = { ...generateEnv(6379).vars, LOG_LEVEL: 'warn', ...extraEnv };
   const bootstrap = loadConfig({ env: base, envFile: false, requireRoles: ROLE_NAMES, requireSecretKey: true });
   const topo = (kind === 'sentinel'
     ? await startSentinelTopology(bootstrap, { dir: join(dir, 'redis'), appendonly: true })
-    : await startClusterTopology(bootstrap, { dir: join(dir, 'redis'), appendonly: true })) as T;
+    : await startClusterTopology(bootstrap, { dir: join(dir, 'redis'), appendonly: true, ...topoOptions })) as T;
   const env: Record<string, string> = { ...base, ...topo.env };
   const envFile = join(dir, '.env');
   writeFileSync(envFile, Object.entries(env).map(([k, v]) => `${k}=${v}`).join('\n') + '\n', { mode: 0o600 });
@@ -42,4 +43,6 @@ async function start<T extends SentinelTopology | ClusterTopology>(
 }
 
 export const startTestSentinel = (env: Record<string, string> = {}): Promise<TestTopology<SentinelTopology>> => start<SentinelTopology>('sentinel', env);
-export const startTestCluster = (env: Record<string, string> = {}): Promise<TestTopology<ClusterTopology>> => start<ClusterTopology>('cluster', env);
+/** `topoOptions.aclFileContent` replaces the nodes' ACL file (e.g. one rendered for the standalone layout). */
+export const startTestCluster = (env: Record<string, string> = {}, topoOptions: Partial<TopologyOptions> = {}): Promise<TestTopology<ClusterTopology>> =>
+  start<ClusterTopology>('cluster', env, topoOptions);

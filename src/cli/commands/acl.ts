@@ -12,6 +12,7 @@ import { renderAclFile } from '../../redis/acl/render.js';
 import { desiredRules } from '../../redis/acl/rules.js';
 import { addNewPassword, planRotation, removeOldPassword } from '../../redis/acl/rotate.js';
 import { isRoleName, ROLE_NAMES, type RoleName } from '../../redis/roles.js';
+import { describeGroup, groupAclLog, parseAclLog, type AclLogClass, type AclLogGroup } from '../../verify/acl-log.js';
 import { writeSecretFile } from './init.js';
 import type { CommandContext } from '../context.js';
 
@@ -42,6 +43,33 @@ async function withAdmins<T>(config: Config, nodes: readonly NodeRef[], fn: (adm
 }
 
 const ALL_ROLES: readonly RoleName[] = ROLE_NAMES;
+
+const CLASS_LABEL: Record<AclLogClass, string> = { 'grant-missing': 'FAIL grant-missing', foreign: 'WARN foreign', 'verify-probe': 'ok   verify-probe' };
+
+/** `acl log` output, one line per entry group: when, where, classification, who/what/from where/how often. */
+function renderAclLog(groups: readonly AclLogGroup[], nodes: readonly string[], showNode: boolean): string {
+  const lines: string[] = [];
+  for (const node of nodes) {
+    const mine = groups.filter((g) => g.node === node);
+    if (mine.length === 0) lines.push(`${showNode ? `${node}  ` : ''}ACL LOG is empty`);
+    for (const g of mine) lines.push(`${g.lastSeen}  ${showNode ? `${node}  ` : ''}${CLASS_LABEL[g.class].padEnd(18)}  ${describeGroup(g)}`);
+  }
+  return lines.length ? `${lines.join('\n')}\n` : '';
+}
+
+const ACL_LOG_HELP = [
+  '',
+  'Each line is one group of denials with the same cause, user, command or key and client host:',
+  "  FAIL grant-missing  one of Naboom's own connections (client name naboom:<role>:…) was refused: a grant",
+  '                      the code needs is missing; add it in src/redis/roles.ts, then `naboom acl apply --all-nodes`',
+  '  WARN foreign        a client outside Naboom (redis-cli, another program) was refused: a security signal;',
+  '                      find the host, and rotate the password (`naboom acl rotate ROLE`) if it was not you',
+  "  ok   verify-probe   a refusal that `naboom verify`'s negative checks provoke on purpose",
+  'Exit codes: 0 nothing to look at (empty, or only verify probes) · 1 a FAIL or WARN group · 2 error.',
+  'Redis keeps at most 128 entries per node (acllog-max-len) and merges repeats within 60 s into one entry.',
+  '--reset runs ACL LOG RESET as the master role after printing; denials that arrive in between are lost.',
+  '',
+].join('\n');
 
 export function registerAcl(program: Command, ctx: CommandContext): void {
   const acl = program.command('acl').description('render, apply, compare and rotate the Redis ACL users');
@@ -110,6 +138,36 @@ export function registerAcl(program: Command, ctx: CommandContext): void {
         ctx.io.err(`${drifted} user(s) drifted; run \`naboom acl apply\`\n`);
         process.exitCode = 1;
       }
+    });
+
+  acl
+    .command('log')
+    .description('show ACL LOG denials grouped and classified by who caused them (Naboom, verify, anyone else); exit 0 nothing to look at, 1 something to look at, 2 error')
+    .option('--json', 'print one JSON document: {groups:[{class, username, role, clientName, reason, context, what, address, count, lastSeen, node}], summary, reset}', false)
+    .option('--reset', 'clear the log (ACL LOG RESET as the master role) after printing it', false)
+    .option('--all-nodes', 'every master, replica and cluster node (each keeps its own log)', false)
+    .addHelpText('after', ACL_LOG_HELP)
+    .action(async (opts: NodeOpts & { json: boolean; reset: boolean }) => {
+      const config = ctx.config({ roles: ['master'], command: 'acl log' });
+      const nodes = await targetNodes(config, opts);
+      await withAdmins(config, nodes, async (admins) => {
+        const now = Date.now();
+        const groups: AclLogGroup[] = [];
+        for (const { node, admin } of admins) groups.push(...groupAclLog(parseAclLog(await admin.call('ACL', 'LOG', '512')), now, nodeName(node)));
+        const summary: Record<AclLogClass, number> = { 'grant-missing': 0, foreign: 0, 'verify-probe': 0 };
+        for (const g of groups) summary[g.class] += g.count;
+        if (opts.reset) for (const { admin } of admins) await admin.call('ACL', 'LOG', 'RESET');
+        if (opts.json) {
+          ctx.io.out(`${JSON.stringify({ groups, summary, reset: opts.reset }, null, 2)}\n`);
+        } else {
+          ctx.io.out(renderAclLog(groups, nodes.map(nodeName), nodes.length > 1 || opts.allNodes === true));
+          ctx.io.out(`${summary['grant-missing']} denial(s) of Naboom's own connections, ${summary.foreign} of other clients, ${summary['verify-probe']} expected verify probe(s)\n`);
+        }
+        if (!opts.json && summary['grant-missing'] > 0) ctx.io.err('hint: a Naboom process lacks a grant: add it in src/redis/roles.ts if it is legitimate, then `naboom acl apply --all-nodes`\n');
+        if (!opts.json && summary.foreign > 0) ctx.io.err('hint: a client outside Naboom was refused: find the host; if it was not you, rotate the password with `naboom acl rotate ROLE --all-nodes`\n');
+        if (opts.reset) ctx.io.err(`ACL LOG reset on ${nodes.map(nodeName).join(', ')}\n`);
+        if (summary['grant-missing'] > 0 || summary.foreign > 0) process.exitCode = 1;
+      });
     });
 
   acl

@@ -11,10 +11,14 @@ import { NaboomError } from '../errors/catalogue.js';
 import { connectOnce, isNoPerm, roleRedisOptions } from './connections.js';
 import { CLIENT_ROLES, type ClientRole } from './roles.js';
 
-/** True for ioredis' errors when a Cluster client could not load the slot map from any startup node. */
+/**
+ * True for ioredis' errors when a Cluster client could not load the slot map from any startup node. A
+ * command's timeout counts too: Cluster commands are timed from the moment they are issued
+ * (connections.ts), so a command waiting for a slot map that never loads times out first.
+ */
 export function isSlotsRefreshFailure(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
-  return err.name === 'ClusterAllFailedError' || /Failed to refresh slots cache|None of startup nodes is available/.test(err.message);
+  return err.name === 'ClusterAllFailedError' || /Failed to refresh slots cache|None of startup nodes is available|^Command timed out/.test(err.message);
 }
 
 /** How long one probe may take: the diagnosis runs on an error path and must not hang it. */

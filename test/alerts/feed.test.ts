@@ -1,5 +1,5 @@
 /**
- * The feed and escalation at the service level (real Redis, real channel layer): a live client that stops
+ * The feed and escalation at the service level (real Redis, the feed's own fan-out): a live client that stops
  * reading is told and disconnected instead of growing memory; escalation fires once per interval until
  * acknowledged, even with two processes sweeping.
  */
@@ -7,7 +7,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AlertFeed, type FeedSink, type Frame } from '../../src/alerts/feed.js';
 import { AlertService } from '../../src/alerts/service.js';
 import { AlertStore } from '../../src/alerts/store.js';
-import { ChannelLayer } from '../../src/channels/layer.js';
 import { createLogger } from '../../src/log/logger.js';
 import { Metrics } from '../../src/metrics/registry.js';
 import { NotificationQueue } from '../../src/queue/notifications.js';
@@ -29,6 +28,10 @@ class StalledSink implements FeedSink {
   #resolveClosed!: () => void;
   constructor() {
     this.closed = new Promise((r) => (this.#resolveClosed = r));
+  }
+  /** Always backed up: every frame takes the queued path. */
+  tryWrite(): boolean {
+    return false;
   }
   async write(_frame: Frame): Promise<void> {
     this.writes += 1;
@@ -55,25 +58,22 @@ describe('feed and escalation', () => {
   function services() {
     const metrics = new Metrics();
     const clients = new RoleClients(t.config, logger);
-    const channels = new ChannelLayer({ clients, config: t.config, logger, metrics });
     const notifications = new NotificationQueue({ config: t.config, logger, metrics });
     const store = new AlertStore(clients.get('realtime'), t.config);
     const service = new AlertService({ store, notifications, metrics, logger });
-    const feed = new AlertFeed({ store, tailClient: clients.dedicated('realtime', 'feed'), readClient: clients.get('realtime'), channels, metrics, logger });
+    const feed = new AlertFeed({ store, tailClient: clients.dedicated('realtime', 'feed'), readClient: clients.get('realtime'), keys: t.config.keys, settings: t.config.settings, metrics, logger });
     open.push({
       close: async () => {
         await feed.stop();
-        await channels.close();
         await notifications.close();
         await clients.close();
       },
     });
-    return { metrics, clients, channels, store, service, feed, notifications };
+    return { metrics, clients, store, service, feed, notifications };
   }
 
-  it('disconnects a live client that stops reading once its channel (capacity 5) is full', async () => {
-    const { channels, feed, service, metrics } = services();
-    await channels.start();
+  it('disconnects a live client that stops reading once its queue (capacity 5) is full', async () => {
+    const { feed, service, metrics } = services();
     await feed.start();
     const sink = new StalledSink();
     await feed.subscribe(responder, { severities: ['high'] }, sink);

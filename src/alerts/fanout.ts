@@ -117,22 +117,23 @@ export class LiveSubscriber<F extends FanoutFrame> {
   #pump(): void {
     if (this.#pumping) return;
     this.#pumping = true;
-    void this.#drain().then(
-      () => (this.#pumping = false),
-      (err: unknown) => {
-        this.#pumping = false;
-        this.close();
-        this.#o.onError(err);
-      },
-    );
+    this.#drain().catch((err: unknown) => {
+      this.close();
+      this.#o.onError(err);
+    });
   }
 
   async #drain(): Promise<void> {
-    for (let f = this.#queue.shift(); f !== undefined && !this.#closed; f = this.#queue.shift()) {
-      if (compareIds(f.meta.id, this.lastSent) <= 0) continue;
-      await this.#o.sink.write(f);
-      this.lastSent = f.meta.id;
-      this.#o.onSent(f);
+    try {
+      for (let f = this.#queue.shift(); f !== undefined && !this.#closed; f = this.#queue.shift()) {
+        if (compareIds(f.meta.id, this.lastSent) <= 0) continue;
+        await this.#o.sink.write(f);
+        this.lastSent = f.meta.id;
+        this.#o.onSent(f);
+      }
+    } finally {
+      // In the same turn as the last (empty) shift: an offer after this starts a new pump, none is stranded.
+      this.#pumping = false;
     }
   }
 }

@@ -4,7 +4,8 @@
  * acknowledged, even with two processes sweeping.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AlertFeed, type FeedSink, type Frame } from '../../src/alerts/feed.js';
+import { AlertFeed, type EndReason, type FeedSink, type Frame } from '../../src/alerts/feed.js';
+import { DATABASES } from '../../src/redis/databases.js';
 import { AlertService } from '../../src/alerts/service.js';
 import { AlertStore } from '../../src/alerts/store.js';
 import { createLogger } from '../../src/log/logger.js';
@@ -44,6 +45,29 @@ class StalledSink implements FeedSink {
   }
 }
 
+/** Records every frame and how the feed ended the connection. */
+class RecordingSink implements FeedSink {
+  readonly transport = 'sse' as const;
+  readonly notices: { type: string; data: Record<string, unknown> }[] = [];
+  closedWith: string | undefined;
+  readonly closed: Promise<void>;
+  #resolveClosed!: () => void;
+  constructor() {
+    this.closed = new Promise((r) => (this.#resolveClosed = r));
+  }
+  tryWrite(): boolean {
+    return true;
+  }
+  async write(_frame: Frame): Promise<void> {}
+  async notice(type: string, data: Record<string, unknown>): Promise<void> {
+    this.notices.push({ type, data });
+  }
+  close(code: EndReason): void {
+    this.closedWith = code;
+    this.#resolveClosed();
+  }
+}
+
 describe('feed and escalation', () => {
   let t: TestRedis;
   const open: { close(): Promise<void> }[] = [];
@@ -55,13 +79,15 @@ describe('feed and escalation', () => {
     await t.stop();
   });
 
-  function services() {
+  function services(opts: { replayClient?: 'denied' } = {}) {
     const metrics = new Metrics();
     const clients = new RoleClients(t.config, logger);
+    // The app role may not read the feed: every replay read is refused by Redis (NOPERM).
+    const readClient = opts.replayClient === 'denied' ? clients.get('app', 'command', DATABASES.cache) : clients.get('realtime');
     const notifications = new NotificationQueue({ config: t.config, logger, metrics });
     const store = new AlertStore(clients.get('realtime'), t.config);
     const service = new AlertService({ store, notifications, metrics, logger });
-    const feed = new AlertFeed({ store, tailClient: clients.dedicated('realtime', 'feed'), readClient: clients.get('realtime'), keys: t.config.keys, settings: t.config.settings, metrics, logger });
+    const feed = new AlertFeed({ store, tailClient: clients.dedicated('realtime', 'feed'), readClient, keys: t.config.keys, settings: t.config.settings, metrics, logger });
     open.push({
       close: async () => {
         await feed.stop();
@@ -81,6 +107,21 @@ describe('feed and escalation', () => {
     await sink.closed;
     expect(sink.closedWith).toBe('slow');
     expect(await metrics.registry.getSingleMetricAsString('naboom_live_slow_clients_total')).toMatch(/transport="ws"\} 1/);
+  });
+
+  it('a replay Redis refuses ends the connection with an error instead of replay.start and silence', async () => {
+    const { feed, service } = services({ replayClient: 'denied' });
+    await feed.start();
+    const raised = await service.raise({ ...reporter, role: 'member' }, { type: 'panic', location });
+    for (const who of [responder, { ...reporter, role: 'member' as const }]) {
+      const sink = new RecordingSink();
+      await feed.subscribe(who, { severities: ['high'], since: '0-0' }, sink);
+      await sink.closed;
+      expect(sink.closedWith, who.role).toBe('unavailable');
+      expect(sink.notices.map((n) => n.type), who.role).not.toContain('live');
+    }
+    expect(raised.created).toBe(true);
+    expect(feed.subscribers).toBe(0);
   });
 
   it('escalates an open alert once per interval across two sweeping processes, and stops after ack', async () => {

@@ -54,7 +54,8 @@ describe('live feed in operation', () => {
     await ws.until((f) => f.some((x) => x.id === early));
     await sse.until((e) => e.some((x) => x.id === early));
     // Let well over a group expiry pass, measured on the server's own heartbeat clock.
-    const since = Date.parse(String(heartbeats(ws.frames)[0]?.['server_time'] ?? new Date().toISOString()));
+    await ws.until((f) => heartbeats(f).length > 0);
+    const since = Date.parse(String(heartbeats(ws.frames)[0]?.['server_time']));
     await ws.until((f) => heartbeats(f).some((h) => Date.parse(String(h['server_time'])) - since > 2500), 10_000);
     const late = await raise({ severity: 'critical' });
     await ws.until((f) => f.some((x) => x.type === 'alert' && x.id === late));

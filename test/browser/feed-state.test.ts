@@ -8,7 +8,7 @@ import { LiveFeed, type ConnectionState, type FeedEnvironment, type FeedSocket }
 
 class FakeSocket implements FeedSocket {
   onopen: ((ev: unknown) => void) | null = null;
-  onmessage: ((ev: MessageEvent<unknown>) => void) | null = null;
+  onmessage: ((ev: { readonly data: unknown }) => void) | null = null;
   onclose: ((ev: unknown) => void) | null = null;
   readonly sent: Record<string, unknown>[] = [];
   closedWith: number | undefined;
@@ -22,7 +22,7 @@ class FakeSocket implements FeedSocket {
     this.onopen?.({});
   }
   frame(f: Record<string, unknown>): void {
-    this.onmessage?.({ data: JSON.stringify(f) } as MessageEvent<unknown>);
+    this.onmessage?.({ data: JSON.stringify(f) });
   }
 }
 

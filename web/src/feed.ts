@@ -34,7 +34,7 @@ export interface FeedHandlers {
 /** The subset of a WebSocket the feed uses (a fake one in unit tests). */
 export interface FeedSocket {
   onopen: ((ev: unknown) => void) | null;
-  onmessage: ((ev: MessageEvent<unknown>) => void) | null;
+  onmessage: ((ev: { readonly data: unknown }) => void) | null;
   onclose: ((ev: unknown) => void) | null;
   send(data: string): void;
   close(code?: number, reason?: string): void;
@@ -50,7 +50,15 @@ export interface FeedEnvironment {
   readonly online?: { addEventListener(type: 'online', fn: () => void): void; removeEventListener(type: 'online', fn: () => void): void };
 }
 
+/** The page's window, typed by what the feed uses (this module also compiles for Node unit tests). */
+interface PageWindow {
+  readonly location: { readonly href: string };
+  addEventListener(type: 'online', fn: () => void): void;
+  removeEventListener(type: 'online', fn: () => void): void;
+}
+
 function browserEnvironment(): FeedEnvironment {
+  const window = (globalThis as unknown as { window: PageWindow }).window;
   return {
     now: () => Date.now(),
     setTimeout: (fn, ms) => setTimeout(fn, ms),
@@ -153,7 +161,7 @@ export class LiveFeed {
       ws.send(JSON.stringify({ type: 'subscribe', ...(since ? { since } : {}) }));
       if (since) this.#h.onState({ kind: 'replaying' });
     };
-    ws.onmessage = (m: MessageEvent<unknown>) => {
+    ws.onmessage = (m: { readonly data: unknown }) => {
       if (typeof m.data !== 'string') return;
       let frame: unknown;
       try {

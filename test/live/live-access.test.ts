@@ -4,6 +4,7 @@
  * the account id, and a logout that forgets only its own user.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
 import { auth, get, post, SseClient, startStack, WsClient, type Account, type Stack } from '../helpers/stack.js';
 
 describe('live feed access', () => {
@@ -153,5 +154,21 @@ describe('live feed access', () => {
     // …and an anonymous logout must not flush that cache for everyone.
     expect((await post(`${s.url}/api/auth/logout`, null)).status).toBe(200);
     expect((await get(`${s.url}/api/auth/me`, auth(b))).status).toBe(200);
+  });
+
+  it('naboom users token NAME --revoke and naboom users role NAME ROLE, through the CLI', async () => {
+    const env = { NABOOM_ENV_FILE: s.redis.envFile };
+    const a = await account();
+    const ws = await liveWs(auth(a));
+    const revoke = await runCli(['users', 'token', a.username, '--revoke'], { env });
+    expect(revoke.code, revoke.stderr).toBe(0);
+    expect(revoke.stdout).toMatch(/revoked 1 token of/);
+    await closedUnauthenticated(ws);
+    const role = await runCli(['users', 'role', a.username, 'responder'], { env });
+    expect(role.code, role.stderr).toBe(0);
+    expect((await s.server.users.get(a.username))?.role).toBe('responder');
+    const bad = await runCli(['users', 'role', a.username, 'root'], { env });
+    expect(bad.code).not.toBe(0);
+    expect((await s.server.users.get(a.username))?.role).toBe('responder');
   });
 });

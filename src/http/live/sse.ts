@@ -90,8 +90,16 @@ export function sseRoute(ctx: RouteContext): void {
       const since = lastEventId ?? req.query.since;
       const release = guard.admit(principal.id);
       if (!release) {
+        ctx.metrics.liveRefused.inc({ reason: 'connection_cap' });
         reply.header('retry-after', '30');
         throw new NaboomError('NABOOM_RATE_LIMITED', `At most ${ctx.config.settings.LIVE_MAX_CONNECTIONS_PER_USER} live connections per user; close one first`);
+      }
+      // Each SSE connection is a subscribe: it counts against the same per-user budget as a WebSocket's.
+      if (!guard.allowSubscribe(principal.id)) {
+        release();
+        ctx.metrics.liveRefused.inc({ reason: 'subscribe_rate' });
+        reply.header('retry-after', '60');
+        throw new NaboomError('NABOOM_RATE_LIMITED', `At most ${ctx.config.settings.LIVE_SUBSCRIBES_PER_MIN} live subscribes per minute`);
       }
       reply.hijack();
       reply.raw.writeHead(200, {

@@ -318,7 +318,9 @@ export class AlertFeed {
     }
     if (l.abort.signal.aborted) return;
     if (compareIds(position, l.sub.lastSent) > 0) l.sub.lastSent = position;
-    await l.sink.notice('live', { last_id: lastId ?? (since === undefined ? this.position : null), interval_ms: this.heartbeatMs });
+    // Live frames queued behind the subscription all come after `position`: it is where this client stands.
+    const standing = since === undefined && position !== '0-0' ? position : null;
+    await l.sink.notice('live', { last_id: lastId ?? standing, interval_ms: this.heartbeatMs });
     l.live = true;
     l.sub.release();
   }

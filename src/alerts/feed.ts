@@ -347,7 +347,7 @@ export class AlertFeed {
         cursor = e.id;
         const frame = new Frame(metaOf(e), frameJson(e));
         if (!l.sub.wants(frame)) continue;
-        await l.sink.write(frame);
+        await untilAborted(l.sink.write(frame), l.abort.signal);
         l.sub.lastSent = e.id;
         sent += 1;
       }
@@ -384,7 +384,7 @@ export class AlertFeed {
         if (l.abort.signal.aborted) return null;
         const id = type === 'alert' ? d.id : since;
         const e: FeedEvent = { id, type, alert: d };
-        await l.sink.write(new Frame(metaOf(e), frameJson(e)));
+        await untilAborted(l.sink.write(new Frame(metaOf(e), frameJson(e))), l.abort.signal);
         sent += 1;
       }
     }
@@ -403,6 +403,25 @@ export class AlertFeed {
     this.#d.tailClient.disconnect();
     await this.#loop;
   }
+}
+
+/** Waits for `p`, or only until the signal aborts: a stalled reader cannot hold a replay slot after unsubscribing. */
+function untilAborted(p: Promise<void>, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise<void>((resolve, reject) => {
+    const onAbort = (): void => resolve();
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      () => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err instanceof Error ? err : new Error(String(err)));
+      },
+    );
+  });
 }
 
 /** The JSON frame for an event, built once and shared by every subscriber. */

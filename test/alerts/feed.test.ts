@@ -4,7 +4,7 @@
  * acknowledged, even with two processes sweeping.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AlertFeed, type EndReason, type FeedSink, type Frame } from '../../src/alerts/feed.js';
+import { AlertFeed, REPLAY_CONCURRENCY, type EndReason, type FeedSink, type Frame } from '../../src/alerts/feed.js';
 import { DATABASES } from '../../src/redis/databases.js';
 import { AlertService } from '../../src/alerts/service.js';
 import { AlertStore } from '../../src/alerts/store.js';
@@ -20,14 +20,14 @@ const reporter = { id: 'u_test', username: 'tess' };
 const responder = { id: 'u_resp', username: 'rita', role: 'responder' as const };
 const location = { lat: -26.2, lon: 28.04 };
 
-/** A sink whose reader never reads: every write after the first hangs, like a stalled TCP peer. */
+/** A sink whose reader never reads: every write after the first `free` hangs, like a stalled TCP peer. */
 class StalledSink implements FeedSink {
   readonly transport = 'ws' as const;
   writes = 0;
   closedWith: string | undefined;
   readonly closed: Promise<void>;
   #resolveClosed!: () => void;
-  constructor() {
+  constructor(readonly free = 1) {
     this.closed = new Promise((r) => (this.#resolveClosed = r));
   }
   /** Always backed up: every frame takes the queued path. */
@@ -36,7 +36,7 @@ class StalledSink implements FeedSink {
   }
   async write(_frame: Frame): Promise<void> {
     this.writes += 1;
-    if (this.writes > 1) await new Promise(() => undefined);
+    if (this.writes > this.free) await new Promise(() => undefined);
   }
   async notice(): Promise<void> {}
   close(code: 'slow' | 'shutdown'): void {
@@ -121,6 +121,26 @@ describe('feed and escalation', () => {
       expect(sink.notices.map((n) => n.type), who.role).not.toContain('live');
     }
     expect(raised.created).toBe(true);
+    expect(feed.subscribers).toBe(0);
+  });
+
+  it('runs at most REPLAY_CONCURRENCY replays at once; a stalled one gives its slot up when it unsubscribes', async () => {
+    const { feed, service } = services();
+    await feed.start();
+    await service.raise({ ...reporter, role: 'member' }, { type: 'panic', location });
+    const sinks = Array.from({ length: REPLAY_CONCURRENCY + 1 }, () => new StalledSink(0));
+    const unsubscribes: (() => Promise<void>)[] = [];
+    for (const sink of sinks) unsubscribes.push(await feed.subscribe(responder, { severities: ['high'], since: '0-0' }, sink));
+    const started = (): number => sinks.filter((k) => k.writes > 0).length;
+    const deadline = Date.now() + 5000;
+    while (started() < REPLAY_CONCURRENCY && Date.now() < deadline) await new Promise<void>((r) => setImmediate(r));
+    expect(started()).toBe(REPLAY_CONCURRENCY);
+    const last = sinks[REPLAY_CONCURRENCY];
+    expect(last?.writes).toBe(0);
+    await unsubscribes[0]?.();
+    while (last?.writes === 0 && Date.now() < deadline) await new Promise<void>((r) => setImmediate(r));
+    expect(last?.writes).toBe(1);
+    for (const u of unsubscribes) await u();
     expect(feed.subscribers).toBe(0);
   });
 

@@ -203,7 +203,7 @@ async function fanout(url, tokens, responder, serve) {
   };
 }
 
-const redis = await startBenchRedis({ RATE_LIMIT_ALERTS_PER_USER: '1000000', RATE_LIMIT_ALERTS_PER_IP: '1000000', LOG_LEVEL: 'error' });
+const redis = await startBenchRedis({ RATE_LIMIT_ALERTS_PER_USER: '1000000', RATE_LIMIT_ALERTS_PER_IP: '1000000', LIVE_MAX_CONNECTIONS_PER_USER: '100000', LIVE_SUBSCRIBES_PER_MIN: '1000000', LOG_LEVEL: 'error' });
 const serve = await spawnServe(redis.envFile);
 try {
   log(`redis :${redis.port}, serve ${serve.url}`);

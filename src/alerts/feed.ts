@@ -1,32 +1,31 @@
 /**
  * The live feed. Every serve process tails the durable feed stream itself (XREAD BLOCK as the realtime
- * role on its own connection) and fans each event out locally through the channel layer — so an alert that
- * got its 201 reaches every subscriber of every process even if the process that accepted it died right
- * after answering, and a group of N sockets costs one stream read per process, not N Redis writes.
+ * role on its own connection) and fans each event out through its own process-local fan-out (fanout.ts) —
+ * so an alert that got its 201 reaches every subscriber of every process even if the process that accepted
+ * it died right after answering, a group of N sockets costs one stream read per process, and nothing about
+ * a subscription expires: a screen left open for months keeps receiving.
  *
- * A subscriber (one WebSocket or SSE connection) owns a process-local channel, bounded by the channel
- * capacity. Replay and live never leave a gap or send a duplicate: the channel is joined first (live events
- * queue up), the missed events are read from the stream, and the queued live events are then sent skipping
- * every id already sent. A subscriber that cannot keep up overflows its channel and is told and dropped.
+ * Replay and live never leave a gap or send a duplicate: the subscriber is added to the fan-out first, in
+ * the same turn that reads the position this process has fanned out (live events queue up behind it), the
+ * missed events up to that position are replayed, and the queued live events are then sent skipping every
+ * id already sent. A subscriber that cannot keep up overflows its bounded queue and is told and dropped.
+ *
+ * Replay is bounded: a principal that sees every alert replays the feed in pages of 100 and reads the next
+ * page only once the socket took the previous one; a member replays only their own alerts, from their
+ * reporter index (never the whole feed). At most REPLAY_CONCURRENCY replays run at once per process.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Settings } from '../config/schema.js';
+import { NaboomError } from '../errors/catalogue.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { RedisClient } from '../redis/connections.js';
-import type { Severity } from '../redis/keys.js';
-import { compareIds, idMillis, type FeedEvent } from './model.js';
+import type { KeySpace, Severity } from '../redis/keys.js';
+import { LiveFanout, LiveSubscriber, type FanoutSink } from './fanout.js';
+import { compareIds, idMillis, type AlertDoc, type FeedEvent } from './model.js';
 import { canSeeAll, type Principal } from './service.js';
 import { decodeFeedEntry, type AlertStore } from './store.js';
-
-/** The part of the channel layer the feed uses. */
-export interface LocalChannels {
-  newChannel(prefix?: string): string;
-  groupAdd(group: string, channel: string): Promise<void>;
-  discardChannel(channel: string): Promise<void>;
-  deliverLocal(group: string, message: { type: string } & Record<string, unknown>): { delivered: number; skipped: string[] };
-  receive(channel: string, opts?: { signal?: AbortSignal }): Promise<unknown>;
-  onChannelFull(listener: (channel: string) => void): void;
-}
+import { isMaxStreamId, isStreamId } from './stream-id.js';
 
 /** What a sink needs to know about a frame without parsing it. */
 export interface FrameMeta {
@@ -84,15 +83,16 @@ export function wsTextFrame(payload: Buffer): Buffer {
   return out;
 }
 
+/** Why the server ends a live connection (each transport maps it to an error/notice frame and a close). */
+export type EndReason = 'slow' | 'shutdown' | 'unavailable' | 'invalid' | 'unauthenticated';
+
 /** Where a subscriber's frames go (a WebSocket or an SSE response). */
-export interface FeedSink {
+export interface FeedSink extends FanoutSink<Frame> {
   readonly transport: 'ws' | 'sse';
-  /** Writes one event frame; resolves when the transport can take more. */
-  write(frame: Frame): Promise<void>;
-  /** Writes a control frame (replay progress, notices). */
+  /** Writes a control frame (replay progress, notices, heartbeats). */
   notice(type: string, data: Record<string, unknown>): Promise<void>;
-  /** Ends the connection after a notice (slow consumer, shutdown). */
-  close(code: 'slow' | 'shutdown'): void;
+  /** Ends the connection after telling the client why. */
+  close(reason: EndReason): void;
 }
 
 export interface SubscribeOptions {
@@ -101,37 +101,16 @@ export interface SubscribeOptions {
   readonly since?: string;
 }
 
-const PAGE = 1000;
-/** Live frames kept for subscribers still draining their channels (a channel holds ids, not frames). */
-const FRAME_CACHE = 4096;
-const groupOf = (s: Severity): string => `alerts.${s}`;
-const reporterGroup = (userId: string): string => `alerts.reporter.${userId}`;
-
-interface LiveMessage extends FrameMeta {
-  readonly type: FeedEvent['type'];
-  readonly json: string;
-}
+/** Feed entries per replay page: what a stalled reader can pin at most. */
+const REPLAY_PAGE = 100;
+/** Replays running at once in one process; more wait their turn (their live frames queue meanwhile). */
+export const REPLAY_CONCURRENCY = 8;
+/** Redis' clock (feed ids) and this process's clock (`updated_at`) may differ: a member replay looks back this much further. */
+const CLOCK_SKEW_MS = 60_000;
+/** Documents read at once in a member replay. */
+const DOC_BATCH = 100;
 
 const metaOf = (e: FeedEvent): FrameMeta => ({ id: e.id, type: e.type, severity: e.alert.severity, reporterId: e.alert.reporter.id });
-
-class Subscription {
-  readonly abort = new AbortController();
-  lastSent = '0-0';
-  /** Set once its channel overflowed: the client is being disconnected. */
-  overflowed = false;
-  constructor(
-    readonly channel: string,
-    readonly principal: Principal,
-    readonly severities: ReadonlySet<Severity>,
-    readonly sink: FeedSink,
-    /** The delivery-latency histogram, bound to this subscriber's transport once. */
-    readonly latency: { observe(seconds: number): void },
-  ) {}
-
-  wants(m: FrameMeta): boolean {
-    return this.severities.has(m.severity) && (canSeeAll(this.principal) || m.reporterId === this.principal.id);
-  }
-}
 
 export interface AlertFeedDeps {
   readonly store: AlertStore;
@@ -139,30 +118,69 @@ export interface AlertFeedDeps {
   readonly tailClient: RedisClient;
   /** The command realtime-role client for replays. */
   readonly readClient: RedisClient;
-  readonly channels: LocalChannels;
+  readonly keys: KeySpace;
+  readonly settings: Pick<Settings, 'CHANNEL_CAPACITY' | 'LIVE_HEARTBEAT_MS'>;
   readonly metrics: Metrics;
   readonly logger: Logger;
 }
 
+interface Live {
+  readonly sub: LiveSubscriber<Frame>;
+  readonly principal: Principal;
+  readonly sink: FeedSink;
+  readonly abort: AbortController;
+  /** Past its replay: gets heartbeats. */
+  live: boolean;
+}
+
+/** A counting semaphore whose waits can be abandoned. */
+class Slots {
+  #free: number;
+  readonly #waiting: (() => void)[] = [];
+  constructor(n: number) {
+    this.#free = n;
+  }
+
+  async acquire(signal: AbortSignal): Promise<void> {
+    if (this.#free > 0) {
+      this.#free -= 1;
+      return;
+    }
+    await new Promise<void>((resolve, reject) => {
+      const grant = (): void => {
+        signal.removeEventListener('abort', abandon);
+        resolve();
+      };
+      const abandon = (): void => {
+        const i = this.#waiting.indexOf(grant);
+        if (i >= 0) this.#waiting.splice(i, 1);
+        reject(new Error('unsubscribed'));
+      };
+      signal.addEventListener('abort', abandon, { once: true });
+      this.#waiting.push(grant);
+    });
+  }
+
+  release(): void {
+    const next = this.#waiting.shift();
+    if (next) next();
+    else this.#free += 1;
+  }
+}
+
 export class AlertFeed {
   readonly #d: AlertFeedDeps;
-  readonly #subs = new Map<string, Subscription>();
-  readonly #frames = new Map<string, Frame>();
+  readonly #fanout = new LiveFanout<Frame>();
+  readonly #live = new Set<Live>();
+  readonly #replays = new Slots(REPLAY_CONCURRENCY);
   readonly #stop = new AbortController();
   #loop: Promise<void> | undefined;
+  #heartbeat: ReturnType<typeof setInterval> | undefined;
   #lastId = '$';
   #healthy = false;
 
   constructor(d: AlertFeedDeps) {
     this.#d = d;
-    d.channels.onChannelFull((channel) => {
-      const sub = this.#subs.get(channel);
-      if (!sub || sub.overflowed) return;
-      sub.overflowed = true;
-      this.#d.metrics.slowClients.inc({ transport: sub.sink.transport });
-      this.#d.logger.warn({ user: sub.principal.username, transport: sub.sink.transport }, 'live client too slow: disconnecting');
-      sub.sink.close('slow');
-    });
   }
 
   /** True while the tail loop is reading the stream. */
@@ -171,7 +189,16 @@ export class AlertFeed {
   }
 
   get subscribers(): number {
-    return this.#subs.size;
+    return this.#live.size;
+  }
+
+  /** The id of the last feed entry this process has fanned out (null before the first). */
+  get position(): string | null {
+    return this.#lastId === '$' || this.#lastId === '0-0' ? null : this.#lastId;
+  }
+
+  get heartbeatMs(): number {
+    return this.#d.settings.LIVE_HEARTBEAT_MS;
   }
 
   /** Starts tailing from the current end of the feed. */
@@ -179,6 +206,14 @@ export class AlertFeed {
     this.#lastId = await this.#d.store.feedHead();
     this.#healthy = true;
     this.#loop = this.#tail();
+    this.#heartbeat = setInterval(() => this.#beat(), this.#d.settings.LIVE_HEARTBEAT_MS);
+    this.#heartbeat.unref();
+  }
+
+  /** Every live subscriber learns the server time and this process's feed position: proof the feed is alive. */
+  #beat(): void {
+    const data = { server_time: new Date().toISOString(), position: this.position, interval_ms: this.heartbeatMs };
+    for (const l of this.#live) if (l.live && !l.sub.overflowed) l.sink.notice('heartbeat', data).catch(() => undefined);
   }
 
   async #tail(): Promise<void> {
@@ -186,7 +221,7 @@ export class AlertFeed {
     while (!this.#stop.signal.aborted) {
       try {
         const feedKey = this.#d.store.feedKey;
-        const reply = await this.#d.tailClient.xread('COUNT', PAGE, 'BLOCK', 2000, 'STREAMS', feedKey, this.#lastId);
+        const reply = await this.#d.tailClient.xread('COUNT', 1000, 'BLOCK', 2000, 'STREAMS', feedKey, this.#lastId);
         this.#healthy = true;
         failures = 0;
         for (const [, entries] of reply ?? []) for (const entry of entries) this.#deliver(entry);
@@ -204,10 +239,10 @@ export class AlertFeed {
   #deliver(entry: [string, string[]]): void {
     this.#lastId = entry[0];
     // Nobody in this process is listening: nothing to decode or deliver.
-    if (this.#subs.size === 0) return;
+    if (this.#fanout.size === 0) return;
     try {
       const event = decodeFeedEntry(entry);
-      if (event) this.#fanOut(event);
+      if (event) this.#fanout.publish(new Frame(metaOf(event), frameJson(event)));
       else this.#d.logger.warn({ id: entry[0] }, 'skipped a malformed feed entry');
     } catch (err) {
       // Subscribers that missed it catch up from the stream when they reconnect with their last id.
@@ -215,89 +250,154 @@ export class AlertFeed {
     }
   }
 
-  #fanOut(event: FeedEvent): void {
-    const msg: LiveMessage = { ...metaOf(event), json: frameJson(event) };
-    this.#frames.set(msg.id, new Frame(metaOf(event), msg.json));
-    if (this.#frames.size > FRAME_CACHE) {
-      const oldest = this.#frames.keys().next().value;
-      if (oldest !== undefined) this.#frames.delete(oldest);
-    }
-    this.#d.channels.deliverLocal(groupOf(event.alert.severity), { ...msg });
-    this.#d.channels.deliverLocal(reporterGroup(event.alert.reporter.id), { ...msg });
-  }
-
-  /** Registers a live client: replays what it missed, then streams live until the sink closes. */
+  /**
+   * Registers a live client: replays what it missed, then streams live until the returned function is called
+   * (it resolves once the subscription is fully torn down). A replay that fails ends the connection with an
+   * error frame (`unavailable` or `invalid`), never silence.
+   */
   async subscribe(principal: Principal, opts: SubscribeOptions, sink: FeedSink): Promise<() => Promise<void>> {
-    const channel = this.#d.channels.newChannel('live');
-    const sub = new Subscription(channel, principal, new Set(opts.severities), sink, this.#d.metrics.deliveryLatency.labels({ transport: sink.transport }));
-    this.#subs.set(channel, sub);
-    this.#d.metrics.liveClients.inc({ transport: sink.transport });
-    if (canSeeAll(principal)) {
-      for (const s of opts.severities) await this.#d.channels.groupAdd(groupOf(s), channel);
-    } else {
-      await this.#d.channels.groupAdd(reporterGroup(principal.id), channel);
-    }
+    const since = opts.since;
+    if (since !== undefined && !isStreamId(since)) throw new NaboomError('NABOOM_VALIDATION', '"since" must be a stream id <ms>-<seq>');
+    // Read the position and join the fan-out in one turn: every later entry reaches this subscriber live.
+    const position = this.#lastId === '$' ? '0-0' : this.#lastId;
+    const transport = sink.transport;
+    const latency = this.#d.metrics.deliveryLatency.labels({ transport });
+    const sub = new LiveSubscriber<Frame>({
+      severities: new Set(opts.severities),
+      reporterId: canSeeAll(principal) ? undefined : principal.id,
+      sink,
+      capacity: this.#d.settings.CHANNEL_CAPACITY,
+      lastSent: since ?? position,
+      onOverflow: () => {
+        this.#d.metrics.slowClients.inc({ transport });
+        this.#d.logger.warn({ user: principal.username, transport }, 'live client too slow: disconnecting');
+        sink.close('slow');
+        void unsubscribe();
+      },
+      onError: () => void unsubscribe(),
+      onSent: (frame) => {
+        if (frame.meta.type === 'alert') latency.observe(Math.max(0, Date.now() - idMillis(frame.meta.id)) / 1000);
+      },
+    });
+    const live: Live = { sub, principal, sink, abort: new AbortController(), live: false };
+    this.#fanout.add(sub);
+    this.#live.add(live);
+    this.#d.metrics.liveClients.inc({ transport });
+    let removed = false;
+    const running = this.#run(live, since, position);
     const unsubscribe = async (): Promise<void> => {
-      if (!this.#subs.delete(channel)) return;
-      sub.abort.abort();
-      this.#d.metrics.liveClients.dec({ transport: sink.transport });
-      await this.#d.channels.discardChannel(channel);
+      if (!removed) {
+        removed = true;
+        live.abort.abort();
+        sub.close();
+        this.#fanout.remove(sub);
+        this.#live.delete(live);
+        this.#d.metrics.liveClients.dec({ transport });
+      }
+      await running.catch(() => undefined);
     };
-    // Without `since`, the subscription still starts where the tail stood when it was requested: an event
-    // fanned out while the groups were being joined is caught by a (silent) replay instead of missed.
-    const since = opts.since ?? (this.#lastId === '$' ? undefined : this.#lastId);
-    void this.#run(sub, since, opts.since === undefined).catch(async (err: unknown) => {
-      if (!sub.abort.signal.aborted) this.#d.logger.warn({ err, user: principal.username }, 'live client stopped');
+    running.catch(async (err: unknown) => {
+      if (live.abort.signal.aborted) return;
+      const invalid = err instanceof NaboomError ? err.code === 'NABOOM_VALIDATION' : /invalid stream id/i.test(String(err));
+      this.#d.logger.warn({ err, user: principal.username }, 'live replay failed: closing the connection');
+      sink.close(invalid ? 'invalid' : 'unavailable');
       await unsubscribe();
     });
     return unsubscribe;
   }
 
-  async #run(sub: Subscription, since: string | undefined, silent: boolean): Promise<void> {
-    if (since !== undefined) await this.#replay(sub, since, silent);
-    await sub.sink.notice('live', { last_id: sub.lastSent === '0-0' ? null : sub.lastSent });
-    while (!sub.abort.signal.aborted) {
-      // No AbortSignal per receive (an EventTarget listener per message is measurable with 10,000 sockets):
-      // unsubscribing discards the channel, which rejects the pending receive and ends this loop.
-      const raw = await this.#d.channels.receive(sub.channel);
-      // Local messages never left this process, but the channel API hands back `unknown`: check the shape.
-      if (!isLiveMessage(raw) || compareIds(raw.id, sub.lastSent) <= 0 || !sub.wants(raw)) continue;
-      await sub.sink.write(this.#frames.get(raw.id) ?? new Frame(raw, raw.json));
-      sub.lastSent = raw.id;
-      if (raw.type === 'alert') sub.latency.observe(Math.max(0, Date.now() - idMillis(raw.id)) / 1000);
+  async #run(l: Live, since: string | undefined, position: string): Promise<void> {
+    let lastId: string | null = null;
+    if (since !== undefined) {
+      await this.#replays.acquire(l.abort.signal);
+      try {
+        lastId = canSeeAll(l.principal) ? await this.#replayFeed(l, since, position) : await this.#replayOwn(l, since, position);
+      } finally {
+        this.#replays.release();
+      }
     }
+    if (l.abort.signal.aborted) return;
+    if (compareIds(position, l.sub.lastSent) > 0) l.sub.lastSent = position;
+    // Live frames queued behind the subscription all come after `position`: it is where this client stands.
+    const standing = since === undefined && position !== '0-0' ? position : null;
+    await l.sink.notice('live', { last_id: lastId ?? standing, interval_ms: this.heartbeatMs });
+    l.live = true;
+    l.sub.release();
   }
 
-  async #replay(sub: Subscription, since: string, silent: boolean): Promise<void> {
-    if (!silent) {
-      const tail = await this.#d.store.feedTail();
-      if (tail && compareIds(since, tail) < 0 && since !== '0-0') {
-        await sub.sink.notice('replay.truncated', { requested: since, oldest: tail });
-      }
-      await sub.sink.notice('replay.start', { since });
+  /** The feed after `since` up to `position`, a page at a time, each page only once the socket took the last. */
+  async #replayFeed(l: Live, since: string, position: string): Promise<string | null> {
+    const tail = await this.#d.store.feedTail();
+    if (tail && compareIds(since, tail) < 0 && since !== '0-0') {
+      await l.sink.notice('replay.truncated', { requested: since, oldest: tail });
     }
+    await l.sink.notice('replay.start', { since });
     let cursor = since;
     let sent = 0;
-    for (;;) {
-      const page = await this.#d.store.feedAfter(cursor, PAGE, this.#d.readClient);
+    // Nothing follows the largest id (and `(max` would overflow in Redis); nothing after the position is replayed.
+    let more = !isMaxStreamId(since) && compareIds(since, position) < 0;
+    while (more && !l.abort.signal.aborted) {
+      const page = await this.#d.store.feedAfter(cursor, REPLAY_PAGE, this.#d.readClient);
+      more = page.length === REPLAY_PAGE;
       for (const e of page) {
+        if (compareIds(e.id, position) > 0) {
+          more = false;
+          break;
+        }
         cursor = e.id;
-        const meta = metaOf(e);
-        if (!sub.wants(meta)) continue;
-        await sub.sink.write(new Frame(meta, frameJson(e)));
-        sub.lastSent = e.id;
+        const frame = new Frame(metaOf(e), frameJson(e));
+        if (!l.sub.wants(frame)) continue;
+        await untilAborted(l.sink.write(frame), l.abort.signal);
+        l.sub.lastSent = e.id;
         sent += 1;
       }
-      if (page.length < PAGE || sub.abort.signal.aborted) break;
     }
-    if (compareIds(cursor, sub.lastSent) > 0) sub.lastSent = cursor;
-    if (!silent) await sub.sink.notice('replay.end', { replayed: sent, last_id: cursor === since ? null : cursor });
+    const lastId = compareIds(position, since) > 0 ? position : null;
+    await l.sink.notice('replay.end', { replayed: sent, last_id: lastId });
+    return lastId;
+  }
+
+  /**
+   * A member's replay: the current state of each of their alerts (their reporter index, newest 1,000) raised
+   * after `since` — as an `alert` frame with its own id, in id order — or changed since then — as an
+   * `alert.updated` frame whose id is `since` itself, sent first, so the client's cursor never moves past an
+   * event it has not seen. The replay ends at the position, which is the cursor to resume from.
+   */
+  async #replayOwn(l: Live, since: string, position: string): Promise<string | null> {
+    await l.sink.notice('replay.start', { since });
+    const ids = await this.#d.readClient.zrange(this.#d.keys.alerts.byReporter(l.principal.id), '0', '-1');
+    const changedAfter = idMillis(since) - CLOCK_SKEW_MS;
+    const updated: AlertDoc[] = [];
+    const raised: AlertDoc[] = [];
+    for (let i = 0; i < ids.length && !l.abort.signal.aborted; i += DOC_BATCH) {
+      const docs = await Promise.all(ids.slice(i, i + DOC_BATCH).map((id) => this.#d.store.get(id)));
+      for (const d of docs) {
+        if (!d || !l.sub.severities.has(d.severity)) continue;
+        if (compareIds(d.id, since) > 0) raised.push(d);
+        else if (Date.parse(d.updated_at) >= changedAfter) updated.push(d);
+      }
+    }
+    raised.sort((a, b) => compareIds(a.id, b.id));
+    let sent = 0;
+    for (const [type, docs] of [['alert.updated', updated], ['alert', raised]] as const) {
+      for (const d of docs) {
+        if (l.abort.signal.aborted) return null;
+        const id = type === 'alert' ? d.id : since;
+        const e: FeedEvent = { id, type, alert: d };
+        await untilAborted(l.sink.write(new Frame(metaOf(e), frameJson(e))), l.abort.signal);
+        sent += 1;
+      }
+    }
+    const lastId = compareIds(position, since) > 0 ? position : null;
+    await l.sink.notice('replay.end', { replayed: sent, last_id: lastId });
+    return lastId;
   }
 
   /** Tells every subscriber the server is going away and stops tailing. */
   async stop(): Promise<void> {
     this.#stop.abort();
-    for (const sub of [...this.#subs.values()]) sub.sink.close('shutdown');
+    clearInterval(this.#heartbeat);
+    for (const l of [...this.#live]) l.sink.close('shutdown');
     this.#healthy = false;
     // Break the pending XREAD BLOCK now instead of waiting for its timeout.
     this.#d.tailClient.disconnect();
@@ -305,10 +405,23 @@ export class AlertFeed {
   }
 }
 
-function isLiveMessage(v: unknown): v is LiveMessage {
-  if (!v || typeof v !== 'object') return false;
-  const m = v as Partial<LiveMessage>;
-  return (m.type === 'alert' || m.type === 'alert.updated') && typeof m.id === 'string' && typeof m.json === 'string' && typeof m.severity === 'string' && typeof m.reporterId === 'string';
+/** Waits for `p`, or only until the signal aborts: a stalled reader cannot hold a replay slot after unsubscribing. */
+function untilAborted(p: Promise<void>, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise<void>((resolve, reject) => {
+    const onAbort = (): void => resolve();
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      () => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err instanceof Error ? err : new Error(String(err)));
+      },
+    );
+  });
 }
 
 /** The JSON frame for an event, built once and shared by every subscriber. */

@@ -113,6 +113,25 @@ export class UserStore {
     return token;
   }
 
+  /** Revokes every API token of the user; returns how many there were. */
+  async revokeTokens(username: string): Promise<number> {
+    if (!(await this.get(username))) throw new NaboomError('NABOOM_USER_NOT_FOUND', `No user "${username}"`);
+    const hashes = await this.#redis.smembers(this.#keys.auth.userTokens(username));
+    // One DEL per key: on Cluster they live in different slots. The token keys first: a token is dead the moment its key is.
+    await Promise.all(hashes.map((h) => this.#redis.del(this.#keys.auth.token(h))));
+    if (hashes.length > 0) await this.#redis.srem(this.#keys.auth.userTokens(username), ...hashes);
+    return hashes.length;
+  }
+
+  /** Changes the user's role (sessions and tokens keep working with the new role; live feeds are reopened). */
+  async setRole(username: string, role: UserRole): Promise<User> {
+    if (!(USER_ROLES as readonly string[]).includes(role)) throw new NaboomError('NABOOM_VALIDATION', `The role must be one of ${USER_ROLES.join(', ')}`);
+    const user = await this.get(username);
+    if (!user) throw new NaboomError('NABOOM_USER_NOT_FOUND', `No user "${username}"`);
+    await this.#redis.hset(this.#keys.auth.user(username), 'role', role);
+    return { ...user, role };
+  }
+
   /** The user a token belongs to, if the token is valid and the user still exists. */
   async byToken(token: string): Promise<User | undefined> {
     if (!TOKEN.test(token)) return undefined;

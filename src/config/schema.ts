@@ -195,6 +195,12 @@ export const settingsSchema = z.object({
   CHANNEL_EXPIRY_S: int(1, 86_400).default(300),
   GROUP_EXPIRY_S: int(1, 31 * 86_400).default(86_400),
 
+  // The live feed (WebSocket and SSE), per serve process.
+  LIVE_HEARTBEAT_MS: int(50, 3_600_000).default(15_000),
+  LIVE_MAX_CONNECTIONS_PER_USER: int(1, 100_000).default(20),
+  LIVE_SUBSCRIBES_PER_MIN: int(1, 1_000_000).default(30),
+  LIVE_AUTH_RECHECK_MS: int(50, 60_000).default(2000),
+
   QUEUE_CONCURRENCY: int(1, 1000).default(6),
   JOB_ATTEMPTS: int(1, 100).default(5),
   JOB_SOFT_LIMIT_S: int(1, 86_400).default(240),

@@ -2,7 +2,8 @@
  * Authentication for HTTP, WebSocket and SSE: a session cookie (from `POST /api/auth/login`) or an
  * `Authorization: Bearer <token>` header. Looked-up users are cached in-process for a few seconds so the
  * hot path (raising alerts) does not pay two Redis round trips per request; a removed user or token stops
- * working within that time.
+ * working within that time. A session names the account's id as well as its name: a session of a removed
+ * account is dead even when an account of the same name is added later.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Principal, PrincipalRole } from '../alerts/service.js';
@@ -36,9 +37,10 @@ export class Authenticator {
     return user;
   }
 
-  /** Forgets cached lookups (after logout, user removal in-process). */
-  forget(): void {
-    this.#cache.clear();
+  /** Forgets the cached lookups of one user (after their logout or removal in-process). */
+  forget(username: string): void {
+    this.#cache.delete(`u:${username}`);
+    for (const [key, hit] of this.#cache) if (hit.user?.username === username) this.#cache.delete(key);
   }
 
   /** The principal of a request, or null. */
@@ -53,10 +55,11 @@ export class Authenticator {
       user = await this.#cached(`t:${token}`, () => this.#users.byToken(token));
       if (!user) throw new NaboomError('NABOOM_UNAUTHENTICATED', 'Invalid or revoked API token');
     } else {
-      const username = (req as { session?: { username?: string } }).session?.username;
+      const session = (req as { session?: { username?: string; userId?: string } }).session;
+      const username = session?.username;
       if (!username) return null;
       user = await this.#cached(`u:${username}`, () => this.#users.get(username));
-      if (!user) return null;
+      if (!user || user.id !== session.userId) return null;
     }
     return { id: user.id, username: user.username, role: user.role };
   }

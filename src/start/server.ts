@@ -9,7 +9,6 @@ import { AlertFeed } from '../alerts/feed.js';
 import { AlertService } from '../alerts/service.js';
 import { AlertStore } from '../alerts/store.js';
 import { UserStore } from '../auth/users.js';
-import { ChannelLayer } from '../channels/layer.js';
 import type { Config } from '../config/load.js';
 import { RedisHealth } from '../health/redis-health.js';
 import { buildApp } from '../http/app.js';
@@ -52,17 +51,15 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const { config, logger } = o;
   const metrics = new Metrics({ defaultMetrics: true });
   const clients = new RoleClients(config, logger, { onNoPerm: (role) => metrics.redisNoPerm.inc({ role }) });
-  const channels = new ChannelLayer({ clients, config, logger, metrics });
   const notifications = new NotificationQueue({ config, logger, metrics });
   const users = new UserStore(clients.get('app', 'command', DATABASES.cache), config.keys);
   const store = new AlertStore(clients.get('realtime'), config);
   const alerts = new AlertService({ store, notifications, metrics, logger });
-  const feed = new AlertFeed({ store, tailClient: clients.dedicated('realtime', 'feed'), readClient: clients.get('realtime'), channels, metrics, logger });
+  const feed = new AlertFeed({ store, tailClient: clients.dedicated('realtime', 'feed'), readClient: clients.get('realtime'), keys: config.keys, settings: config.settings, metrics, logger });
   const escalator = new Escalator(alerts, logger, o.escalationIntervalMs);
   const health = new RedisHealth(clients, config);
   let draining = false;
 
-  await channels.start();
   await feed.start();
   const app = await buildApp({
     config,
@@ -107,7 +104,6 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       await escalator.stop();
       await feed.stop();
       await app.close();
-      await channels.close();
       await notifications.close();
       await clients.close();
       logger.info('stopped');

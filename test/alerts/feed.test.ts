@@ -1,13 +1,13 @@
 /**
- * The feed and escalation at the service level (real Redis, real channel layer): a live client that stops
+ * The feed and escalation at the service level (real Redis, the feed's own fan-out): a live client that stops
  * reading is told and disconnected instead of growing memory; escalation fires once per interval until
  * acknowledged, even with two processes sweeping.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AlertFeed, type FeedSink, type Frame } from '../../src/alerts/feed.js';
+import { AlertFeed, REPLAY_CONCURRENCY, type EndReason, type FeedSink, type Frame } from '../../src/alerts/feed.js';
+import { DATABASES } from '../../src/redis/databases.js';
 import { AlertService } from '../../src/alerts/service.js';
 import { AlertStore } from '../../src/alerts/store.js';
-import { ChannelLayer } from '../../src/channels/layer.js';
 import { createLogger } from '../../src/log/logger.js';
 import { Metrics } from '../../src/metrics/registry.js';
 import { NotificationQueue } from '../../src/queue/notifications.js';
@@ -20,22 +20,49 @@ const reporter = { id: 'u_test', username: 'tess' };
 const responder = { id: 'u_resp', username: 'rita', role: 'responder' as const };
 const location = { lat: -26.2, lon: 28.04 };
 
-/** A sink whose reader never reads: every write after the first hangs, like a stalled TCP peer. */
+/** A sink whose reader never reads: every write after the first `free` hangs, like a stalled TCP peer. */
 class StalledSink implements FeedSink {
   readonly transport = 'ws' as const;
   writes = 0;
   closedWith: string | undefined;
   readonly closed: Promise<void>;
   #resolveClosed!: () => void;
-  constructor() {
+  constructor(readonly free = 1) {
     this.closed = new Promise((r) => (this.#resolveClosed = r));
+  }
+  /** Always backed up: every frame takes the queued path. */
+  tryWrite(): boolean {
+    return false;
   }
   async write(_frame: Frame): Promise<void> {
     this.writes += 1;
-    if (this.writes > 1) await new Promise(() => undefined);
+    if (this.writes > this.free) await new Promise(() => undefined);
   }
   async notice(): Promise<void> {}
   close(code: 'slow' | 'shutdown'): void {
+    this.closedWith = code;
+    this.#resolveClosed();
+  }
+}
+
+/** Records every frame and how the feed ended the connection. */
+class RecordingSink implements FeedSink {
+  readonly transport = 'sse' as const;
+  readonly notices: { type: string; data: Record<string, unknown> }[] = [];
+  closedWith: string | undefined;
+  readonly closed: Promise<void>;
+  #resolveClosed!: () => void;
+  constructor() {
+    this.closed = new Promise((r) => (this.#resolveClosed = r));
+  }
+  tryWrite(): boolean {
+    return true;
+  }
+  async write(_frame: Frame): Promise<void> {}
+  async notice(type: string, data: Record<string, unknown>): Promise<void> {
+    this.notices.push({ type, data });
+  }
+  close(code: EndReason): void {
     this.closedWith = code;
     this.#resolveClosed();
   }
@@ -52,28 +79,27 @@ describe('feed and escalation', () => {
     await t.stop();
   });
 
-  function services() {
+  function services(opts: { replayClient?: 'denied' } = {}) {
     const metrics = new Metrics();
     const clients = new RoleClients(t.config, logger);
-    const channels = new ChannelLayer({ clients, config: t.config, logger, metrics });
+    // The app role may not read the feed: every replay read is refused by Redis (NOPERM).
+    const readClient = opts.replayClient === 'denied' ? clients.get('app', 'command', DATABASES.cache) : clients.get('realtime');
     const notifications = new NotificationQueue({ config: t.config, logger, metrics });
     const store = new AlertStore(clients.get('realtime'), t.config);
     const service = new AlertService({ store, notifications, metrics, logger });
-    const feed = new AlertFeed({ store, tailClient: clients.dedicated('realtime', 'feed'), readClient: clients.get('realtime'), channels, metrics, logger });
+    const feed = new AlertFeed({ store, tailClient: clients.dedicated('realtime', 'feed'), readClient, keys: t.config.keys, settings: t.config.settings, metrics, logger });
     open.push({
       close: async () => {
         await feed.stop();
-        await channels.close();
         await notifications.close();
         await clients.close();
       },
     });
-    return { metrics, clients, channels, store, service, feed, notifications };
+    return { metrics, clients, store, service, feed, notifications };
   }
 
-  it('disconnects a live client that stops reading once its channel (capacity 5) is full', async () => {
-    const { channels, feed, service, metrics } = services();
-    await channels.start();
+  it('disconnects a live client that stops reading once its queue (capacity 5) is full', async () => {
+    const { feed, service, metrics } = services();
     await feed.start();
     const sink = new StalledSink();
     await feed.subscribe(responder, { severities: ['high'] }, sink);
@@ -81,6 +107,41 @@ describe('feed and escalation', () => {
     await sink.closed;
     expect(sink.closedWith).toBe('slow');
     expect(await metrics.registry.getSingleMetricAsString('naboom_live_slow_clients_total')).toMatch(/transport="ws"\} 1/);
+  });
+
+  it('a replay Redis refuses ends the connection with an error instead of replay.start and silence', async () => {
+    const { feed, service } = services({ replayClient: 'denied' });
+    await feed.start();
+    const raised = await service.raise({ ...reporter, role: 'member' }, { type: 'panic', location });
+    for (const who of [responder, { ...reporter, role: 'member' as const }]) {
+      const sink = new RecordingSink();
+      await feed.subscribe(who, { severities: ['high'], since: '0-0' }, sink);
+      await sink.closed;
+      expect(sink.closedWith, who.role).toBe('unavailable');
+      expect(sink.notices.map((n) => n.type), who.role).not.toContain('live');
+    }
+    expect(raised.created).toBe(true);
+    expect(feed.subscribers).toBe(0);
+  });
+
+  it('runs at most REPLAY_CONCURRENCY replays at once; a stalled one gives its slot up when it unsubscribes', async () => {
+    const { feed, service } = services();
+    await feed.start();
+    await service.raise({ ...reporter, role: 'member' }, { type: 'panic', location });
+    const sinks = Array.from({ length: REPLAY_CONCURRENCY + 1 }, () => new StalledSink(0));
+    const unsubscribes: (() => Promise<void>)[] = [];
+    for (const sink of sinks) unsubscribes.push(await feed.subscribe(responder, { severities: ['high'], since: '0-0' }, sink));
+    const started = (): number => sinks.filter((k) => k.writes > 0).length;
+    const deadline = Date.now() + 5000;
+    while (started() < REPLAY_CONCURRENCY && Date.now() < deadline) await new Promise<void>((r) => setImmediate(r));
+    expect(started()).toBe(REPLAY_CONCURRENCY);
+    const last = sinks[REPLAY_CONCURRENCY];
+    expect(last?.writes).toBe(0);
+    await unsubscribes[0]?.();
+    while (last?.writes === 0 && Date.now() < deadline) await new Promise<void>((r) => setImmediate(r));
+    expect(last?.writes).toBe(1);
+    for (const u of unsubscribes) await u();
+    expect(feed.subscribers).toBe(0);
   });
 
   it('escalates an open alert once per interval across two sweeping processes, and stops after ack', async () => {

@@ -42,7 +42,12 @@ describe('operator dashboard', () => {
   };
 
   beforeAll(async () => {
-    [s, browser] = await Promise.all([startStack({ dashboardDir: WEB_DIST }), launchChromium()]);
+    [s, browser] = await Promise.all([startStack({
+        dashboardDir: WEB_DIST,
+        // Live feeds re-check their credentials rarely here: the test of a refused action ends the session
+        // and needs the page to still be there (a feed ending on logout is tested in test/live/).
+        env: { LIVE_AUTH_RECHECK_MS: '60000' },
+      }), launchChromium()]);
   });
   afterAll(async () => {
     for (const c of contexts) await c.close();

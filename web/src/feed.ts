@@ -3,6 +3,10 @@
  * any disconnect — a server restart, a network drop, being dropped as a slow reader — reconnects with
  * exponential backoff and subscribes with `since` = that cursor, so the server replays exactly what was
  * missed. The board keys alerts by id, so an event seen twice can never show twice.
+ *
+ * "Live" is shown only while the server proves it: the `live` notice names the heartbeat interval, and every
+ * frame (heartbeats above all) re-arms a timer of two intervals. When it runs out the state turns "stale",
+ * the socket is closed and the feed resubscribes with `since` — a silent connection never passes for live.
  */
 import { compareIds, parseAlert, STREAM_ID, type Alert } from './model.js';
 
@@ -10,6 +14,7 @@ export type ConnectionState =
   | { readonly kind: 'connecting' }
   | { readonly kind: 'replaying' }
   | { readonly kind: 'live' }
+  | { readonly kind: 'stale' }
   | { readonly kind: 'reconnecting'; readonly attempt: number; readonly retryAt: number; readonly reason: string };
 
 export interface FeedHandlers {
@@ -26,6 +31,52 @@ export interface FeedHandlers {
   signedIn(): Promise<boolean>;
 }
 
+/** The subset of a WebSocket the feed uses (a fake one in unit tests). */
+export interface FeedSocket {
+  onopen: ((ev: unknown) => void) | null;
+  onmessage: ((ev: { readonly data: unknown }) => void) | null;
+  onclose: ((ev: unknown) => void) | null;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+}
+
+/** What the feed needs from its surroundings; the defaults are the browser's. Tests pass a clock and sockets. */
+export interface FeedEnvironment {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+  openSocket(): FeedSocket;
+  /** Fires `online` when the network comes back (the window in a browser). */
+  readonly online?: { addEventListener(type: 'online', fn: () => void): void; removeEventListener(type: 'online', fn: () => void): void };
+}
+
+/** The page's window, typed by what the feed uses (this module also compiles for Node unit tests). */
+interface PageWindow {
+  readonly location: { readonly href: string };
+  addEventListener(type: 'online', fn: () => void): void;
+  removeEventListener(type: 'online', fn: () => void): void;
+}
+
+function browserEnvironment(): FeedEnvironment {
+  const window = (globalThis as unknown as { window: PageWindow }).window;
+  return {
+    now: () => Date.now(),
+    setTimeout: (fn, ms) => setTimeout(fn, ms),
+    clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
+    openSocket: () => {
+      const url = new URL('/ws', window.location.href);
+      url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+      return new WebSocket(url) as unknown as FeedSocket;
+    },
+    online: window,
+  };
+}
+
+/** The heartbeat interval assumed until the server names one (its default, LIVE_HEARTBEAT_MS). */
+export const DEFAULT_HEARTBEAT_MS = 15_000;
+/** Intervals without a frame after which a live connection counts as stale. */
+export const MISSED_HEARTBEATS = 2;
+
 const BACKOFF_START_MS = 400;
 const BACKOFF_MAX_MS = 5000;
 /** Frames are applied in small batches, so a replay of thousands of events is one render, not thousands. */
@@ -41,18 +92,23 @@ const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object
 
 export class LiveFeed {
   readonly #h: FeedHandlers;
-  #ws: WebSocket | undefined;
+  readonly #env: FeedEnvironment;
+  #ws: FeedSocket | undefined;
   #cursor: string | undefined;
   #attempt = 0;
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  #timer: unknown;
   #stopped = false;
   #replaying = false;
+  #live = false;
+  #heartbeatMs = DEFAULT_HEARTBEAT_MS;
+  #staleTimer: unknown;
   #pending: { alerts: Alert[]; origin: 'replay' | 'live' } | undefined;
-  #flushTimer: ReturnType<typeof setTimeout> | undefined;
+  #flushTimer: unknown;
   readonly #onOnline = (): void => this.reconnectNow();
 
-  constructor(handlers: FeedHandlers) {
+  constructor(handlers: FeedHandlers, env?: FeedEnvironment) {
     this.#h = handlers;
+    this.#env = env ?? browserEnvironment();
   }
 
   /** The id of the last feed event seen (what a reconnect replays from). */
@@ -61,15 +117,16 @@ export class LiveFeed {
   }
 
   start(): void {
-    window.addEventListener('online', this.#onOnline);
+    this.#env.online?.addEventListener('online', this.#onOnline);
     void this.#connect();
   }
 
   stop(): void {
     this.#stopped = true;
-    window.removeEventListener('online', this.#onOnline);
-    clearTimeout(this.#timer);
-    clearTimeout(this.#flushTimer);
+    this.#env.online?.removeEventListener('online', this.#onOnline);
+    this.#env.clearTimeout(this.#timer);
+    this.#env.clearTimeout(this.#flushTimer);
+    this.#env.clearTimeout(this.#staleTimer);
     this.#ws?.close(1000, 'bye');
     this.#ws = undefined;
   }
@@ -77,7 +134,7 @@ export class LiveFeed {
   /** Skips the wait of a pending reconnect. */
   reconnectNow(): void {
     if (this.#stopped || this.#timer === undefined) return;
-    clearTimeout(this.#timer);
+    this.#env.clearTimeout(this.#timer);
     this.#timer = undefined;
     void this.#connect();
   }
@@ -94,9 +151,7 @@ export class LiveFeed {
       }
       if (this.#stopped) return;
     }
-    const url = new URL('/ws', window.location.href);
-    url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-    const ws = new WebSocket(url);
+    const ws = this.#env.openSocket();
     this.#ws = ws;
     let opened = false;
     let reason = 'connection lost';
@@ -106,7 +161,7 @@ export class LiveFeed {
       ws.send(JSON.stringify({ type: 'subscribe', ...(since ? { since } : {}) }));
       if (since) this.#h.onState({ kind: 'replaying' });
     };
-    ws.onmessage = (m: MessageEvent<unknown>) => {
+    ws.onmessage = (m: { readonly data: unknown }) => {
       if (typeof m.data !== 'string') return;
       let frame: unknown;
       try {
@@ -114,12 +169,16 @@ export class LiveFeed {
       } catch {
         return;
       }
+      if (this.#ws !== ws) return;
+      if (this.#live) this.#armStale();
       const r = this.#frame(frame);
       if (r) reason = r;
     };
     ws.onclose = () => {
       if (this.#ws !== ws) return;
       this.#ws = undefined;
+      this.#live = false;
+      this.#env.clearTimeout(this.#staleTimer);
       this.#flush();
       if (this.#stopped) return;
       if (opened) {
@@ -143,8 +202,27 @@ export class LiveFeed {
     if (this.#stopped) return;
     this.#attempt += 1;
     const wait = backoffMs(this.#attempt);
-    this.#h.onState({ kind: 'reconnecting', attempt: this.#attempt, retryAt: Date.now() + wait, reason });
-    this.#timer = setTimeout(() => void this.#connect(), wait);
+    this.#h.onState({ kind: 'reconnecting', attempt: this.#attempt, retryAt: this.#env.now() + wait, reason });
+    this.#timer = this.#env.setTimeout(() => void this.#connect(), wait);
+  }
+
+  /** (Re)starts the countdown to "stale": two heartbeat intervals without any frame. */
+  #armStale(): void {
+    this.#env.clearTimeout(this.#staleTimer);
+    this.#staleTimer = this.#env.setTimeout(() => this.#stale(), MISSED_HEARTBEATS * this.#heartbeatMs);
+  }
+
+  /** The server went quiet: say so, drop the socket, and resubscribe from the cursor after a short wait. */
+  #stale(): void {
+    const ws = this.#ws;
+    if (!ws || this.#stopped) return;
+    this.#ws = undefined;
+    this.#live = false;
+    this.#flush();
+    this.#h.onState({ kind: 'stale' });
+    ws.close(4000, 'stale');
+    this.#attempt += 1;
+    this.#timer = this.#env.setTimeout(() => void this.#connect(), backoffMs(this.#attempt));
   }
 
   /** Handles one server frame; returns a close reason worth showing, if the frame announces one. */
@@ -163,11 +241,18 @@ export class LiveFeed {
         this.#advance(f['last_id']);
         this.#flush();
         return undefined;
-      case 'live':
+      case 'live': {
         this.#replaying = false;
         this.#attempt = 0;
+        const interval = f['interval_ms'];
+        if (typeof interval === 'number' && Number.isFinite(interval) && interval > 0) this.#heartbeatMs = interval;
+        this.#live = true;
+        this.#armStale();
         this.#flush();
         this.#h.onState({ kind: 'live' });
+        return undefined;
+      }
+      case 'heartbeat':
         return undefined;
       case 'alert':
       case 'alert.updated': {
@@ -194,11 +279,11 @@ export class LiveFeed {
     if (this.#pending && this.#pending.origin !== origin) this.#flush();
     this.#pending ??= { alerts: [], origin };
     this.#pending.alerts.push(alert);
-    this.#flushTimer ??= setTimeout(() => this.#flush(), FLUSH_MS);
+    this.#flushTimer ??= this.#env.setTimeout(() => this.#flush(), FLUSH_MS);
   }
 
   #flush(): void {
-    clearTimeout(this.#flushTimer);
+    this.#env.clearTimeout(this.#flushTimer);
     this.#flushTimer = undefined;
     const p = this.#pending;
     this.#pending = undefined;

@@ -86,10 +86,27 @@ export function registerUsers(program: Command, ctx: CommandContext): void {
 
   users
     .command('token')
-    .description('issue a new API token for an account (printed once; only its hash is stored)')
+    .description('issue a new API token for an account (printed once; only its hash is stored), or with --revoke revoke all of its tokens')
     .argument('<name>')
-    .action(async (name: string) => {
+    .option('--revoke', 'revoke every API token of the account instead (its live feeds close within seconds)', false)
+    .action(async (name: string, opts: { revoke: boolean }) => {
+      if (opts.revoke) {
+        const n = await withStore((s) => s.revokeTokens(name));
+        ctx.io.out(`revoked ${n} token${n === 1 ? '' : 's'} of ${name}\n`);
+        return;
+      }
       const token = await withStore((s) => s.issueToken(name));
       ctx.io.out(`${token}\n`);
+    });
+
+  users
+    .command('role')
+    .description("change an account's role (its live feeds close within seconds and reconnect with the new role)")
+    .argument('<name>')
+    .argument('<role>', `one of ${USER_ROLES.join(', ')}`)
+    .action(async (name: string, role: string) => {
+      if (!(USER_ROLES as readonly string[]).includes(role)) throw new NaboomError('NABOOM_USAGE', `The role must be one of ${USER_ROLES.join(', ')}`);
+      const user = await withStore((s) => s.setRole(name, role as UserRole));
+      ctx.io.out(`${user.username} is now ${user.role}\n`);
     });
 }

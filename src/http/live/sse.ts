@@ -1,25 +1,35 @@
 /**
  * GET /api/emergency/stream — Server-Sent Events. `id:` is the feed id, so a reconnecting EventSource sends
  * `Last-Event-ID` and resumes exactly where it stopped (or `?since=` for clients that cannot set headers).
+ * Every LIVE_HEARTBEAT_MS an `event: heartbeat` carries the server time and this process's feed position.
  */
 import type { FastifyReply } from 'fastify';
+import type { EndReason, FeedSink, Frame } from '../../alerts/feed.js';
 import { SEVERITIES } from '../../alerts/model.js';
-import type { FeedSink, Frame } from '../../alerts/feed.js';
+import { isStreamId } from '../../alerts/stream-id.js';
 import { NaboomError } from '../../errors/catalogue.js';
 import type { Severity } from '../../redis/keys.js';
 import { principalOf } from '../auth.js';
 import type { RouteContext } from '../deps.js';
 import { errorSchema, streamIdPattern } from '../schemas.js';
+import { credentialOf, liveGuard } from './guard.js';
 
-const HEARTBEAT_MS = 15_000;
-const ID = new RegExp(streamIdPattern);
-
+/** Parses `?severities=`; absent means all, a list that is empty after trimming is refused. */
 export function parseSeverities(raw: string | undefined): Severity[] {
-  if (!raw) return [...SEVERITIES];
+  if (raw === undefined || raw === '') return [...SEVERITIES];
   const list = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  if (list.length === 0) throw new NaboomError('NABOOM_VALIDATION', `"severities" lists no severity; use a comma-separated list of ${SEVERITIES.join(', ')}`);
   for (const s of list) if (!(SEVERITIES as readonly string[]).includes(s)) throw new NaboomError('NABOOM_VALIDATION', `Unknown severity "${s.slice(0, 20)}"`);
   return list as Severity[];
 }
+
+const END: Record<EndReason, { type: string; code?: string; message: string }> = {
+  slow: { type: 'error', code: 'NABOOM_SLOW_CONSUMER', message: 'Too slow: reconnect with Last-Event-ID to resume' },
+  shutdown: { type: 'shutdown', message: 'The server is restarting' },
+  unavailable: { type: 'error', code: 'NABOOM_UNAVAILABLE', message: 'The feed could not be read; reconnect shortly' },
+  invalid: { type: 'error', code: 'NABOOM_VALIDATION', message: 'The replay position was refused' },
+  unauthenticated: { type: 'error', code: 'NABOOM_UNAUTHENTICATED', message: 'The session or token is no longer valid: log in again' },
+};
 
 class SseSink implements FeedSink {
   readonly transport = 'sse' as const;
@@ -31,6 +41,13 @@ class SseSink implements FeedSink {
     if (!raw.write(chunk)) await new Promise<void>((resolve) => raw.once('drain', resolve));
   }
 
+  tryWrite(frame: Frame): boolean {
+    const raw = this.reply.raw;
+    if (raw.destroyed || raw.writableEnded || raw.writableNeedDrain) return false;
+    raw.write(frame.sse);
+    return true;
+  }
+
   async write(frame: Frame): Promise<void> {
     await this.#write(frame.sse);
   }
@@ -39,16 +56,17 @@ class SseSink implements FeedSink {
     await this.#write(`event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`);
   }
 
-  close(code: 'slow' | 'shutdown'): void {
+  close(reason: EndReason): void {
     const raw = this.reply.raw;
     if (raw.writableEnded) return;
-    const data = code === 'slow' ? { type: 'error', code: 'NABOOM_SLOW_CONSUMER' } : { type: 'shutdown' };
-    raw.end(`event: ${data.type}\ndata: ${JSON.stringify(data)}\n\n`);
+    const { type, ...rest } = END[reason];
+    raw.end(`event: ${type}\ndata: ${JSON.stringify({ type, ...rest })}\n\n`);
   }
 }
 
 export function sseRoute(ctx: RouteContext): void {
-  const { app, auth, feed } = ctx;
+  const { app, auth, feed, users } = ctx;
+  const guard = liveGuard(ctx);
   app.get<{ Querystring: { since?: string; severities?: string } }>(
     '/api/emergency/stream',
     {
@@ -63,10 +81,26 @@ export function sseRoute(ctx: RouteContext): void {
       preValidation: auth.require(),
     },
     async (req, reply) => {
+      const principal = principalOf(req);
       const severities = parseSeverities(req.query.severities);
+      if (req.query.since !== undefined && !isStreamId(req.query.since)) throw new NaboomError('NABOOM_VALIDATION', '"since" must be a stream id <ms>-<seq>, each part at most 18446744073709551615');
       const header = req.headers['last-event-id'];
-      const lastEventId = typeof header === 'string' && ID.test(header) ? header : undefined;
+      // A browser resends whatever id it last saw; one that is not a valid id is ignored, not an error.
+      const lastEventId = typeof header === 'string' && isStreamId(header) ? header : undefined;
       const since = lastEventId ?? req.query.since;
+      const release = guard.admit(principal.id);
+      if (!release) {
+        ctx.metrics.liveRefused.inc({ reason: 'connection_cap' });
+        reply.header('retry-after', '30');
+        throw new NaboomError('NABOOM_RATE_LIMITED', `At most ${ctx.config.settings.LIVE_MAX_CONNECTIONS_PER_USER} live connections per user; close one first`);
+      }
+      // Each SSE connection is a subscribe: it counts against the same per-user budget as a WebSocket's.
+      if (!guard.allowSubscribe(principal.id)) {
+        release();
+        ctx.metrics.liveRefused.inc({ reason: 'subscribe_rate' });
+        reply.header('retry-after', '60');
+        throw new NaboomError('NABOOM_RATE_LIMITED', `At most ${ctx.config.settings.LIVE_SUBSCRIBES_PER_MIN} live subscribes per minute`);
+      }
       reply.hijack();
       reply.raw.writeHead(200, {
         'content-type': 'text/event-stream; charset=utf-8',
@@ -76,15 +110,22 @@ export function sseRoute(ctx: RouteContext): void {
       });
       reply.raw.write('retry: 2000\n\n');
       const sink = new SseSink(reply);
-      const unsubscribe = await feed.subscribe(principalOf(req), { severities, ...(since ? { since } : {}) }, sink);
-      const heartbeat = setInterval(() => {
-        if (!reply.raw.writableEnded) reply.raw.write(': keepalive\n\n');
-      }, HEARTBEAT_MS);
-      heartbeat.unref();
+      let unsubscribe: (() => Promise<void>) | undefined;
+      let closed = false;
+      const unwatch = guard.watch(credentialOf(req, principal, users), () => sink.close('unauthenticated'));
       reply.raw.on('close', () => {
-        clearInterval(heartbeat);
-        void unsubscribe();
+        closed = true;
+        release();
+        unwatch();
+        void unsubscribe?.();
       });
+      try {
+        unsubscribe = await feed.subscribe(principal, { severities, ...(since ? { since } : {}) }, sink);
+        if (closed) void unsubscribe();
+      } catch (err) {
+        req.log.warn({ err, user: principal.username }, 'live subscribe failed');
+        sink.close(err instanceof NaboomError && err.code === 'NABOOM_VALIDATION' ? 'invalid' : 'unavailable');
+      }
     },
   );
 }

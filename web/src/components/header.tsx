@@ -11,6 +11,8 @@ function connectionText(c: ConnectionState): string {
       return 'Replaying missed alerts…';
     case 'live':
       return 'Live';
+    case 'stale':
+      return 'Connection stale';
     case 'reconnecting':
       return `Reconnecting (${c.reason})`;
   }

@@ -1,6 +1,7 @@
 /** POST /api/auth/login, POST /api/auth/logout, GET /api/auth/me. */
 import { WorkGate } from '../../../auth/gate.js';
 import { NaboomError } from '../../../errors/catalogue.js';
+import { SESSION_COOKIE } from '../../../sessions/sessions.js';
 import { principalOf } from '../../auth.js';
 import type { RouteContext } from '../../deps.js';
 import { limiter } from '../../rate-limit.js';
@@ -52,9 +53,14 @@ export function sessionRoutes(ctx: RouteContext): void {
     },
   );
 
-  app.post('/api/auth/logout', { schema: { response: { 200: { type: 'object', properties: { status: { type: 'string' } } } } } }, async (req) => {
-    if (req.session.username) await req.session.destroy();
-    auth.forget();
+  app.post('/api/auth/logout', { schema: { response: { 200: { type: 'object', properties: { status: { type: 'string' } } } } } }, async (req, reply) => {
+    const username = req.session.username;
+    if (username) {
+      await req.session.destroy();
+      // Only this user's cached lookups: an anonymous logout must not cost everyone else a cache miss.
+      auth.forget(username);
+    }
+    reply.clearCookie(SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'strict', secure: config.settings.COOKIE_SECURE });
     return { status: 'logged out' };
   });
 

@@ -1,0 +1,191 @@
+/**
+ * The live feed's process-local fan-out: no Redis, no membership expiry. Subscribers are indexed by the
+ * severities they see (see-all principals) or by their own reporter id (members), so an event reaches only
+ * the subscribers that may see it without a scan of everyone.
+ *
+ * Delivery is a plain loop: a subscriber whose socket is below its high-water mark gets the frame written
+ * there and then (no promise, no queue). Only a backed-up socket — or one still replaying — queues frames,
+ * bounded by the capacity; one frame more and the subscriber is marked overflowed and reported, exactly as a
+ * full channel was.
+ */
+import { Deque } from '../channels/waiters.js';
+import type { Severity } from '../redis/keys.js';
+import { compareIds } from './model.js';
+
+/** What the fan-out needs to know about an event frame (feed.ts `Frame`). */
+export interface FanoutFrame {
+  readonly meta: { readonly id: string; readonly type: string; readonly severity: Severity; readonly reporterId: string };
+}
+
+/** Where a subscriber's event frames go. */
+export interface FanoutSink<F extends FanoutFrame> {
+  /** Writes the frame now when the transport is below its high-water mark; false (nothing written) when not. */
+  tryWrite(frame: F): boolean;
+  /** Writes the frame; resolves when the transport can take more. */
+  write(frame: F): Promise<void>;
+}
+
+export interface LiveSubscriberOptions<F extends FanoutFrame> {
+  readonly severities: ReadonlySet<Severity>;
+  /** A member's id (sees only their own alerts); undefined for principals that see every alert. */
+  readonly reporterId: string | undefined;
+  readonly sink: FanoutSink<F>;
+  /** Frames queued at most while the socket is backed up or replaying. */
+  readonly capacity: number;
+  /** The last id the client already has: frames up to it are never sent. */
+  readonly lastSent: string;
+  /** Called once when the queue overflowed; the subscriber delivers nothing after it. */
+  onOverflow(): void;
+  /** Called when a queued write failed (the client is gone). */
+  onError(err: unknown): void;
+  /** Called after each event frame reached the transport. */
+  onSent(frame: F): void;
+}
+
+/** One live client: its filter, the id it has reached, and the bounded queue used only while backed up. */
+export class LiveSubscriber<F extends FanoutFrame> {
+  readonly severities: ReadonlySet<Severity>;
+  readonly reporterId: string | undefined;
+  lastSent: string;
+  readonly #o: LiveSubscriberOptions<F>;
+  readonly #queue = new Deque<F>();
+  /** While held (replaying), frames only queue. */
+  #held = true;
+  #pumping = false;
+  #closed = false;
+  #overflowed = false;
+
+  constructor(o: LiveSubscriberOptions<F>) {
+    this.#o = o;
+    this.severities = o.severities;
+    this.reporterId = o.reporterId;
+    this.lastSent = o.lastSent;
+  }
+
+  get overflowed(): boolean {
+    return this.#overflowed;
+  }
+
+  get queued(): number {
+    return this.#queue.length;
+  }
+
+  /** Whether the frame is for this subscriber (its severities; members only their own alerts). */
+  wants(frame: F): boolean {
+    return this.severities.has(frame.meta.severity) && (this.reporterId === undefined || this.reporterId === frame.meta.reporterId);
+  }
+
+  /** Delivers one live frame: written now if the socket can take it, else queued (bounded). */
+  offer(frame: F): void {
+    if (this.#closed || !this.wants(frame)) return;
+    if (!this.#held && !this.#pumping && this.#queue.length === 0) {
+      if (compareIds(frame.meta.id, this.lastSent) <= 0) return;
+      if (this.#o.sink.tryWrite(frame)) {
+        this.lastSent = frame.meta.id;
+        this.#o.onSent(frame);
+        return;
+      }
+    }
+    if (this.#queue.length >= this.#o.capacity) {
+      this.#overflow();
+      return;
+    }
+    this.#queue.push(frame);
+    if (!this.#held) this.#pump();
+  }
+
+  /** Ends the hold (the replay is done): queued frames newer than `lastSent` go out, then live. */
+  release(): void {
+    if (this.#closed) return;
+    this.#held = false;
+    if (this.#queue.length > 0) this.#pump();
+  }
+
+  /** Stops all delivery and drops the queue. */
+  close(): void {
+    this.#closed = true;
+    this.#queue.drain();
+  }
+
+  #overflow(): void {
+    if (this.#overflowed) return;
+    this.#overflowed = true;
+    this.close();
+    this.#o.onOverflow();
+  }
+
+  #pump(): void {
+    if (this.#pumping) return;
+    this.#pumping = true;
+    this.#drain().catch((err: unknown) => {
+      this.close();
+      this.#o.onError(err);
+    });
+  }
+
+  async #drain(): Promise<void> {
+    try {
+      for (let f = this.#queue.shift(); f !== undefined && !this.#closed; f = this.#queue.shift()) {
+        if (compareIds(f.meta.id, this.lastSent) <= 0) continue;
+        await this.#o.sink.write(f);
+        this.lastSent = f.meta.id;
+        this.#o.onSent(f);
+      }
+    } finally {
+      // In the same turn as the last (empty) shift: an offer after this starts a new pump, none is stranded.
+      this.#pumping = false;
+    }
+  }
+}
+
+/** The index of this process's live subscribers. */
+export class LiveFanout<F extends FanoutFrame> {
+  readonly #bySeverity = new Map<Severity, Set<LiveSubscriber<F>>>();
+  readonly #byReporter = new Map<string, Set<LiveSubscriber<F>>>();
+  readonly #all = new Set<LiveSubscriber<F>>();
+
+  get size(): number {
+    return this.#all.size;
+  }
+
+  /** Every subscriber (heartbeats, shutdown). */
+  subscribers(): IterableIterator<LiveSubscriber<F>> {
+    return this.#all.values();
+  }
+
+  add(sub: LiveSubscriber<F>): void {
+    if (this.#all.has(sub)) return;
+    this.#all.add(sub);
+    if (sub.reporterId !== undefined) addTo(this.#byReporter, sub.reporterId, sub);
+    else for (const s of sub.severities) addTo(this.#bySeverity, s, sub);
+  }
+
+  /** Removes a subscriber; false when it was not there. */
+  remove(sub: LiveSubscriber<F>): boolean {
+    if (!this.#all.delete(sub)) return false;
+    if (sub.reporterId !== undefined) removeFrom(this.#byReporter, sub.reporterId, sub);
+    else for (const s of sub.severities) removeFrom(this.#bySeverity, s, sub);
+    return true;
+  }
+
+  /** Offers a frame to every subscriber that may see it. */
+  publish(frame: F): void {
+    const bySeverity = this.#bySeverity.get(frame.meta.severity);
+    if (bySeverity) for (const sub of bySeverity) sub.offer(frame);
+    const byReporter = this.#byReporter.get(frame.meta.reporterId);
+    if (byReporter) for (const sub of byReporter) sub.offer(frame);
+  }
+}
+
+function addTo<K, F extends FanoutFrame>(index: Map<K, Set<LiveSubscriber<F>>>, key: K, sub: LiveSubscriber<F>): void {
+  let set = index.get(key);
+  if (!set) index.set(key, (set = new Set<LiveSubscriber<F>>()));
+  set.add(sub);
+}
+
+function removeFrom<K, F extends FanoutFrame>(index: Map<K, Set<LiveSubscriber<F>>>, key: K, sub: LiveSubscriber<F>): void {
+  const set = index.get(key);
+  if (!set) return;
+  set.delete(sub);
+  if (set.size === 0) index.delete(key);
+}

@@ -236,6 +236,9 @@ const base = {
   RATE_LIMIT_ALERTS_PER_USER: '1000000',
   RATE_LIMIT_ALERTS_PER_IP: '1000000',
   RATE_LIMIT_LOGINS: '1000',
+  // Reconnectors and fault-driven reconnects subscribe far more often than a person would.
+  LIVE_SUBSCRIBES_PER_MIN: '600',
+  LIVE_HEARTBEAT_MS: '5000',
   METRICS_TOKEN: metricsToken,
   ...COMPRESSED,
 };

@@ -14,7 +14,7 @@
  * page only once the socket took the previous one; a member replays only their own alerts, from their
  * reporter index (never the whole feed). At most REPLAY_CONCURRENCY replays run at once per process.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
+import { setImmediate, setTimeout as sleep } from 'node:timers/promises';
 import type { Settings } from '../config/schema.js';
 import { NaboomError } from '../errors/catalogue.js';
 import type { Logger } from '../log/logger.js';
@@ -101,6 +101,8 @@ export interface SubscribeOptions {
   readonly since?: string;
 }
 
+/** Feed entries fanned out in one turn of the event loop at most (the rest of a tail read after a yield). */
+const TAIL_SLICE = 16;
 /** Feed entries per replay page: what a stalled reader can pin at most. */
 const REPLAY_PAGE = 100;
 /** Replays running at once in one process; more wait their turn (their live frames queue meanwhile). */
@@ -224,7 +226,15 @@ export class AlertFeed {
         const reply = await this.#d.tailClient.xread('COUNT', 1000, 'BLOCK', 2000, 'STREAMS', feedKey, this.#lastId);
         this.#healthy = true;
         failures = 0;
-        for (const [, entries] of reply ?? []) for (const entry of entries) this.#deliver(entry);
+        for (const [, entries] of reply ?? []) {
+          for (let i = 0; i < entries.length; i++) {
+            const entry = entries[i];
+            if (entry) this.#deliver(entry);
+            // A catch-up after an outage can be hundreds of entries for every socket: fan it out in slices, so
+            // requests (and their deadline timers) are served in between instead of waiting seconds.
+            if ((i + 1) % TAIL_SLICE === 0 && i + 1 < entries.length) await setImmediate();
+          }
+        }
       } catch (err) {
         if (this.#stop.signal.aborted) break;
         this.#healthy = false;

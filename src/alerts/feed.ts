@@ -416,8 +416,12 @@ export class AlertFeed {
 }
 
 /** Waits for `p`, or only until the signal aborts: a stalled reader cannot hold a replay slot after unsubscribing. */
-function untilAborted(p: Promise<void>, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
+export function untilAborted(p: Promise<void>, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) {
+    // The client is gone already: its write may still fail ("client gone"), and nobody awaits it any more.
+    p.catch(() => undefined);
+    return Promise.resolve();
+  }
   return new Promise<void>((resolve, reject) => {
     const onAbort = (): void => resolve();
     signal.addEventListener('abort', onAbort, { once: true });

@@ -86,7 +86,8 @@ export function registerDev(program: Command, ctx: CommandContext): void {
             `       -d '{"type":"panic","severity":"critical","location":{"lat":-33.9249,"lon":18.4241,"accuracy_m":20,"address":"Long St, Cape Town"}}'`,
             '',
             config.metricsToken
-              ? `Scrape the metrics (METRICS_TOKEN in ${envFile}):\n  curl ${u}/metrics -H 'Authorization: Bearer ${config.metricsToken.reveal()}'`
+              ? // The token stays in the env file: the command reads it there instead of printing the secret.
+                `Scrape the metrics (METRICS_TOKEN in ${envFile}):\n  curl ${u}/metrics -H "Authorization: Bearer $(sed -n 's/^METRICS_TOKEN=//p' '${envFile}')"`
               : `Metrics: ${u}/metrics is open (no METRICS_TOKEN in ${envFile}; \`naboom init\` writes one)`,
             'Check the deployment: node bin/naboom.js verify --url ' + u,
             'Ctrl-C stops everything.',

@@ -33,7 +33,7 @@ export class Metrics {
   readonly rateLimited = new Counter({ name: 'naboom_rate_limited_total', help: 'Requests refused with 429, by limit', labelNames: ['limit'] as const, registers: [this.registry] });
   readonly slowClients = new Counter({ name: 'naboom_live_slow_clients_total', help: 'Live clients disconnected because they could not keep up', labelNames: ['transport'] as const, registers: [this.registry] });
   readonly liveOversizedFrames = new Counter({ name: 'naboom_live_oversized_frames_total', help: 'WebSocket frames over the size limit (the socket is closed with 1009)', registers: [this.registry] });
-  readonly liveRefused = new Counter({ name: 'naboom_live_refused_total', help: 'Live connections or subscribes refused, by reason (connection_cap, subscribe_rate, credential)', labelNames: ['reason'] as const, registers: [this.registry] });
+  readonly liveRefused = new Counter({ name: 'naboom_live_refused_total', help: 'Live connections or subscribes refused, by reason (connection_cap, subscribe_rate, credential, not_reading)', labelNames: ['reason'] as const, registers: [this.registry] });
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     if (opts.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'naboom_process_' });

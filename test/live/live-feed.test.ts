@@ -162,4 +162,20 @@ describe('live feed in operation', () => {
     expect(s.logs.filter((l) => l.includes('"level":50')).length).toBe(errorsBefore);
     expect(await s.server.metrics.registry.getSingleMetricAsString('naboom_live_oversized_frames_total')).toMatch(/ 1$/m);
   });
+  it('a client that floods frames without reading the answers is cut off, not buffered without bound', async () => {
+    const ws = new WsClient(s.url, auth(s.responder));
+    await ws.open();
+    // Stop reading: the server's error frames pile up in the kernel buffers, then in the socket's own buffer.
+    ws.ws.pause();
+    const frame = Buffer.from('x');
+    for (let i = 0; i < 400_000 && ws.ws.readyState === ws.ws.OPEN; i++) {
+      ws.ws.send(frame);
+      // Let the server answer (and, with the fix, cut the socket) while the flood goes on.
+      if (i % 5000 === 0) await new Promise<void>((r) => setImmediate(r));
+    }
+    ws.ws.resume();
+    await eventually(() => ws.closed !== undefined, 20_000);
+    expect(await s.server.metrics.registry.getSingleMetricAsString('naboom_live_refused_total')).toMatch(/reason="not_reading"\} [1-9]/);
+    await eventually(async () => (await liveClients('ws')) === 0);
+  }, 40_000);
 });

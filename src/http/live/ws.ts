@@ -120,8 +120,16 @@ export function wsRoute(ctx: RouteContext): void {
       socket.terminate();
     });
     const principal = principalOf(req);
+    // Control and error frames answer the client's own frames: one that floods without reading them is cut
+    // off at the high-water mark, so it cannot make this process buffer without bound.
     const send = (frame: Record<string, unknown>): void => {
-      if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(frame));
+      if (socket.readyState !== socket.OPEN) return;
+      if (socket.bufferedAmount >= HIGH_WATER) {
+        metrics.liveRefused.inc({ reason: 'not_reading' });
+        socket.terminate();
+        return;
+      }
+      socket.send(JSON.stringify(frame));
     };
     const release = guard.admit(principal.id);
     if (!release) {

@@ -112,7 +112,7 @@ export function roleRedisOptions(config: Config, cred: RoleCredentials, purpose:
 }
 
 /** Cluster options wrapping the per-node role options. */
-export function roleClusterOptions(redisOptions: RedisOptions, _purpose: ClientPurpose): ClusterOptions {
+export function roleClusterOptions(redisOptions: RedisOptions): ClusterOptions {
   return {
     redisOptions,
     clusterRetryStrategy: reconnectDelay,
@@ -149,7 +149,7 @@ export function createRoleClient(config: Config, cred: RoleCredentials, purpose:
   if (config.topology.kind === 'cluster') {
     const cluster = new Cluster(
       config.topology.nodes.map((n) => ({ host: n.host, port: n.port })),
-      roleClusterOptions(opts, purpose),
+      roleClusterOptions(opts),
     );
     if (opts.commandTimeout !== undefined) boundClusterCommands(cluster, opts.commandTimeout);
     return cluster;

@@ -56,7 +56,7 @@ function deploymentClient(config: Config, role: ClientRole): RedisClient {
   const opts = { ...roleRedisOptions(config, config.credentials[role], 'command', LABEL), ...NO_RETRY };
   return new Cluster(
     config.topology.nodes.map((n) => ({ host: n.host, port: n.port })),
-    { ...roleClusterOptions(opts, 'command'), clusterRetryStrategy: () => null, lazyConnect: true, enableReadyCheck: true },
+    { ...roleClusterOptions(opts), clusterRetryStrategy: () => null, lazyConnect: true, enableReadyCheck: true },
   );
 }
 

@@ -25,7 +25,7 @@ import { LiveFanout, LiveSubscriber, type FanoutSink } from './fanout.js';
 import { compareIds, idMillis, type AlertDoc, type FeedEvent } from './model.js';
 import { canSeeAll, type Principal } from './service.js';
 import { decodeFeedEntry, type AlertStore } from './store.js';
-import { isMaxStreamId, isStreamId } from './stream-id.js';
+import { isStreamId } from './stream-id.js';
 
 /** What a sink needs to know about a frame without parsing it. */
 export interface FrameMeta {
@@ -344,8 +344,8 @@ export class AlertFeed {
     await l.sink.notice('replay.start', { since });
     let cursor = since;
     let sent = 0;
-    // Nothing follows the largest id (and `(max` would overflow in Redis); nothing after the position is replayed.
-    let more = !isMaxStreamId(since) && compareIds(since, position) < 0;
+    // Nothing after the position is replayed; the largest id is never before it (and feedAfter never sends `(max`).
+    let more = compareIds(since, position) < 0;
     while (more && !l.abort.signal.aborted) {
       const page = await this.#d.store.feedAfter(cursor, REPLAY_PAGE, this.#d.readClient);
       more = page.length === REPLAY_PAGE;

@@ -15,6 +15,16 @@ export type AlertStatus = (typeof ALERT_STATUSES)[number];
 
 export const DEFAULT_SEVERITY: Severity = 'high';
 
+/**
+ * The one name of each alert event: the feed stream's `event` field, the live feed's `event`, notification
+ * jobs and the dashboard all use these.
+ */
+export const ALERT_EVENTS = { raised: 'alert.raised', updated: 'alert.updated', escalated: 'alert.escalated' } as const;
+export type AlertEventName = (typeof ALERT_EVENTS)[keyof typeof ALERT_EVENTS];
+
+/** Feed entries written before the events had one name call a raised alert this; read as `alert.raised`. */
+export const LEGACY_RAISED_EVENT = 'alert.created';
+
 /** Lifecycle: open → acknowledged → resolved; open | acknowledged → cancelled. */
 export const TRANSITIONS = {
   ack: { to: 'acknowledged', from: ['open'], event: 'acknowledged' },

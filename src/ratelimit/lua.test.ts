@@ -13,7 +13,7 @@ describe('rate-limit script', () => {
     expect(readdirSync(fileURLToPath(new URL('./lua/', import.meta.url)))).toEqual(['rate-limit-count-N.lua']);
   });
 
-  it('interleaves nothing: all counters, then all windows', () => {
+  it('sends every counter as a key and every window as an argument, in the same order', () => {
     const items = [
       { keys: { counter: 'a' }, args: { window: 1000 } },
       { keys: { counter: 'b' }, args: { window: 2000 } },

@@ -24,7 +24,8 @@ import type { KeySpace, Severity } from '../redis/keys.js';
 import { LiveFanout, LiveSubscriber, type FanoutSink } from './fanout.js';
 import { compareIds, idMillis, type AlertDoc, type FeedEvent } from './model.js';
 import { canSeeAll, type Principal } from './service.js';
-import { decodeFeedEntry, type AlertStore } from './store.js';
+import { decodeFeedEntry } from './query.js';
+import type { AlertStore } from './store.js';
 import { isStreamId } from './stream-id.js';
 
 /** What a sink needs to know about a frame without parsing it. */

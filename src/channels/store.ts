@@ -42,15 +42,18 @@ export class ChannelStore {
 
   /** Adds a normal channel to a group. */
   async addChannel(group: string, channel: string, now: number): Promise<void> {
-    await SCRIPTS.groupAdd.run(this.#d.redis(), [this.#d.keys.group(group)], [channel, now, this.#d.groupExpiryMs]);
+    const d = this.#d;
+    await SCRIPTS.groupAdd.run(d.redis(), { keys: { members: d.keys.group(group) }, args: { member: channel, now, groupTtl: d.groupExpiryMs } });
   }
 
   /** Registers `owner` for the group and queues it the control envelope that adds its channel; false when its inbox is full. */
   async addRemote(group: string, channel: string, owner: string, now: number): Promise<boolean> {
     const d = this.#d;
     const control = d.codec.seal(JSON.stringify({ k: 'a', g: group, c: channel }), now + d.expiryMs);
-    const keys = [d.keys.groupProcesses(group), d.keys.inbox(owner)];
-    const reply = await SCRIPTS.groupAdd.run(d.redis(), keys, [owner, now, d.groupExpiryMs, control, d.capacity, d.expiryMs]);
+    const reply = await SCRIPTS.groupAdd.run(d.redis(), {
+      keys: { members: d.keys.groupProcesses(group), inbox: d.keys.inbox(owner) },
+      args: { member: owner, now, groupTtl: d.groupExpiryMs, control, capacity: d.capacity, ttl: d.expiryMs },
+    });
     return reply === 1;
   }
 
@@ -66,22 +69,23 @@ export class ChannelStore {
   /** Registers this process as holding local members of a group (score = now, so it expires like them). */
   async register(group: string): Promise<void> {
     const d = this.#d;
-    await SCRIPTS.groupAdd.run(d.redis(), [d.keys.groupProcesses(group)], [d.processId, Date.now(), d.groupExpiryMs]);
+    await SCRIPTS.groupAdd.run(d.redis(), { keys: { members: d.keys.groupProcesses(group) }, args: { member: d.processId, now: Date.now(), groupTtl: d.groupExpiryMs } });
   }
 
-  /** Leaves a group's process set; false while envelopes still wait in this process's inbox (see GROUP_LEAVE). */
+  /** Leaves a group's process set; false while envelopes still wait in this process's inbox (see group-leave-2.lua). */
   async leave(group: string): Promise<boolean> {
     const d = this.#d;
-    return (await SCRIPTS.groupLeave.run(d.redis(), [d.keys.groupProcesses(group), d.keys.inbox(d.processId)], [d.processId])) === 1;
+    const keys = { processes: d.keys.groupProcesses(group), inbox: d.keys.inbox(d.processId) };
+    return (await SCRIPTS.groupLeave.run(d.redis(), { keys, args: { process: d.processId } })) === 1;
   }
 
   /** One envelope per other registered process, one push per non-local member; this process is skipped. */
   async groupSend(group: string, message: ChannelMessage, now: number): Promise<GroupSendReply> {
     const d = this.#d;
     const sealed = d.codec.seal(JSON.stringify({ k: 'g', g: group, m: message }), now + d.expiryMs);
-    const keys = [d.keys.group(group), d.keys.groupProcesses(group)];
-    const args = [sealed, now, now - d.groupExpiryMs, d.capacity, d.expiryMs, d.keys.queuePrefix, d.keys.inboxPrefix, d.processId];
-    return parseGroupSendReply(await SCRIPTS.groupSend.run(d.redis(), keys, args));
+    const keys = { channels: d.keys.group(group), processes: d.keys.groupProcesses(group) };
+    const args = { payload: sealed, now, cutoff: now - d.groupExpiryMs, capacity: d.capacity, ttl: d.expiryMs, queuePrefix: d.keys.queuePrefix, inboxPrefix: d.keys.inboxPrefix, sender: d.processId };
+    return parseGroupSendReply(await SCRIPTS.groupSend.run(d.redis(), { keys, args }));
   }
 
   /**
@@ -106,7 +110,7 @@ export class ChannelStore {
   #push(key: string, payload: object, now: number): Promise<boolean> {
     const d = this.#d;
     const sealed = d.codec.seal(JSON.stringify(payload), now + d.expiryMs);
-    return SCRIPTS.send.run(d.redis(), [key], [sealed, d.capacity, d.expiryMs, now]).then((r) => r === 1);
+    return SCRIPTS.send.run(d.redis(), { keys: { list: key }, args: { payload: sealed, capacity: d.capacity, ttl: d.expiryMs, now } }).then((r) => r === 1);
   }
 }
 

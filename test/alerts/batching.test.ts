@@ -6,7 +6,7 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compareIds } from '../../src/alerts/model.js';
 import { AlertStore } from '../../src/alerts/store.js';
-import { batchCounter } from '../../src/http/rate-limit.js';
+import { batchCounter } from '../../src/ratelimit/counter.js';
 import { createLogger } from '../../src/log/logger.js';
 import { connectAdmin } from '../../src/redis/admin.js';
 import { TurnBatcher } from '../../src/redis/batch.js';

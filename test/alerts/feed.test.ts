@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AlertFeed, REPLAY_CONCURRENCY, type EndReason, type FeedSink, type Frame } from '../../src/alerts/feed.js';
 import { DATABASES } from '../../src/redis/databases.js';
 import { AlertService } from '../../src/alerts/service.js';
+import { ALERT_EVENTS, LEGACY_RAISED_EVENT } from '../../src/alerts/model.js';
 import { AlertStore } from '../../src/alerts/store.js';
 import { createLogger } from '../../src/log/logger.js';
 import { Metrics } from '../../src/metrics/registry.js';
@@ -142,6 +143,30 @@ describe('feed and escalation', () => {
     expect(last?.writes).toBe(1);
     for (const u of unsubscribes) await u();
     expect(feed.subscribers).toBe(0);
+  });
+
+  it('writes a raised alert to the feed as alert.raised, and still replays entries written as alert.created', async () => {
+    const { store } = services();
+    const raised = await store.raise({ type: 'fire', severity: 'low', location }, reporter);
+    const id = raised.alert.id;
+    const admin = await connectAdmin(t.config);
+    try {
+      await admin.select(DATABASES.realtime);
+      const feedKey = t.config.keys.alerts.feed;
+      const [entry] = await admin.xrange(feedKey, id, id);
+      expect(entry?.[1].slice(0, 2)).toEqual(['event', ALERT_EVENTS.raised]);
+      // An entry as releases before the rename wrote it: same fields, the old event name.
+      const legacyId = await admin.xadd(feedKey, '*', 'event', LEGACY_RAISED_EVENT, 'severity', 'low', 'data', entry?.[1][5] ?? '');
+      const replayed = await store.feedAfter(raised.alert.id, 10);
+      expect(replayed).toEqual([{ id: legacyId, type: 'alert', alert: { ...raised.alert, id: legacyId } }]);
+      const before = (await admin.xrevrange(feedKey, `(${id}`, '-', 'COUNT', 1))[0]?.[0] ?? '0-0';
+      expect((await store.feedAfter(before, 10)).map((e) => [e.id, e.type])).toEqual([
+        [id, 'alert'],
+        [legacyId, 'alert'],
+      ]);
+    } finally {
+      admin.disconnect();
+    }
   });
 
   it('escalates an open alert once per interval across two sweeping processes, and stops after ack', async () => {

@@ -61,8 +61,9 @@ describe('channel layer: encryption, rejection and ACL boundaries', () => {
     // The group-send script builds member keys from prefixes; a forged prefix is still stopped by the ACL.
     const codec = new EnvelopeCodec([new Secret(K1)]);
     await ws.zadd('naboom:channels:group:evil', Date.now(), 'x');
-    const forged = [codec.seal('{}', Date.now() + 1000), Date.now(), 0, 10, 1000, 'naboom:cache:1:', 'panic:', 'none'];
-    await expect(SCRIPTS.groupSend.run(ws, ['naboom:channels:group:evil', 'naboom:channels:gproc:evil'], forged)).rejects.toThrow(/can't access|NOPERM/);
+    const forged = { payload: codec.seal('{}', Date.now() + 1000), now: Date.now(), cutoff: 0, capacity: 10, ttl: 1000, queuePrefix: 'naboom:cache:1:', inboxPrefix: 'panic:', sender: 'none' };
+    const keys = { channels: 'naboom:channels:group:evil', processes: 'naboom:channels:gproc:evil' };
+    await expect(SCRIPTS.groupSend.run(ws, { keys, args: forged })).rejects.toThrow(/can't access|NOPERM/);
     expect(await admin.exists('naboom:cache:1:x')).toBe(0);
     const log = (await admin.call('ACL', 'LOG')) as unknown[];
     expect(log.length).toBeGreaterThanOrEqual(denied.length);

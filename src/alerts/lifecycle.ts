@@ -1,0 +1,112 @@
+/**
+ * Changing stored alerts: lifecycle transitions (ack, resolve, cancel) and the escalation sweep. Both are
+ * scripts on the alert's state, so the check, the history event, the feed entry and the cache refresh happen
+ * atomically: two responders cannot both acknowledge, and two processes cannot both escalate.
+ */
+import type { Config } from '../config/load.js';
+import { NaboomError } from '../errors/catalogue.js';
+import type { RedisClient } from '../redis/connections.js';
+import { defineScript } from '../redis/script.js';
+import { ALERT_EVENTS, TRANSITIONS, type Actor, type AlertDoc, type AlertStatus, type TransitionName } from './model.js';
+import { ALERT_CACHE_TTL_S, parseDoc } from './query.js';
+import type { Replication } from './replication.js';
+
+export const TRANSITION = defineScript(new URL('./lua/alert-transition-2.lua', import.meta.url), {
+  keys: ['feed', 'schedule'],
+  args: ['statePrefix', 'id', 'to', 'from', 'historyEvent', 'updatedAt', 'maxlen', 'cachePrefix', 'cacheTtl', 'reporterOnly', 'updatedEvent'],
+});
+
+export const ESCALATE = defineScript(new URL('./lua/alert-escalate-2.lua', import.meta.url), {
+  keys: ['schedule', 'feed'],
+  args: ['now', 'interval', 'batch', 'statePrefix', 'cachePrefix', 'cacheTtl', 'maxlen', 'nowIso', 'updatedEvent'],
+});
+
+export type TransitionOutcome =
+  | { readonly kind: 'ok'; readonly alert: AlertDoc; readonly feedId: string }
+  | { readonly kind: 'missing' }
+  | { readonly kind: 'forbidden' }
+  | { readonly kind: 'conflict'; readonly status: AlertStatus }
+  /** The stored document cannot be decoded (nothing was changed). */
+  | { readonly kind: 'corrupt' };
+
+export interface EscalationSweep {
+  /** Every alert the sweep escalated (each needs its `alert.escalated` job). */
+  readonly escalated: AlertDoc[];
+  /** Due alerts whose stored document could not be decoded: taken out of the schedule, not escalated. */
+  readonly corrupt: string[];
+  /** Escalated by the script but unreadable here (reported; their live feed entry exists). */
+  readonly unreadable: number;
+}
+
+export class AlertLifecycle {
+  readonly #redis: RedisClient;
+  readonly #config: Config;
+  readonly #replication: Replication;
+
+  constructor(redis: RedisClient, config: Config, replication: Replication) {
+    this.#redis = redis;
+    this.#config = config;
+    this.#replication = replication;
+  }
+
+  /** Applies a lifecycle transition atomically and records it in the history and the feed. */
+  async transition(
+    id: string,
+    name: TransitionName,
+    by: Actor,
+    opts: { reporterOnly?: string; note?: string; from?: readonly AlertStatus[] } = {},
+  ): Promise<TransitionOutcome> {
+    const t = TRANSITIONS[name];
+    const from = opts.from ?? t.from;
+    const now = new Date().toISOString();
+    const event = { event: t.event, at: now, by, ...(opts.note ? { note: opts.note } : {}) };
+    const a = this.#config.keys.alerts;
+    const reply = (await TRANSITION.run(this.#redis, {
+      keys: { feed: a.feed, schedule: a.escalations },
+      args: {
+        statePrefix: a.statePrefix,
+        id,
+        to: t.to,
+        from: from.join(','),
+        historyEvent: JSON.stringify(event),
+        updatedAt: now,
+        maxlen: this.#config.settings.ALERT_STREAM_MAXLEN,
+        cachePrefix: a.cachePrefix,
+        cacheTtl: ALERT_CACHE_TTL_S,
+        reporterOnly: opts.reporterOnly ?? '',
+        updatedEvent: ALERT_EVENTS.updated,
+      },
+    })) as string[];
+    const [kind, a1, a2] = reply;
+    if (kind === 'missing') return { kind };
+    if (kind === 'forbidden') return { kind };
+    if (kind === 'conflict') return { kind, status: a1 as AlertStatus };
+    if (kind === 'corrupt') return { kind };
+    const alert = parseDoc(a1);
+    if (!alert || !a2) throw new NaboomError('NABOOM_INTERNAL', 'Stored alert failed validation after a transition');
+    await this.#replication.confirm();
+    return { kind: 'ok', alert, feedId: a2 };
+  }
+
+  /** Claims due escalations (atomic across processes); one undecodable alert never stops the sweep. */
+  async escalateDue(nowMs: number, batch = 100): Promise<EscalationSweep> {
+    const a = this.#config.keys.alerts;
+    const reply = (await ESCALATE.run(this.#redis, {
+      keys: { schedule: a.escalations, feed: a.feed },
+      args: {
+        now: nowMs,
+        interval: this.#config.settings.ESCALATE_AFTER_S * 1000,
+        batch,
+        statePrefix: a.statePrefix,
+        cachePrefix: a.cachePrefix,
+        cacheTtl: ALERT_CACHE_TTL_S,
+        maxlen: this.#config.settings.ALERT_STREAM_MAXLEN,
+        nowIso: new Date(nowMs).toISOString(),
+        updatedEvent: ALERT_EVENTS.updated,
+      },
+    })) as [string[], string[]];
+    const [docs, corrupt] = reply;
+    const escalated = docs.map(parseDoc).filter((d): d is AlertDoc => d !== undefined);
+    return { escalated, corrupt: corrupt.map(String), unreadable: docs.length - escalated.length };
+  }
+}

@@ -1,0 +1,34 @@
+import { readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { headerProblems } from '../redis/script-header.js';
+import { INGEST } from './ingest.js';
+import { ESCALATE, TRANSITION } from './lifecycle.js';
+
+const SCRIPTS = [INGEST, TRANSITION, ESCALATE];
+
+describe('alert scripts', () => {
+  it.each(SCRIPTS.map((s) => [s.name, s] as const))('%s: the header names exactly the declared KEYS and ARGV, in order', (_name, script) => {
+    expect(headerProblems(script)).toEqual([]);
+  });
+
+  it('every script file in lua/ is declared', () => {
+    const files = readdirSync(fileURLToPath(new URL('./lua/', import.meta.url))).filter((f) => f.endsWith('.lua'));
+    expect(files.sort()).toEqual(SCRIPTS.map((s) => fileURLToPath(s.file).split('/').pop()).sort());
+  });
+
+  it('no script names a feed event itself: each is passed in from ALERT_EVENTS', () => {
+    for (const s of SCRIPTS) expect(s.source).not.toMatch(/'alert\.(created|raised|updated|escalated)'/);
+  });
+
+  it('ingest: fixed keys and args first, then each alert, its idempotency key only when it has one', () => {
+    const item = (n: number, idempotency?: string) => ({
+      keys: { stream: `s${n}`, reporterIndex: `r${n}`, idempotency },
+      args: { doc: `{}`, severity: 'high', escalateAt: 2, created: 1, alertType: 'panic', reporter: `u${n}`, fingerprint: idempotency ? 'fp' : '', fields: ['type', 'panic'] },
+    });
+    const args = { maxlen: 10, stateTtl: 1, cacheTtl: 2, idempotencyTtl: 3, statePrefix: 'st:', cachePrefix: 'c:', broadcastChannel: 'b', raisedEvent: 'alert.raised' };
+    const ordered = INGEST.order({ keys: { feed: 'f', schedule: 'z' }, args, items: [item(1), item(2, 'i2')] });
+    expect(ordered.keys).toEqual(['f', 'z', 's1', 'r1', 's2', 'r2', 'i2']);
+    expect(ordered.args).toEqual([10, 1, 2, 3, 'st:', 'c:', 'b', 'alert.raised', '{}', 'high', 2, 1, 'panic', 'u1', '', 2, 'type', 'panic', '{}', 'high', 2, 1, 'panic', 'u2', 'fp', 2, 'type', 'panic']);
+  });
+});

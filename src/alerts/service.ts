@@ -1,5 +1,5 @@
 /**
- * Who may do what with alerts (SPEC §5): members raise alerts and see their own; responders see all and
+ * Who may do what with alerts (docs/contract.md §5): members raise alerts and see their own; responders see all and
  * act on them; admins do everything. Each change is announced live through the feed (by the store's
  * scripts) and as a notification job.
  */
@@ -44,10 +44,6 @@ export class AlertService {
 
   constructor(d: AlertServiceDeps) {
     this.#d = d;
-  }
-
-  get store(): AlertStore {
-    return this.#d.store;
   }
 
   /** Stores the alert durably, then makes sure its notification job exists (idempotent on retries). */

@@ -1,5 +1,5 @@
 /**
- * The three named caches of SPEC §4, each on the role that owns its namespace: `default` and `sessions` on
+ * The three named caches of docs/contract.md §4, each on the role that owns its namespace: `default` and `sessions` on
  * the app role, `realtime` on the realtime role.
  */
 import type { Config } from '../config/load.js';

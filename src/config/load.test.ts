@@ -90,7 +90,7 @@ describe('config loader', () => {
     expect(JSON.stringify(c)).not.toContain(base['SECRET_KEY'] ?? '');
   });
 
-  it('defaults to the SPEC values', () => {
+  it('defaults to the values of docs/contract.md §2', () => {
     const c = loadConfig({ env: {}, envFile: false });
     expect(c.settings).toMatchObject({ HOST: '127.0.0.1', PORT: 8000, TZ: 'Africa/Johannesburg', RATE_LIMIT_ALERTS_PER_USER: 30, RATE_LIMIT_ALERTS_PER_IP: 300, RATE_LIMIT_LOGINS: 10, NABOOM_REDIS_PORT: 6380 });
     expect(c.credentials.app.username).toBe('app_user');

@@ -1,5 +1,5 @@
 /**
- * The one configuration schema (SPEC §2). Every variable Naboom reads is declared here with its default;
+ * The one configuration schema (docs/contract.md §2). Every variable Naboom reads is declared here with its default;
  * `loadConfig` validates the environment against it once at start and freezes the result.
  */
 import { isIP } from 'node:net';

@@ -1,7 +1,8 @@
 /**
  * The one error catalogue. Every error Naboom reports to a user — over HTTP, on the CLI or from the config
  * loader — has a stable code from this table. Codes are never renamed or reused once released; retire a code
- * by leaving it here with `retired: true`.
+ * by leaving it here with `retired: true` (`{ ...def(…), retired: true }`): `NaboomError` then refuses it at
+ * compile time, and the catalogue test requires the README to mark it retired and no source file to name it.
  */
 export interface ErrorDefinition {
   /** HTTP status used when the error reaches the API. */
@@ -12,6 +13,8 @@ export interface ErrorDefinition {
   readonly hint: string;
   /** CLI exit code when this error ends a command. */
   readonly exit: number;
+  /** No longer thrown; kept so its code is never given another meaning. */
+  readonly retired?: true;
 }
 
 const def = (status: number, message: string, hint: string, exit = 2): ErrorDefinition => ({
@@ -81,7 +84,10 @@ export const ERRORS = {
   NABOOM_SLOW_CONSUMER: def(503, 'The live client could not keep up and was disconnected; reconnect with the last id to resume', ''),
 } as const satisfies Record<string, ErrorDefinition>;
 
-export type ErrorCode = keyof typeof ERRORS;
+type Catalogue = typeof ERRORS;
+
+/** Codes that may be thrown: every catalogued code but the retired ones. */
+export type ErrorCode = { [C in keyof Catalogue]: Catalogue[C] extends { readonly retired: true } ? never : C }[keyof Catalogue];
 
 /** An error with a stable code from the catalogue. `details` is safe to show to the caller. */
 export class NaboomError extends Error {

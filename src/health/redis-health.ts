@@ -1,5 +1,5 @@
 /**
- * `/health/redis` in the original's shape (SPEC §5). Each role is probed only with what its ACL grants:
+ * `/health/redis` in the original's shape (docs/contract.md §5). Each role is probed only with what its ACL grants:
  * the app, websocket and realtime roles PING and write/read/delete one probe key in their own namespace;
  * the monitoring role PINGs and reads INFO and DBSIZE — it never writes. Server statistics (clients,
  * memory, keys per database) come from the monitoring role's INFO. No secret is ever in the body.

@@ -1,13 +1,13 @@
 /**
- * Worker heartbeats. Each running worker keeps `<prefix>:workers:<id>` alive (JSON, short TTL, refreshed)
- * and its id in the `<prefix>:workers` index, and deletes both on shutdown. `naboom verify` reads them to
+ * Worker heartbeats. Each running worker keeps `<queuePrefix>:workers:<id>` alive (JSON, short TTL, refreshed)
+ * and its id in the `<queuePrefix>:workers` index (both built in redis/keys.ts), and deletes both on shutdown. `naboom verify` reads them to
  * tell "no worker running" from "the worker is broken" — the app role has no CLIENT LIST, KEYS or SCAN.
  */
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import type { Logger } from '../log/logger.js';
 import type { RedisClient } from '../redis/connections.js';
-import { queueKeys } from './keys.js';
+import type { KeySpace } from '../redis/keys.js';
 
 const workerInfoSchema = z.object({
   id: z.string(),
@@ -38,7 +38,7 @@ const INDEX_RETENTION_MS = 3600_000;
 
 export class WorkerHeartbeat {
   readonly #client: RedisClient;
-  readonly #keys: ReturnType<typeof queueKeys>;
+  readonly #keys: KeySpace['queue'];
   readonly #info: WorkerInfo;
   readonly #log: Logger;
   readonly #intervalMs: number;
@@ -47,9 +47,9 @@ export class WorkerHeartbeat {
   #beating = false;
   #lastWarn = 0;
 
-  constructor(opts: { client: RedisClient; prefix: string; info: WorkerInfo; logger: Logger; intervalMs?: number; ttlMs?: number }) {
+  constructor(opts: { client: RedisClient; keys: KeySpace; info: WorkerInfo; logger: Logger; intervalMs?: number; ttlMs?: number }) {
     this.#client = opts.client;
-    this.#keys = queueKeys(opts.prefix);
+    this.#keys = opts.keys.queue;
     this.#info = opts.info;
     this.#log = opts.logger;
     this.#intervalMs = opts.intervalMs ?? HEARTBEAT_INTERVAL_MS;
@@ -101,8 +101,8 @@ export class WorkerHeartbeat {
 }
 
 /** Workers whose heartbeat key is alive (the TTL in Redis decides, not this host's clock). */
-export async function liveWorkers(client: RedisClient, prefix: string, limit = 50): Promise<WorkerInfo[]> {
-  const keys = queueKeys(prefix);
+export async function liveWorkers(client: RedisClient, keySpace: KeySpace, limit = 50): Promise<WorkerInfo[]> {
+  const keys = keySpace.queue;
   const ids = await client.zrevrangebyscore(keys.workers, '+inf', '-inf', 'LIMIT', 0, limit);
   if (ids.length === 0) return [];
   const values = await client.mget(ids.map((id) => keys.worker(id)));

@@ -34,12 +34,12 @@ export async function queueRoundTrip(ctx: VerifyContext, opts: { timeoutMs?: num
   try {
     let workers: WorkerInfo[];
     try {
-      workers = await liveWorkers(conn.client, prefix);
+      workers = await liveWorkers(conn.client, ctx.config.keys);
     } catch (err) {
       return [check(name, 'fail', `cannot read worker heartbeats: ${(err as Error).message}`, 'Run `naboom acl diff`; the app role needs its queue keys.')];
     }
     if (workers.length === 0) {
-      return [check(name, 'warn', `no worker running (no heartbeat under ${prefix}:workers)`, 'Start one with `naboom worker`; queued notifications wait until then.')];
+      return [check(name, 'warn', `no worker running (no heartbeat under ${ctx.config.keys.queue.workers})`, 'Start one with `naboom worker`; queued notifications wait until then.')];
     }
     const nonce = randomBytes(8).toString('hex');
     const started = Date.now();

@@ -145,7 +145,7 @@ export class NotificationWorker {
       tz: config.settings.TZ,
       startedAt: new Date().toISOString(),
     };
-    this.#heartbeat = new WorkerHeartbeat({ client: this.#conn.client, prefix: config.keys.queuePrefix, info: this.#info, logger: this.#log, ...opts.heartbeat });
+    this.#heartbeat = new WorkerHeartbeat({ client: this.#conn.client, keys: config.keys, info: this.#info, logger: this.#log, ...opts.heartbeat });
 
     const onError = (err: Error): void => this.#onError(err);
     this.#worker.on('error', onError);

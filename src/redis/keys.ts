@@ -35,13 +35,19 @@ function cacheKey(key: string): string {
   return key;
 }
 
-/** Cache names and their key prefixes (SPEC §4). */
+/** Cache names and their key prefixes (docs/contract.md §4). */
 export const CACHE_PREFIXES = {
   default: 'naboom:cache',
   sessions: 'naboom:sessions',
   realtime: 'naboom:realtime',
 } as const;
 export type CacheName = keyof typeof CACHE_PREFIXES;
+
+/**
+ * The channel layer's namespace: its keys on both layouts (`{ch}` follows it on Cluster) and the pub/sub
+ * channels the websocket role may use next to `emergency:*`.
+ */
+const CHANNELS_NAMESPACE = 'naboom:channels:';
 
 export interface KeyPatterns {
   /** `~pattern` read-write key patterns. */
@@ -54,13 +60,22 @@ export interface KeyPatterns {
 
 /** Every key name Naboom uses, for one layout. */
 export interface KeySpace {
-  readonly layout: KeyLayout;
   /** `prefix:version:key` for the named cache. */
   cache(name: CacheName, key: string, version?: number): string;
   /** Prefix handed to the session store (it appends the session id). */
   readonly sessionStorePrefix: string;
   /** BullMQ prefix (BullMQ appends `:<queue>:<suffix>`). */
   readonly queuePrefix: string;
+  /**
+   * Keys the queue module keeps next to BullMQ's own, under the same prefix: inside the app role's
+   * `~<queuePrefix>:*` pattern, and in BullMQ's slot on Cluster (MGET and MULTI over them stay single-slot).
+   */
+  readonly queue: {
+    /** Sorted set of worker ids, scored by when their heartbeat expires (ms): verify finds workers without SCAN. */
+    readonly workers: string;
+    /** One worker's heartbeat (JSON, short TTL). */
+    worker(id: string): string;
+  };
   readonly auth: {
     user(username: string): string;
     readonly userIndex: string;
@@ -83,7 +98,6 @@ export interface KeySpace {
     readonly queuePrefix: string;
     /** `inbox(p) === inboxPrefix + p`: the group-send script builds process inbox keys inside Redis. */
     readonly inboxPrefix: string;
-    readonly pubsubPrefix: string;
   };
   readonly alerts: {
     /** `panic:alerts:{severity}`: the per-severity durable stream. */
@@ -107,7 +121,14 @@ export interface KeySpace {
     readonly statePrefix: string;
     readonly cachePrefix: string;
   };
-  /** Pub/sub channel on which every new alert id is announced. */
+  /**
+   * `emergency:broadcast`, the original platform's pub/sub channel, kept as the integration point for its
+   * existing subscribers (docs/contract.md §4.1). The ingest script PUBLISHes `{"alert_id","severity","type"}`
+   * for every newly stored alert (not for a retry, not for lifecycle changes). Only websocket_user may
+   * SUBSCRIBE (realtime_user publishes; both hold `&emergency:*`). At most once, no replay: a subscriber
+   * that is disconnected misses what was published meanwhile, so anything that must not miss an alert reads
+   * the feed stream instead. Naboom itself never subscribes.
+   */
   readonly broadcastChannel: string;
   /** Keys a role may write to prove it can do its job (verify, /health/redis). */
   probe(role: string, nonce: string): string;
@@ -121,13 +142,16 @@ export function createKeySpace(layout: KeyLayout): KeySpace {
   const queuePrefix = layout === 'cluster' ? '{naboom:queue}' : 'naboom:queue';
   // A group send writes to every member queue and inbox in one script, so on Cluster all channel-layer keys
   // share one hash tag (one shard carries the channel layer; the ACL pattern naboom:channels:* still holds).
-  const channels = layout === 'cluster' ? 'naboom:channels:{ch}:' : 'naboom:channels:';
+  const channels = layout === 'cluster' ? `${CHANNELS_NAMESPACE}{ch}:` : CHANNELS_NAMESPACE;
   const seg = keySegment;
   return Object.freeze({
-    layout,
     cache: (name: CacheName, key: string, version = 1) => `${CACHE_PREFIXES[name]}:${version}:${cacheKey(key)}`,
     sessionStorePrefix: 'naboom:sessions:sid:',
     queuePrefix,
+    queue: Object.freeze({
+      workers: `${queuePrefix}:workers`,
+      worker: (id: string) => `${queuePrefix}:workers:${seg(id, 'worker id')}`,
+    }),
     auth: Object.freeze({
       user: (username: string) => `naboom:auth:user:${seg(username, 'username')}`,
       userIndex: 'naboom:auth:users',
@@ -142,7 +166,6 @@ export function createKeySpace(layout: KeyLayout): KeySpace {
       groupProcesses: (group: string) => `${channels}gproc:${seg(group, 'group name')}`,
       queuePrefix: `${channels}q:`,
       inboxPrefix: `${channels}inbox:`,
-      pubsubPrefix: 'naboom:channels:',
     }),
     alerts: Object.freeze({
       stream: (severity: Severity) => `${panic}:alerts:${severity}`,
@@ -194,9 +217,9 @@ export function aclPatterns(layout: KeyLayout, owner: NamespaceOwner): KeyPatter
       };
     case 'websocket':
       return {
-        keys: [`${ks.channels.pubsubPrefix}*`],
+        keys: [`${CHANNELS_NAMESPACE}*`],
         readKeys: [],
-        channels: [`${ks.channels.pubsubPrefix}*`, 'emergency:*'],
+        channels: [`${CHANNELS_NAMESPACE}*`, 'emergency:*'],
       };
     case 'realtime':
       return {

@@ -193,7 +193,7 @@ export function roleCommands(name: RoleName, layout: KeyLayout): string[] {
   return [...set].sort();
 }
 
-/** Commands no application role may ever hold (SPEC §3). */
+/** Commands no application role may ever hold (docs/contract.md §3). */
 export const FORBIDDEN_FOR_APP_ROLES = [
   'config', 'acl', 'keys', 'scan', 'flushall', 'flushdb', 'debug', 'shutdown', 'monitor', 'module', 'replicaof', 'slaveof', 'swapdb',
 ] as const;

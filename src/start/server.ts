@@ -52,7 +52,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const metrics = new Metrics({ defaultMetrics: true });
   const clients = new RoleClients(config, logger, { onNoPerm: (role) => metrics.redisNoPerm.inc({ role }) });
   const notifications = new NotificationQueue({ config, logger, metrics });
-  const users = new UserStore(clients.get('app', 'command', DATABASES.cache), config.keys);
+  const users = new UserStore(clients.get('app', 'command', DATABASES.accounts), config.keys);
   const store = new AlertStore(clients.get('realtime'), config);
   const alerts = new AlertService({ store, notifications, metrics, logger });
   const feed = new AlertFeed({ store, tailClient: clients.dedicated('realtime', 'feed'), readClient: clients.get('realtime'), keys: config.keys, settings: config.settings, metrics, logger });

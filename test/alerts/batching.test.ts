@@ -72,7 +72,7 @@ describe('per-turn batching', () => {
   });
 
   it('counts rate-limit counters of one turn with one script call, exactly', async () => {
-    const app = clients.get('app', 'command', DATABASES.cache);
+    const app = clients.get('app', 'command', DATABASES.rateLimits);
     const counter = new TurnBatcher(batchCounter(app));
     const before = await evalshaCalls(admin);
     const keys = Array.from({ length: 12 }, (_, i) => `naboom:ratelimit:test:${i % 3}`);
@@ -82,7 +82,7 @@ describe('per-turn batching', () => {
     expect(after - before).toBeLessThanOrEqual(1);
     expect(counted.map((c) => c.current)).toEqual([1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4]);
     for (const c of counted) expect(c.ttl).toBeGreaterThan(59_000);
-    await admin.select(DATABASES.cache);
+    await admin.select(DATABASES.rateLimits);
     expect(await admin.pttl('naboom:ratelimit:test:0')).toBeGreaterThan(59_000);
     await admin.select(0);
   });

@@ -4,7 +4,7 @@
  * Idempotency-Key with another body, and an undecodable stored alert in the escalation sweep.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { idempotencyHash } from '../../src/alerts/store.js';
+import { AlertStore, idempotencyHash } from '../../src/alerts/store.js';
 import { DATABASES } from '../../src/redis/databases.js';
 import { auth, get, post, sampleAlert, startStack, type Stack } from '../helpers/stack.js';
 
@@ -199,7 +199,7 @@ describe('hostile input', () => {
     await s.admin.select(DATABASES.realtime);
     const feedLen = await s.admin.xlen(keys.feed);
     await s.admin.select(0);
-    const outcome = await s.server.alerts.store.transition(corruptBefore, 'ack', { id: s.responder.id, username: s.responder.username });
+    const outcome = await new AlertStore(s.server.clients.get('realtime'), s.redis.config).transition(corruptBefore, 'ack', { id: s.responder.id, username: s.responder.username });
     expect(outcome).toEqual({ kind: 'corrupt' });
     const ack = await post(`${api}/${corruptAfter}/ack`, null, auth(s.responder));
     expect(ack.status).toBe(500);

@@ -38,6 +38,7 @@ describe('naboom acl', () => {
     await admin.call('ACL', 'DELUSER', 'monitoring_user');
     const drift = await runCli(['acl', 'diff'], { env });
     expect(drift.code).toBe(1);
+    expect(drift.stderr).toMatch(/^error NABOOM_ACL_DRIFT: 2 user\(s\) drifted\n {2}hint: Run `naboom acl apply`/m);
     expect(drift.stdout).toMatch(/app_user: DRIFT\n(\s+- .*\n)*\s+- extra key patterns: ~\*\n/);
     expect(drift.stdout).toMatch(/extra commands: \+flushall/);
     expect(drift.stdout).toMatch(/monitoring_user: DRIFT\n\s+- user does not exist/);

@@ -67,6 +67,7 @@ describe('naboom verify', () => {
     expect(failed(r).find((c) => c.name === 'refuses KEYS')?.hint).toMatch(/naboom acl apply/);
     const cli = await runCli(['verify'], { env: { NABOOM_ENV_FILE: t.envFile } });
     expect(cli.code).toBe(1);
+    expect(cli.stderr).toMatch(/^error NABOOM_VERIFY_FAILED: [1-9]\d* check\(s\) failed$/m);
     expect(cli.stdout).toMatch(/FAIL\s+deny\s+app\s+refuses KEYS\s+KEYS naboom-verify-none\* was ALLOWED/);
   });
 

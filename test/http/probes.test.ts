@@ -26,7 +26,7 @@ describe('probes on an init-ed stack', () => {
     await s.stop();
   });
 
-  it('50 concurrent GET /health/redis run one probe round in Redis, and keep the SPEC §5 body', async () => {
+  it('50 concurrent GET /health/redis run one probe round in Redis, and keep the docs/contract.md §5 body', async () => {
     // Only the monitoring role's probe sends DBSIZE, once per round.
     const before = { dbsize: await calls(s.admin, 'dbsize'), set: await calls(s.admin, 'set') };
     const answers = await Promise.all(Array.from({ length: 50 }, () => get(`${s.url}/health/redis`)));

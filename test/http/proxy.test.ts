@@ -37,7 +37,7 @@ describe.each([
     for (let i = 0; i < 3; i++) expect(await login(`${victim}, ${attacker}`)).toBe(401);
     expect(await login(`${victim}, ${attacker}`)).toBe(429);
     expect(await login(`10.9.8.7, ${attacker}`)).toBe(429);
-    await s.admin.select(DATABASES.cache);
+    await s.admin.select(DATABASES.rateLimits);
     const keys = await s.admin.keys('naboom:ratelimit:logins-per-ip:*');
     expect(keys).toEqual([`naboom:ratelimit:logins-per-ip:${attacker}`]);
     // The victim, arriving through the same proxy, is not locked out.
@@ -61,7 +61,7 @@ describe('TRUST_PROXY unset', () => {
       body: JSON.stringify({ username: 'mia', password: 'wrong-password' }),
     });
     expect(res.status).toBe(401);
-    await s.admin.select(DATABASES.cache);
+    await s.admin.select(DATABASES.rateLimits);
     expect(await s.admin.keys('naboom:ratelimit:logins-per-ip:*')).toEqual(['naboom:ratelimit:logins-per-ip:127.0.0.1']);
   });
 

@@ -6,7 +6,6 @@ import { Metrics } from '../../src/metrics/registry.js';
 import { connectAdmin } from '../../src/redis/admin.js';
 import { openQueueConnection } from '../../src/queue/connection.js';
 import { WorkerHeartbeat } from '../../src/queue/heartbeat.js';
-import { queueKeys } from '../../src/queue/keys.js';
 import { queueRoundTrip } from '../../src/queue/verify.js';
 import { NotificationWorker } from '../../src/queue/worker.js';
 import type { VerifyContext } from '../../src/verify/run.js';
@@ -18,7 +17,7 @@ describe('job queue: verify round trip', () => {
   let admin: Redis;
   let ctx: VerifyContext;
   const logger = createLogger({ level: 'silent' });
-  const keys = () => queueKeys(t.config.keys.queuePrefix);
+  const keys = () => t.config.keys.queue;
 
   beforeAll(async () => {
     t = await startTestRedis();
@@ -66,7 +65,7 @@ describe('job queue: verify round trip', () => {
     const conn = openQueueConnection(t.config, 'command', 'fake-worker', logger);
     const hb = new WorkerHeartbeat({
       client: conn.client,
-      prefix: t.config.keys.queuePrefix,
+      keys: t.config.keys,
       logger,
       info: { id: 'fake-1', pid: 1, host: 'nowhere', queue: 'notifications', concurrency: 1, tz: 'UTC', startedAt: new Date().toISOString() },
     });

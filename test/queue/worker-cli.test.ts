@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log/logger.js';
 import { Metrics } from '../../src/metrics/registry.js';
 import { connectAdmin } from '../../src/redis/admin.js';
-import { queueKeys } from '../../src/queue/keys.js';
+import { createKeySpace } from '../../src/redis/keys.js';
 import { NotificationQueue } from '../../src/queue/notifications.js';
 import { NotificationWorker } from '../../src/queue/worker.js';
 import { childEnv, NABOOM_BIN, runCli } from '../helpers/cli.js';
@@ -91,7 +91,7 @@ describe('naboom worker (child process)', () => {
       const started = await waitFor('worker start-up log', () => logged(w, 'worker started'), 15_000);
       expect(started).toMatchObject({ queue: 'notifications', concurrency: 6, tz: 'Africa/Johannesburg', prefix: 'naboom:queue', webhooks: 1 });
       const id = String(started['worker']);
-      expect(await admin.exists(queueKeys('naboom:queue').worker(id))).toBe(1);
+      expect(await admin.exists(createKeySpace('standalone').queue.worker(id))).toBe(1);
 
       const before = rx.requests.length;
       const [logId, hookId] = (await producer.enqueue(sampleEvent('1712345678990-0'))) as [string, string];
@@ -101,7 +101,7 @@ describe('naboom worker (child process)', () => {
       w.child.kill('SIGTERM');
       await waitFor('the stopping log line', () => logged(w, /^stopping/));
       // Not taking jobs any more: the heartbeat is gone and a new job stays waiting.
-      await waitFor('heartbeat removal', async () => (await admin.exists(queueKeys('naboom:queue').worker(id))) === 0);
+      await waitFor('heartbeat removal', async () => (await admin.exists(createKeySpace('standalone').queue.worker(id))) === 0);
       const [lateLog] = (await producer.enqueue(sampleEvent('1712345678991-0'))) as [string];
       expect(await producer.queue.getJobState(hookId)).toBe('active');
 

@@ -29,7 +29,7 @@ describe('time settings', () => {
     app = Fastify();
     installErrorHandling(app);
     await registerSessions(app, { config: t.config, clients });
-    await registerRateLimits(app, clients.get('app', 'command', DATABASES.cache), t.config.keys.rateLimitPrefix, t.config.settings.RATE_LIMIT_WINDOW_S);
+    await registerRateLimits(app, clients.get('app', 'command', DATABASES.rateLimits), t.config.keys.rateLimitPrefix, t.config.settings.RATE_LIMIT_WINDOW_S);
     const limits = limiter(app, new Metrics(), [{ name: 'probe', max: 1, key: () => 'one' }]);
     app.post('/login', async (req) => {
       await req.session.regenerate();
@@ -73,7 +73,7 @@ describe('time settings', () => {
     const refused = await app.inject({ method: 'POST', url: '/limited' });
     expect(refused.statusCode).toBe(429);
     expect(Number(refused.headers['retry-after'])).toBeLessThanOrEqual(6);
-    await admin.select(DATABASES.cache);
+    await admin.select(DATABASES.rateLimits);
     const pttl = await admin.pttl(`${t.config.keys.rateLimitPrefix}probe:one`);
     expect(pttl).toBeGreaterThan(0);
     expect(pttl).toBeLessThanOrEqual(6000);

@@ -134,10 +134,7 @@ export function registerAcl(program: Command, ctx: CommandContext): void {
           }
         }
       });
-      if (drifted > 0) {
-        ctx.io.err(`${drifted} user(s) drifted; run \`naboom acl apply\`\n`);
-        process.exitCode = 1;
-      }
+      if (drifted > 0) throw new NaboomError('NABOOM_ACL_DRIFT', `${drifted} user(s) drifted`);
     });
 
   acl

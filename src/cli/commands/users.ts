@@ -46,7 +46,7 @@ export function registerUsers(program: Command, ctx: CommandContext): void {
     const config = ctx.config({ roles: ['app'], command: 'users' });
     const clients = new RoleClients(config, ctx.logger(config));
     try {
-      return await fn(new UserStore(clients.get('app', 'command', DATABASES.cache), config.keys));
+      return await fn(new UserStore(clients.get('app', 'command', DATABASES.accounts), config.keys));
     } finally {
       await clients.close();
     }

@@ -34,6 +34,6 @@ export function registerVerify(program: Command, ctx: CommandContext): void {
       const extra = [cacheRoundTrips, channelRoundTrips, queueRoundTrip, ...(opts.url ? [apiRoundTrip(opts.url)] : [])];
       const report = await runVerify({ config, logger: ctx.logger(config), extra, strict: opts.strict });
       ctx.io.out(opts.json ? `${JSON.stringify(report, null, 2)}\n` : renderTable(report));
-      if (!report.ok) process.exitCode = 1;
+      if (!report.ok) throw new NaboomError('NABOOM_VERIFY_FAILED', `${report.summary.fail} check(s) failed`);
     });
 }

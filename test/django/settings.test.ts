@@ -3,10 +3,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { generateEnv } from '../config/generate.js';
-import { loadConfig, type Config } from '../config/load.js';
-import { ROLE_NAMES } from '../redis/roles.js';
-import { djangoSettingsModule } from './settings.js';
+import { generateEnv } from '../../src/config/generate.js';
+import { loadConfig, type Config } from '../../src/config/load.js';
+import { ROLE_NAMES } from '../../src/redis/roles.js';
+import { djangoSettingsModule } from '../../src/django/settings.js';
 
 const base = generateEnv(6380, { django: true }).vars;
 const configFor = (extra: Record<string, string> = {}): Config => loadConfig({ env: { ...base, ...extra }, envFile: false, requireRoles: ROLE_NAMES, requireSecretKey: true });

@@ -102,7 +102,7 @@ describe('the original Django services on the Django ACL profile', () => {
     expect(django.every((c) => c.status === 'pass')).toBe(true);
     // verify's deliberate refusals are done; what follows must not add a single entry.
     await admin.call('ACL', 'LOG', 'RESET');
-  }, 30_000);
+  }, 45_000);
 
   it('django-redis (three caches), cache sessions and channels_redis with encryption; each side reads the other\'s cache values', async () => {
     for (const name of ['default', 'sessions', 'realtime'] as const) expect(await caches[name].set('from-naboom', { source: 'naboom', cache: name })).toBe(true);

@@ -1,6 +1,6 @@
 # `make dev` runs the whole stack locally; `make test` runs every check and test. Both install what is
 # missing first (npm packages when node_modules is stale, redis-server via apt when absent, and for
-# `make test` Debian's chromium for the dashboard's browser tests).
+# `make test` Debian's chromium for the dashboard's browser tests and Debian's Django stack for the Django tests).
 SHELL := /bin/bash
 STAMP := node_modules/.naboom-installed
 

@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
 # Installs the system packages the project needs when they are missing (Debian/Ubuntu): redis-server,
-# and with --browser also chromium for the dashboard's browser tests.
+# and with --browser (the full test run) also chromium for the dashboard's browser tests and Debian's Django
+# stack (Django, django-redis, channels, channels_redis, Celery) for the tests of the Django ACL profile.
 set -euo pipefail
 need=()
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 if [[ "${1:-}" == "--browser" ]]; then
   [[ -x /usr/bin/chromium ]] || need+=(chromium)
+  # Debian's own python3 with Debian's packages: the versions the Django profile was observed with.
+  for pkg in django:python3-django django_redis:python3-django-redis channels:python3-django-channels \
+             channels_redis:python3-channels-redis celery:python3-celery; do
+    /usr/bin/python3 -c "import ${pkg%%:*}" >/dev/null 2>&1 || need+=("${pkg#*:}")
+  done
 fi
 [[ ${#need[@]} -eq 0 ]] && exit 0
 echo "installing: ${need[*]}" >&2

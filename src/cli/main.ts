@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerAcl } from './commands/acl.js';
 import { registerDev } from './commands/dev.js';
+import { registerDjango } from './commands/django.js';
 import { registerInit } from './commands/init.js';
 import { registerQueue } from './commands/queue.js';
 import { registerRedis } from './commands/redis.js';
@@ -45,6 +46,7 @@ function build(io: Io): { program: Command; ctx: CommandContext } {
   registerDev(program, ctx);
   registerWorker(program, ctx);
   registerQueue(program, ctx);
+  registerDjango(program, ctx);
   for (const c of program.commands) {
     c.exitOverride();
     for (const sub of c.commands) sub.exitOverride();

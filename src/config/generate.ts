@@ -16,8 +16,13 @@ export interface GeneratedEnv {
   readonly vars: Readonly<Record<string, string>>;
 }
 
+export interface GenerateOptions {
+  /** Add the Django ACL profile (`naboom init --django`). */
+  readonly django?: boolean;
+}
+
 /** The .env written by `naboom init`, pointing the app at the local Redis that `naboom redis` starts. */
-export function generateEnv(localRedisPort = 6380): GeneratedEnv {
+export function generateEnv(localRedisPort = 6380, options: GenerateOptions = {}): GeneratedEnv {
   const vars: Record<string, string> = {};
   const lines = [
     '# Written by `naboom init`. Keep this file secret (mode 0600); never commit it.',
@@ -51,5 +56,13 @@ export function generateEnv(localRedisPort = 6380): GeneratedEnv {
     `NABOOM_REDIS_PORT=${vars['NABOOM_REDIS_PORT']}`,
     '',
   );
+  if (options.django) {
+    vars['DJANGO_COMPAT'] = 'true';
+    lines.push(
+      '# The original Django services share this Redis: the ACL adds their grants (`naboom django settings`).',
+      `DJANGO_COMPAT=${vars['DJANGO_COMPAT']}`,
+      '',
+    );
+  }
   return { text: lines.join('\n'), vars };
 }

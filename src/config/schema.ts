@@ -210,6 +210,9 @@ export const settingsSchema = z.object({
 
   CAP_SENDER: z.string().trim().min(1).max(200).default('naboom@localhost'),
 
+  /** The original Django services share this Redis: the ACL adds the Django profile (src/redis/django.ts). */
+  DJANGO_COMPAT: bool.default(false),
+
   NABOOM_REDIS_PORT: port.default(6380),
   NABOOM_DATA_DIR: z.string().trim().min(1).default('.naboom'),
 });

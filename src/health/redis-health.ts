@@ -9,6 +9,7 @@ import type { Config } from '../config/load.js';
 import type { RedisClient, RoleClients } from '../redis/connections.js';
 import { DATABASES } from '../redis/databases.js';
 import type { ClientRole } from '../redis/roles.js';
+import { djangoProbe } from './django-probe.js';
 
 export type HealthStatus = 'healthy' | 'unhealthy';
 
@@ -146,13 +147,15 @@ export class RedisHealth {
         operations.push('DBSIZE');
         return { ok: true, operations, ms: ms(), info };
       }
-      const key = this.#config.keys.probe(role, randomBytes(6).toString('hex'));
+      const nonce = randomBytes(6).toString('hex');
+      const key = this.#config.keys.probe(role, nonce);
       await c.set(key, '1', 'EX', 10);
       operations.push('SET');
       const v = await c.get(key);
       operations.push('GET');
       await c.del(key);
       operations.push('DEL');
+      if (this.#config.settings.DJANGO_COMPAT && role !== 'master') operations.push(...(await djangoProbe(role, c, nonce)));
       return { ok: v === '1', operations, ms: ms() };
     } catch (err) {
       return { ok: false, operations, ms: ms(), error: safeError(err) };

@@ -235,3 +235,90 @@ export function matchesPattern(pattern: string, key: string): boolean {
   const re = new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
   return re.test(key);
 }
+
+/**
+ * The original Django services on the same Redis (DJANGO_COMPAT). Their libraries build their keys
+ * themselves, so this module owns the prefixes they are configured with and the shapes those libraries
+ * derive from them; `naboom django settings` writes these prefixes and the ACL profile grants these patterns.
+ *
+ * - django-redis (`KEY_PREFIX`, `VERSION` 1): `prefix:1:key`, the same keys as Naboom's named caches, so both
+ *   sides read each other's values (both JSON).
+ * - Django sessions on the `sessions` cache: `naboom:sessions:1:django.contrib.sessions.cache<session key>`.
+ * - channels_redis with prefix `naboom:channels:` (trailing colon): `naboom:channels:<channel>` and
+ *   `naboom:channels::group:<group>`. A Django channel name never contains `:` or braces and every Naboom
+ *   channel-layer key has a `:` right after its first segment, so neither builds the other's keys.
+ * - Celery (kombu `global_keyprefix` and the result backend's key prefixes): `naboom:celery:<key>`, results
+ *   also published on the channel of the same name. kombu 5.2.4 WATCHes the unprefixed `unacked` hash when
+ *   it restores a dead worker's tasks (read only).
+ */
+export const DJANGO_PREFIXES = {
+  caches: CACHE_PREFIXES,
+  cacheVersion: 1,
+  channels: 'naboom:channels:',
+  celery: 'naboom:celery:',
+  celeryUnwatched: 'unacked',
+} as const;
+
+/** Django channel and group names as channels_redis validates them (`valid_channel_name`, `valid_group_name`). */
+const DJANGO_CHANNEL = /^[a-zA-Z\d\-_.]{1,99}(![\d\w\-_.]*)?$/;
+const DJANGO_GROUP = /^[a-zA-Z\d\-_.]{1,99}$/;
+
+/** The keys the original Django libraries build from the prefixes above (for tests, verify and health). */
+export interface DjangoKeySpace {
+  cache(name: CacheName, key: string): string;
+  session(sessionKey: string): string;
+  /** channels_redis: a channel's sorted set (a process-specific channel is keyed by its part before `!`). */
+  channel(name: string): string;
+  /** channels_redis: a group's members. */
+  group(name: string): string;
+  /** Celery broker and result keys (and result channels): kombu and the backend prepend the prefix. */
+  celery(key: string): string;
+  /** A key a role may write to prove its Django grants (/health/redis). */
+  probe(role: NamespaceOwner, nonce: string): string;
+}
+
+/** Builds the Django key space; the same on every layout (the Django libraries have no Cluster client). */
+export function djangoKeySpace(): DjangoKeySpace {
+  const p = DJANGO_PREFIXES;
+  const channelName = (name: string): string => {
+    if (!DJANGO_CHANNEL.test(name)) throw new NaboomError('NABOOM_BAD_REQUEST', 'Invalid Django channel name');
+    const bang = name.indexOf('!');
+    return bang < 0 ? name : name.slice(0, bang + 1);
+  };
+  return Object.freeze({
+    cache: (name: CacheName, key: string) => `${p.caches[name]}:${p.cacheVersion}:${cacheKey(key)}`,
+    session: (sessionKey: string) => `${p.caches.sessions}:${p.cacheVersion}:django.contrib.sessions.cache${keySegment(sessionKey, 'session key')}`,
+    channel: (name: string) => `${p.channels}${channelName(name)}`,
+    group: (name: string) => {
+      if (!DJANGO_GROUP.test(name)) throw new NaboomError('NABOOM_BAD_REQUEST', 'Invalid Django group name');
+      return `${p.channels}:group:${name}`;
+    },
+    celery: (key: string) => `${p.celery}${cacheKey(key)}`,
+    probe: (role: NamespaceOwner, nonce: string) => {
+      const n = keySegment(nonce);
+      switch (role) {
+        case 'app':
+          return `${p.celery}naboom-health-probe-${n}`;
+        case 'websocket':
+          return `${p.channels}naboom-health-probe.${n}`;
+        case 'realtime':
+          return `${p.caches.realtime}:${p.cacheVersion}:naboom-health-probe-${n}`;
+      }
+    },
+  });
+}
+
+/**
+ * The key and channel patterns the Django profile adds to a role, beyond `aclPatterns()`. Only Celery needs
+ * new ones: its keys and result channels under `naboom:celery:`, and a read-only grant on the one unprefixed
+ * key kombu WATCHes; django-redis and channels_redis stay inside the namespaces their roles already own.
+ */
+export function djangoAclPatterns(owner: NamespaceOwner): KeyPatterns {
+  switch (owner) {
+    case 'app':
+      return { keys: [`${DJANGO_PREFIXES.celery}*`], readKeys: [DJANGO_PREFIXES.celeryUnwatched], channels: [`${DJANGO_PREFIXES.celery}*`] };
+    case 'websocket':
+    case 'realtime':
+      return { keys: [], readKeys: [], channels: [] };
+  }
+}

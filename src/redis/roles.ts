@@ -3,7 +3,8 @@
  * and the exact commands it needs — each with the reason it is granted. The ACL generator, the role clients,
  * `verify` and `/health/redis` all read this table.
  */
-import { aclPatterns, type KeyLayout, type KeyPatterns } from './keys.js';
+import { DJANGO_GRANTS } from './django.js';
+import { aclPatterns, djangoAclPatterns, type KeyLayout, type KeyPatterns } from './keys.js';
 
 export const ROLE_NAMES = ['master', 'app', 'websocket', 'realtime', 'monitoring', 'replica', 'sentinel'] as const;
 export type RoleName = (typeof ROLE_NAMES)[number];
@@ -186,10 +187,33 @@ export function roleSpec(name: RoleName): RoleSpec {
 
 export const allRoles = (): readonly RoleSpec[] => ROLE_NAMES.map((n) => ROLES[n]);
 
+/** Grant sets a deployment can switch on; `django`: the original Django services share the Redis (DJANGO_COMPAT). */
+export interface RoleProfile {
+  readonly django: boolean;
+}
+export const NO_PROFILE: RoleProfile = Object.freeze({ django: false });
+
+const isAppRole = (name: RoleName): name is AppRole => (APP_ROLES as readonly string[]).includes(name);
+
+/** A role's grants with their reasons: its own, plus the profile's (src/redis/django.ts). */
+export function roleGrants(name: RoleName, layout: KeyLayout, profile: RoleProfile = NO_PROFILE): readonly Grant[] {
+  const own = ROLES[name].grants(layout);
+  return profile.django && isAppRole(name) ? [...own, ...DJANGO_GRANTS[name]] : own;
+}
+
+/** A role's key and channel patterns: its own, plus the profile's (from the key module). */
+export function rolePatterns(name: RoleName, layout: KeyLayout, profile: RoleProfile = NO_PROFILE): KeyPatterns {
+  const own = ROLES[name].patterns(layout);
+  if (!profile.django || !isAppRole(name)) return own;
+  const extra = djangoAclPatterns(name);
+  const merge = (a: readonly string[], b: readonly string[]): string[] => [...new Set([...a, ...b])];
+  return { keys: merge(own.keys, extra.keys), readKeys: merge(own.readKeys, extra.readKeys), channels: merge(own.channels, extra.channels) };
+}
+
 /** Sorted, de-duplicated command list of a role (without the `@all` of the superuser). */
-export function roleCommands(name: RoleName, layout: KeyLayout): string[] {
+export function roleCommands(name: RoleName, layout: KeyLayout, profile: RoleProfile = NO_PROFILE): string[] {
   const set = new Set<string>();
-  for (const g of ROLES[name].grants(layout)) for (const c of g.commands) set.add(c);
+  for (const g of roleGrants(name, layout, profile)) for (const c of g.commands) set.add(c);
   return [...set].sort();
 }
 

@@ -36,7 +36,8 @@ export function registerInit(program: Command, ctx: CommandContext): void {
     .option('--dir <dir>', 'directory to write into', '.')
     .option('--force', 'overwrite existing files (the old passwords stop working)', false)
     .option('--redis-port <port>', 'port of the local Redis the .env points at', '6380')
-    .action((opts: { dir: string; force: boolean; redisPort: string }) => {
+    .option('--django', 'also let the original Django services share this Redis: DJANGO_COMPAT=true adds the Django ACL profile (see `naboom django settings`)', false)
+    .action((opts: { dir: string; force: boolean; redisPort: string; django: boolean }) => {
       const dir = resolve(opts.dir);
       const port = Number(opts.redisPort);
       if (!Number.isInteger(port) || port < 1 || port > 65535) {
@@ -48,12 +49,13 @@ export function registerInit(program: Command, ctx: CommandContext): void {
         for (const p of [envPath, aclPath]) if (existsSync(p)) throw new NaboomError('NABOOM_INIT_EXISTS', `${p} already exists`);
       }
       mkdirSync(dir, { recursive: true });
-      const env = generateEnv(port);
+      const env = generateEnv(port, { django: opts.django });
       const config = loadConfig({ env: env.vars, envFile: false, requireRoles: ROLE_NAMES, requireSecretKey: true, command: 'init' });
       writeSecretFile(envPath, env.text, opts.force);
       writeSecretFile(aclPath, renderAclFile(desiredRules(config)), opts.force);
       ctx.io.out(`wrote ${envPath} (mode 0600): a password per role, a SECRET_KEY and a METRICS_TOKEN\n`);
       ctx.io.out(`wrote ${aclPath} (mode 0600): ACL users with hashed passwords\n`);
       ctx.io.out('next: `naboom redis` starts a local Redis with these users; `naboom verify` checks it\n');
+      if (opts.django) ctx.io.out('Django: `naboom django settings --out naboom_redis.py` writes the settings module for the original services\n');
     });
 }

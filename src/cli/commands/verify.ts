@@ -5,6 +5,7 @@ import { NaboomError } from '../../errors/catalogue.js';
 import { queueRoundTrip } from '../../queue/verify.js';
 import { ROLE_NAMES } from '../../redis/roles.js';
 import { apiRoundTrip } from '../../verify/api-roundtrip.js';
+import { djangoChecks } from '../../verify/django-checks.js';
 import { renderTable } from '../../verify/report.js';
 import { runVerify } from '../../verify/run.js';
 import type { CommandContext } from '../context.js';
@@ -31,7 +32,7 @@ export function registerVerify(program: Command, ctx: CommandContext): void {
     .action(async (opts: { json: boolean; url?: string; strict: boolean }) => {
       if (opts.url !== undefined && !/^https?:\/\/[^\s/]+/.test(opts.url)) throw new NaboomError('NABOOM_USAGE', `--url must be an http(s) URL, got "${opts.url}"`);
       const config = ctx.config({ roles: ROLE_NAMES.filter((r) => r !== 'replica' && r !== 'sentinel'), secretKey: true, command: 'verify' });
-      const extra = [cacheRoundTrips, channelRoundTrips, queueRoundTrip, ...(opts.url ? [apiRoundTrip(opts.url)] : [])];
+      const extra = [cacheRoundTrips, channelRoundTrips, queueRoundTrip, ...(config.settings.DJANGO_COMPAT ? [djangoChecks] : []), ...(opts.url ? [apiRoundTrip(opts.url)] : [])];
       const report = await runVerify({ config, logger: ctx.logger(config), extra, strict: opts.strict });
       ctx.io.out(opts.json ? `${JSON.stringify(report, null, 2)}\n` : renderTable(report));
       if (!report.ok) throw new NaboomError('NABOOM_VERIFY_FAILED', `${report.summary.fail} check(s) failed`);

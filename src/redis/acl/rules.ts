@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { Config } from '../../config/load.js';
 import type { KeyLayout } from '../keys.js';
-import { ROLE_NAMES, roleCommands, roleSpec, type RoleName } from '../roles.js';
+import { NO_PROFILE, ROLE_NAMES, roleCommands, rolePatterns, roleSpec, type RoleName, type RoleProfile } from '../roles.js';
 
 export interface UserRules {
   readonly role: RoleName;
@@ -26,10 +26,13 @@ export const hashPassword = (plain: string): string => createHash('sha256').upda
 /** Roles whose users exist on every node (all of them: replicas and sentinels need their users too). */
 export const PROVISIONED_ROLES: readonly RoleName[] = ROLE_NAMES;
 
+/** The grant profile the configuration switches on (DJANGO_COMPAT). */
+export const configProfile = (config: Config): RoleProfile => ({ django: config.settings.DJANGO_COMPAT });
+
 /** Desired rules for one role, given its password hashes. */
-export function userRules(role: RoleName, username: string, passwordHashes: readonly string[], layout: KeyLayout): UserRules {
+export function userRules(role: RoleName, username: string, passwordHashes: readonly string[], layout: KeyLayout, profile: RoleProfile = NO_PROFILE): UserRules {
   const spec = roleSpec(role);
-  const p = spec.patterns(layout);
+  const p = rolePatterns(role, layout, profile);
   return Object.freeze({
     role,
     username,
@@ -38,7 +41,7 @@ export function userRules(role: RoleName, username: string, passwordHashes: read
     keys: [...p.keys],
     readKeys: [...p.readKeys],
     channels: [...p.channels],
-    commands: spec.superuser ? ['@all'] : roleCommands(role, layout),
+    commands: spec.superuser ? ['@all'] : roleCommands(role, layout, profile),
   });
 }
 
@@ -51,7 +54,7 @@ export function desiredRules(config: Config, layout: KeyLayout = config.layout):
   for (const role of PROVISIONED_ROLES) {
     const cred = config.credentials[role];
     if (!cred.password) continue;
-    out.push(userRules(role, cred.username, [hashPassword(cred.password.reveal())], layout));
+    out.push(userRules(role, cred.username, [hashPassword(cred.password.reveal())], layout, configProfile(config)));
   }
   return out;
 }

@@ -1,0 +1,13 @@
+"""The test project's Django settings: the module `naboom django settings` wrote, plus what any project has."""
+import os
+
+from naboom_redis import *  # noqa: F401,F403  (the generated module; any file name works)
+from naboom_redis import CELERY_BROKER_TRANSPORT_OPTIONS as _BROKER_OPTIONS
+
+# Django's own signing key; the channel layer's keys come from SECRET_KEY inside the generated module.
+SECRET_KEY = os.environ["SECRET_KEY"].split(",")[0]
+INSTALLED_APPS = ["django.contrib.contenttypes", "django.contrib.sessions", "channels"]
+USE_TZ = True
+
+# The test kills a worker and expects its task again at once, not after twice the hard time limit.
+CELERY_BROKER_TRANSPORT_OPTIONS = {**_BROKER_OPTIONS, "visibility_timeout": 1}

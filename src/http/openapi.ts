@@ -48,11 +48,15 @@ const ANNOTATIONS: Record<string, Annotation> = {
 
 const staticFile: Annotation = { summary: 'A dashboard file', description: 'A file of the built dashboard (served as is).', tags: ['dashboard'] };
 
-/** Fills in what a route's own schema does not say, so every operation has a summary and a tag. */
+/**
+ * Fills in what a route's own schema does not say, so every operation has a summary and a tag. @fastify/static
+ * and @fastify/websocket mark their routes hidden; the ones described here are listed all the same.
+ */
 function annotate(method: string, url: string, schema: FastifySchema | undefined): FastifySchema {
-  const known = ANNOTATIONS[`${method} ${url}`];
-  const extra = known ?? (url.startsWith('/api/') || url.startsWith('/health/') || url === '/metrics' ? undefined : staticFile);
-  return { ...extra, ...schema };
+  const known = ANNOTATIONS[`${method} ${url}`] ?? (url.startsWith('/api/') || url.startsWith('/health/') || url === '/metrics' ? undefined : staticFile);
+  if (!known) return schema ?? {};
+  const { hide: _pluginHide, ...own } = schema ?? {};
+  return { ...known, ...own };
 }
 
 /** Registers @fastify/swagger and GET /api/openapi.json; call before any route is added (it collects them as they are). */

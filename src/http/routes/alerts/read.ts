@@ -78,7 +78,6 @@ export function readAlerts(ctx: RouteContext): void {
         tags: ['alerts'],
         security: SIGNED_IN,
         params: idParams,
-        produces: ['application/cap+xml'],
         response: { 200: { description: 'CAP 1.2 XML', content: { 'application/cap+xml': { schema: { type: 'string' } } } }, '4xx': errorSchema },
       },
       preValidation: auth.require(),

@@ -2,6 +2,7 @@
 import { metricsAuthorized } from '../../../metrics/registry.js';
 import { NaboomError } from '../../../errors/catalogue.js';
 import type { RouteContext } from '../../deps.js';
+import { errorSchema } from '../../schemas.js';
 
 const roleHealth = {
   type: 'object',
@@ -64,7 +65,10 @@ export function healthRoutes(ctx: RouteContext): void {
     summary: 'Prometheus metrics',
     description: 'The text exposition format. With METRICS_TOKEN set, send it as a bearer token.',
     tags: ['health'],
-    produces: ['text/plain'],
+    response: {
+      200: { description: 'Prometheus text format', content: { 'text/plain': { schema: { type: 'string' } } } },
+      401: { description: 'METRICS_TOKEN is set and was not sent', ...errorSchema },
+    },
   };
   app.get('/metrics', { schema: metricsDoc }, async (req, reply) => {
     if (!metricsAuthorized(req.headers.authorization, config.metricsToken?.reveal())) {

@@ -10,9 +10,9 @@ import { z } from 'zod';
 import { alertDoc, alertNotification } from '../alerts/model.js';
 
 /**
- * The alert as a notification carries it. Jobs queued by earlier producers may hold only the fields below
- * the model's full document (no history, no updated_at), and extra fields pass through for receivers; every
- * field that is present is checked against the model. The reporter keeps only id and username: anything
+ * The alert as a notification carries it. A job written by an earlier producer may lack updated_at,
+ * escalations and history, and extra fields pass through for receivers; every field that is present is
+ * checked against the model. The reporter keeps only id and username: anything
  * else on the account (hashes, roles, tokens) never reaches a notifier.
  */
 export const notifiedAlertSchema = alertDoc.partial({ updated_at: true, escalations: true, history: true }).loose();

@@ -43,18 +43,30 @@ interface WellFormedCheck {
  */
 export const isWellFormedText = (s: string): boolean => (s as unknown as WellFormedCheck).isWellFormed();
 
+/** The shape of a stream id (`ms-seq`); `isStreamId` in stream-id.ts also bounds each part to what Redis accepts. */
+export const STREAM_ID = /^\d{1,20}-\d{1,20}$/;
+
+// Every limit below is written once. Alerts are stored only after HTTP validation, so these are the limits
+// HTTP has always enforced: data already in Redis satisfies them. Lengths count code points, as Ajv does.
+
 /** A string that is well-formed UTF-16: what Redis' Lua cjson can decode and encode. */
 const text = () => z.string().refine(isWellFormedText, { message: 'must be well-formed UTF-16 text (it contains a lone surrogate)' });
 
-const actor = z.object({ id: text(), username: text() });
+/** A time as `Date.prototype.toISOString` writes it (any offset is accepted). */
+const isoTime = () => z.iso.datetime({ offset: true });
+
+/** A user as an alert names them: only id and username, never anything else on the account. */
+export const actor = z.object({ id: text().min(1).max(200), username: text().min(1).max(200) });
 export type Actor = z.infer<typeof actor>;
 
-const historyEvent = z.object({
+/** One lifecycle event in an alert's history (`raised`, a transition's event, `escalated`). */
+export const historyEvent = z.object({
   event: text(),
-  at: text(),
+  at: isoTime(),
   by: actor.optional(),
-  level: z.number().optional(),
-  note: text().optional(),
+  /** The escalation level, on `escalated` events. */
+  level: z.number().int().min(1).optional(),
+  note: text().max(1000).optional(),
 });
 export type HistoryEvent = z.infer<typeof historyEvent>;
 
@@ -62,33 +74,52 @@ export const location = z.object({
   lat: z.number().min(-90).max(90),
   lon: z.number().min(-180).max(180),
   accuracy_m: z.number().min(0).max(100_000).optional(),
-  address: text().max(500).optional(),
+  address: text().min(1).max(500).optional(),
 });
 export type Location = z.infer<typeof location>;
 
 /** The alert as stored, cached, streamed and returned by the API. */
 export const alertDoc = z.object({
-  id: text(),
+  id: z.string().regex(STREAM_ID),
   type: z.enum(ALERT_TYPES),
   severity: z.enum(SEVERITIES),
   status: z.enum(ALERT_STATUSES),
   location,
   description: text().max(2000).optional(),
   reporter: actor,
-  created_at: text(),
-  updated_at: text(),
+  created_at: isoTime(),
+  updated_at: isoTime(),
   escalations: z.number().int().min(0),
   history: z.array(historyEvent).min(1),
 });
 export type AlertDoc = z.infer<typeof alertDoc>;
 
-/** A raise request after HTTP validation. */
-export interface RaiseInput {
-  readonly type: AlertType;
-  readonly severity?: Severity;
-  readonly location: Location;
-  readonly description?: string;
-}
+/**
+ * A raise request (`POST /api/emergency/alerts`): the fields a reporter chooses, nothing else. Strict, so an
+ * unknown field is refused rather than silently dropped; severity defaults to DEFAULT_SEVERITY in the store.
+ */
+export const raiseInput = z.strictObject({
+  type: alertDoc.shape.type,
+  severity: alertDoc.shape.severity.optional(),
+  location: z.strictObject(location.shape),
+  description: alertDoc.shape.description,
+});
+export type RaiseInput = z.infer<typeof raiseInput>;
+
+/** The body of a lifecycle action (ack, resolve, cancel): an optional note for the history. */
+export const transitionInput = z.strictObject({ note: historyEvent.shape.note });
+export type TransitionInput = z.infer<typeof transitionInput>;
+
+/**
+ * What a notification says: which event happened to which alert, and when. The queue wraps it in its
+ * versioned job payload (queue/events.ts).
+ */
+export const alertNotification = z.object({
+  event: z.enum(ALERT_EVENTS),
+  alert: alertDoc,
+  at: isoTime(),
+});
+export type AlertNotification = z.infer<typeof alertNotification>;
 
 /** One entry of the feed stream, decoded: what live clients and replays receive. */
 export interface FeedEvent {
@@ -107,8 +138,6 @@ export function compareIds(a: string, b: string): number {
   const s = Number(a.slice(ia + 1)) - Number(b.slice(ib + 1));
   return s === 0 ? 0 : s < 0 ? -1 : 1;
 }
-
-export const STREAM_ID = /^\d{1,20}-\d{1,20}$/;
 
 /** Milliseconds encoded in a stream id. */
 export const idMillis = (id: string): number => Number(id.split('-')[0]);

@@ -6,8 +6,8 @@
 import { NaboomError } from '../errors/catalogue.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/registry.js';
-import type { AlertDoc, AlertStatus, RaiseInput, TransitionName } from './model.js';
-import { TRANSITIONS } from './model.js';
+import type { AlertDoc, AlertEventName, AlertNotification, AlertStatus, RaiseInput, TransitionName } from './model.js';
+import { ALERT_EVENTS, TRANSITIONS } from './model.js';
 import type { AlertStore, ListPage, ListQuery, RaiseResult } from './store.js';
 
 export type PrincipalRole = 'member' | 'responder' | 'admin';
@@ -18,11 +18,11 @@ export interface Principal {
   readonly role: PrincipalRole;
 }
 
-export type NotificationKind = 'alert.raised' | 'alert.escalated' | 'alert.updated';
+export type NotificationKind = AlertEventName;
 
 /** The queue as the alert service sees it (src/queue provides it; the event is built here, typed). */
 export interface NotificationPublisher {
-  enqueueEvent(event: { v: 1; event: NotificationKind; alert: AlertDoc; at: string }, opts?: { dedupeId?: string }): Promise<unknown>;
+  enqueueEvent(event: AlertNotification & { v: 1 }, opts?: { dedupeId?: string }): Promise<unknown>;
 }
 
 export const canSeeAll = (p: Principal): boolean => p.role === 'responder' || p.role === 'admin';
@@ -51,7 +51,7 @@ export class AlertService {
     const started = process.hrtime.bigint();
     const result = await this.#d.store.raise(input, { id: p.id, username: p.username }, idempotencyKey);
     // Strict: a failed enqueue is a 503, and the client's retry (same Idempotency-Key) enqueues it then.
-    await this.#notify('alert.raised', result.alert, `raised-${result.alert.id}`, true);
+    await this.#notify(ALERT_EVENTS.raised, result.alert, `raised-${result.alert.id}`, true);
     if (result.created) {
       this.#d.metrics.alertsRaised.inc({ severity: result.alert.severity });
       this.#d.metrics.ingestLatency.observe(Number(process.hrtime.bigint() - started) / 1e9);
@@ -94,7 +94,7 @@ export class AlertService {
         });
       case 'ok':
         this.#d.logger.info({ alert: id, transition: name, by: p.username }, 'alert updated');
-        await this.#notify('alert.updated', out.alert, `updated-${out.feedId}`, false);
+        await this.#notify(ALERT_EVENTS.updated, out.alert, `updated-${out.feedId}`, false);
         return out.alert;
     }
   }
@@ -110,7 +110,7 @@ export class AlertService {
     for (const doc of sweep.escalated) {
       this.#d.metrics.escalations.inc();
       this.#d.logger.warn({ alert: doc.id, level: doc.escalations, severity: doc.severity }, 'alert escalated: still open');
-      await this.#notify('alert.escalated', doc, `escalated-${doc.id}-${doc.escalations}`, false);
+      await this.#notify(ALERT_EVENTS.escalated, doc, `escalated-${doc.id}-${doc.escalations}`, false);
     }
     return sweep.escalated.length;
   }

@@ -15,6 +15,7 @@ import { registerDeadline } from './deadline.js';
 import { errorBody, installErrorHandling } from './errors.js';
 import { sseRoute } from './live/sse.js';
 import { wsRoute } from './live/ws.js';
+import { registerOpenApi } from './openapi.js';
 import { registerOriginCheck } from './origin.js';
 import { registerRateLimits } from './rate-limit.js';
 import { readAlerts } from './routes/alerts/read.js';
@@ -106,6 +107,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // After the WebSocket plugin: its onRequest hook marks upgrades so a refused one has its socket closed.
   registerOriginCheck(app, { allowedOrigins: settings.ALLOWED_ORIGINS, cookieName: SESSION_COOKIE });
 
+  await registerOpenApi(app);
   const ctx: RouteContext = { ...deps, app, auth: new Authenticator(deps.users) };
   healthRoutes(ctx);
   sessionRoutes(ctx);

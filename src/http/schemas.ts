@@ -1,6 +1,47 @@
-/** JSON schemas shared by the routes (request validation and fast response serialisation). */
-import { ALERT_STATUSES, ALERT_TYPES, SEVERITIES } from '../alerts/model.js';
+/**
+ * JSON Schemas shared by the routes (request validation and fast response serialisation). The alert payloads
+ * are derived from the zod model in alerts/model.ts, so HTTP validation and the model cannot disagree; only
+ * shapes that have no zod schema (stream ids with their custom format, users, health reports) are written here.
+ */
+import { z } from 'zod';
+import { alertDoc, raiseInput, transitionInput } from '../alerts/model.js';
 import { STREAM_ID_FORMAT } from './validation.js';
+
+export type JsonSchema = Record<string, unknown>;
+
+/**
+ * Draft 7: what Fastify's Ajv 8 (the default `Ajv` class, see validation.ts) and fast-json-stringify read.
+ * `$schema` is dropped because Ajv would look for that meta-schema by URI.
+ */
+function toJson(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
+  const { $schema: _drop, ...json } = z.toJSONSchema(schema, { target: 'draft-07', io, unrepresentable: 'throw' }) as JsonSchema;
+  return json;
+}
+
+/** Closes every object of a request schema: an unknown field is a 400, never silently ignored. */
+function closeObjects(node: unknown): void {
+  if (Array.isArray(node)) {
+    for (const n of node) closeObjects(n);
+    return;
+  }
+  if (node === null || typeof node !== 'object') return;
+  const o = node as JsonSchema;
+  if (o['type'] === 'object' && o['properties'] !== undefined) o['additionalProperties'] = false;
+  for (const v of Object.values(o)) closeObjects(v);
+}
+
+/** The JSON Schema of a request part: the input side of `schema` (defaults optional), every object closed. */
+export function requestSchema(schema: z.ZodType): JsonSchema {
+  const json = toJson(schema, 'input');
+  closeObjects(json);
+  return json;
+}
+
+/** The JSON Schema of a response: the output side of `schema`, so fast-json-stringify writes only its fields. */
+export const responseSchema = (schema: z.ZodType): JsonSchema => toJson(schema, 'output');
+
+/** The OpenAPI `security` of a route that needs a login: a bearer token or the session cookie (see openapi.ts). */
+export const SIGNED_IN: readonly Record<string, readonly string[]>[] = [{ bearer: [] }, { session: [] }];
 
 /** The shape of a stream id only; `streamIdSchema` (and `isStreamId`) also bound each part to what Redis accepts. */
 export const streamIdPattern = '^[0-9]{1,20}-[0-9]{1,20}$';
@@ -8,61 +49,23 @@ export const streamIdPattern = '^[0-9]{1,20}-[0-9]{1,20}$';
 /** A stream id that Redis accepts (`ms-seq`, each part at most 2^64 - 1). */
 export const streamIdSchema = { type: 'string', pattern: streamIdPattern, format: STREAM_ID_FORMAT } as const;
 
-export const actorSchema = {
-  type: 'object',
-  required: ['id', 'username'],
-  properties: { id: { type: 'string' }, username: { type: 'string' } },
-} as const;
+/** POST /api/emergency/alerts body. */
+export const raiseBodySchema = requestSchema(raiseInput);
 
-export const locationSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['lat', 'lon'],
-  properties: {
-    lat: { type: 'number', minimum: -90, maximum: 90 },
-    lon: { type: 'number', minimum: -180, maximum: 180 },
-    accuracy_m: { type: 'number', minimum: 0, maximum: 100000 },
-    address: { type: 'string', minLength: 1, maxLength: 500 },
-  },
-} as const;
+/**
+ * Lifecycle action body: the note object, or no body at all (`null`). One schema rather than anyOf, so a bad
+ * note is reported as `body/note …`, not as "body must be null".
+ */
+export const transitionBodySchema = { ...requestSchema(transitionInput), type: ['object', 'null'] };
 
-export const alertSchema = {
-  type: 'object',
-  required: ['id', 'type', 'severity', 'status', 'location', 'reporter', 'created_at', 'updated_at', 'escalations', 'history'],
-  properties: {
-    id: { type: 'string' },
-    type: { type: 'string', enum: ALERT_TYPES },
-    severity: { type: 'string', enum: SEVERITIES },
-    status: { type: 'string', enum: ALERT_STATUSES },
-    location: {
-      type: 'object',
-      properties: { lat: { type: 'number' }, lon: { type: 'number' }, accuracy_m: { type: 'number' }, address: { type: 'string' } },
-    },
-    description: { type: 'string' },
-    reporter: actorSchema,
-    created_at: { type: 'string' },
-    updated_at: { type: 'string' },
-    escalations: { type: 'integer' },
-    history: {
-      type: 'array',
-      items: {
-        type: 'object',
-        properties: { event: { type: 'string' }, at: { type: 'string' }, by: actorSchema, level: { type: 'integer' }, note: { type: 'string' } },
-      },
-    },
-  },
-} as const;
+export const alertSchema = responseSchema(alertDoc);
 
-export const errorSchema = {
-  type: 'object',
-  properties: {
-    error: {
-      type: 'object',
-      required: ['code', 'message'],
-      properties: { code: { type: 'string' }, message: { type: 'string' }, details: {} },
-    },
-  },
-} as const;
+export const severitySchema = requestSchema(alertDoc.shape.severity);
+export const statusSchema = requestSchema(alertDoc.shape.status);
+
+export const errorSchema = responseSchema(
+  z.object({ error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }) }),
+);
 
 export const idParams = {
   type: 'object',

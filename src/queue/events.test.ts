@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { notificationEventSchema } from './events.js';
-import { eventLogFields } from './jobs/log.js';
+import { dispatchPayloadSchema } from './jobs/dispatch.js';
+import { eventLogFields, logPayloadSchema } from './jobs/log.js';
+import { webhookPayloadSchema } from './jobs/webhook.js';
 
 const event = {
   v: 1,
@@ -45,5 +47,29 @@ describe('notification event schema', () => {
     expect(text).not.toContain('secret_note');
     expect(text).not.toContain('scrypt');
     expect(fields).toMatchObject({ event: 'alert.raised', alert: { id: '1712345678901-0', has_description: true } });
+  });
+});
+
+describe('jobs queued before the payload was derived from the alert model', () => {
+  // Verbatim what the previous producer stored in Redis (the alert service's whole document, `v` first).
+  const queued = JSON.parse(
+    '{"v":1,"event":"alert.escalated","alert":{"id":"1764831600000-3","type":"fire","severity":"critical","status":"open",' +
+      '"location":{"lat":-33.9249,"lon":18.4241,"accuracy_m":25,"address":"1 Long St, Cape Town"},"description":"Smoke on the 3rd floor",' +
+      '"reporter":{"id":"u_5f2c0a9d1e7b4c3a8f60","username":"mia"},"created_at":"2025-12-04T07:00:00.000Z","updated_at":"2025-12-04T07:05:00.000Z",' +
+      '"escalations":1,"history":[{"event":"raised","at":"2025-12-04T07:00:00.000Z","by":{"id":"u_5f2c0a9d1e7b4c3a8f60","username":"mia"}},' +
+      '{"event":"escalated","at":"2025-12-04T07:05:00.000Z","level":1}]},"at":"2025-12-04T07:05:00.012Z"}',
+  ) as unknown;
+
+  it('still parse as log, webhook and dispatch payloads', () => {
+    expect(logPayloadSchema.safeParse({ v: 1, kind: 'event', event: queued }).success).toBe(true);
+    expect(dispatchPayloadSchema.safeParse({ v: 1, items: [{ event: queued, dedupeId: 'escalated-1764831600000-3-1' }] }).success).toBe(true);
+    const webhook = webhookPayloadSchema.parse({ v: 1, url: 'https://example.org/hook', deliveryId: 'webhook.0123abcd', event: queued });
+    // The webhook body is the parsed event serialised: a retried old job must send the bytes it always would have.
+    expect(JSON.stringify(webhook.event)).toBe(JSON.stringify(queued));
+  });
+
+  it('still parse when written with only the fields the old schema required (no history, no updated_at)', () => {
+    const minimal = { v: 1, event: 'alert.raised', alert: { id: '1700000000000-0', type: 'panic', severity: 'critical', status: 'open', location: { lat: 1, lon: 2 }, reporter: { id: 'u1', username: 'kim' }, created_at: '2023-11-14T22:13:20.000Z' }, at: '2023-11-14T22:13:20.000Z' };
+    expect(notificationEventSchema.safeParse(minimal).success).toBe(true);
   });
 });

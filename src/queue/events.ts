@@ -2,49 +2,23 @@
  * The notification event: what the alert service hands to `NotificationQueue.enqueue()` and what every
  * notifier receives. It crosses a process boundary (Redis), so the worker parses it from `unknown` again.
  * Versioned: a breaking change adds `v: 2` next to `v: 1` instead of changing this shape.
+ *
+ * Every field, limit and list of names comes from the alert model (`alertNotification`); only the version
+ * and what older producers may have left out are decided here.
  */
 import { z } from 'zod';
-import { SEVERITIES } from '../redis/keys.js';
+import { alertDoc, alertNotification } from '../alerts/model.js';
 
-export const NOTIFICATION_EVENT_TYPES = ['alert.raised', 'alert.escalated', 'alert.updated'] as const;
-export type NotificationEventType = (typeof NOTIFICATION_EVENT_TYPES)[number];
+/**
+ * The alert as a notification carries it. A job written by an earlier producer may lack updated_at,
+ * escalations and history, and extra fields pass through for receivers; every field that is present is
+ * checked against the model. The reporter keeps only id and username: anything
+ * else on the account (hashes, roles, tokens) never reaches a notifier.
+ */
+export const notifiedAlertSchema = alertDoc.partial({ updated_at: true, escalations: true, history: true }).loose();
 
-export const ALERT_STATUSES = ['open', 'acknowledged', 'resolved', 'cancelled'] as const;
-
-const isoTime = z.iso.datetime({ offset: true });
-
-export const alertLocationSchema = z.object({
-  lat: z.number().min(-90).max(90),
-  lon: z.number().min(-180).max(180),
-  accuracy_m: z.number().min(0).max(10_000_000).optional(),
-  address: z.string().max(500).optional(),
-});
-
-/** Only id and username: anything else on the account (hashes, roles, tokens) never reaches a notifier. */
-export const reporterSchema = z.object({
-  id: z.string().min(1).max(200),
-  username: z.string().min(1).max(200),
-});
-
-/** The alert as the alert service describes it; extra fields (history, acknowledged_by, …) pass through. */
-export const notifiedAlertSchema = z.looseObject({
-  id: z.string().min(1).max(64),
-  type: z.string().min(1).max(64),
-  severity: z.enum(SEVERITIES),
-  status: z.enum(ALERT_STATUSES),
-  location: alertLocationSchema,
-  description: z.string().max(5000).optional(),
-  reporter: reporterSchema,
-  created_at: isoTime,
-});
-
-export const notificationEventSchema = z.object({
-  v: z.literal(1),
-  event: z.enum(NOTIFICATION_EVENT_TYPES),
-  alert: notifiedAlertSchema,
-  /** When the event happened (ISO 8601 with offset). */
-  at: isoTime,
-});
+// `v` first, as producers have always written it: a webhook body is this object serialised.
+export const notificationEventSchema = z.object({ v: z.literal(1), ...alertNotification.shape, alert: notifiedAlertSchema });
 
 /** An alert notification, as enqueued and as delivered. */
 export type NotificationEvent = z.output<typeof notificationEventSchema>;

@@ -8,7 +8,7 @@
  * frame (heartbeats above all) re-arms a timer of two intervals. When it runs out the state turns "stale",
  * the socket is closed and the feed resubscribes with `since` — a silent connection never passes for live.
  */
-import { compareIds, parseAlert, STREAM_ID, type Alert } from './model.js';
+import { ALERT_UPDATED, compareIds, parseAlert, STREAM_ID, type Alert } from './model.js';
 
 export type ConnectionState =
   | { readonly kind: 'connecting' }
@@ -255,7 +255,7 @@ export class LiveFeed {
       case 'heartbeat':
         return undefined;
       case 'alert':
-      case 'alert.updated': {
+      case ALERT_UPDATED: {
         const alert = parseAlert(f['alert']);
         if (alert) this.#queue(alert, this.#replaying ? 'replay' : 'live');
         this.#advance(f['id']);

@@ -3,12 +3,32 @@
  * rules of the board: merging, ordering, filtering and which actions a user may take. No DOM here, so the
  * rules are unit-tested in Node.
  */
+import type {
+  ALERT_EVENTS,
+  ALERT_STATUSES,
+  Actor as ModelActor,
+  AlertDoc,
+  AlertStatus,
+  HistoryEvent as ModelHistoryEvent,
+  SEVERITIES as MODEL_SEVERITIES,
+  Severity as ModelSeverity,
+} from '../../src/alerts/model.js';
 
-export const SEVERITIES = ['critical', 'high', 'medium', 'low'] as const;
-export type Severity = (typeof SEVERITIES)[number];
+// Types only from the server's model (erased at build time: the bundle never contains zod). The few value
+// lists the board needs are repeated here, and `satisfies` the model's own tuples, so a change on the server
+// that is not made here fails the typecheck.
 
-export const STATUSES = ['open', 'acknowledged', 'resolved', 'cancelled'] as const;
-export type Status = (typeof STATUSES)[number];
+/** Least severe first, as the server orders them. */
+export const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const satisfies typeof MODEL_SEVERITIES;
+export type Severity = ModelSeverity;
+/** For people: the most severe first. */
+export const MOST_SEVERE_FIRST: readonly Severity[] = [...SEVERITIES].reverse();
+
+export const STATUSES = ['open', 'acknowledged', 'resolved', 'cancelled'] as const satisfies typeof ALERT_STATUSES;
+export type Status = AlertStatus;
+
+/** The live feed's frame type for a changed alert (the model's `alert.updated` event). */
+export const ALERT_UPDATED: (typeof ALERT_EVENTS)['updated'] = 'alert.updated';
 
 export type Role = 'member' | 'responder' | 'admin';
 
@@ -18,32 +38,15 @@ export interface User {
   readonly role: Role;
 }
 
-export interface Actor {
-  readonly id: string;
-  readonly username: string;
-}
+type DeepReadonly<T> = T extends readonly (infer U)[] ? readonly DeepReadonly<U>[] : T extends object ? { readonly [K in keyof T]: DeepReadonly<T[K]> } : T;
 
-export interface HistoryEvent {
-  readonly event: string;
-  readonly at: string;
-  readonly by?: Actor;
-  readonly note?: string;
-  readonly level?: number;
-}
-
-export interface Alert {
-  readonly id: string;
-  readonly type: string;
-  readonly severity: Severity;
-  readonly status: Status;
-  readonly location: { readonly lat: number; readonly lon: number; readonly accuracy_m?: number; readonly address?: string };
-  readonly description?: string;
-  readonly reporter: Actor;
-  readonly created_at: string;
-  readonly updated_at: string;
-  readonly escalations: number;
-  readonly history: readonly HistoryEvent[];
-}
+export type Actor = DeepReadonly<ModelActor>;
+export type HistoryEvent = DeepReadonly<ModelHistoryEvent>;
+/**
+ * The alert document as the API returns it. `type` stays any string: a type added on the server later must
+ * still show on an older board, not vanish from it.
+ */
+export type Alert = DeepReadonly<Omit<AlertDoc, 'type'> & { type: string }>;
 
 export const SEVERITY_LABEL: Record<Severity, string> = { critical: 'Critical', high: 'High', medium: 'Medium', low: 'Low' };
 export const STATUS_LABEL: Record<Status, string> = { open: 'Open', acknowledged: 'Acknowledged', resolved: 'Resolved', cancelled: 'Cancelled' };

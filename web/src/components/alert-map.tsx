@@ -74,7 +74,7 @@ export function AlertMap(props: {
   }, [props.alerts, proj]);
 
   // Paint order: low first, critical last, the hovered and selected alerts on top of everything.
-  const rank = (a: Alert): number => (a.id === props.selectedId ? 10 : a.id === props.hoverId ? 9 : SEVERITIES.length - SEVERITIES.indexOf(a.severity));
+  const rank = (a: Alert): number => (a.id === props.selectedId ? 10 : a.id === props.hoverId ? 9 : SEVERITIES.indexOf(a.severity) + 1);
   const ordered = [...placed].sort((p, q) => rank(p.alert) - rank(q.alert));
   const bar = scaleBar(proj, Math.min(160, W / 3));
   const grid: number[] = [];

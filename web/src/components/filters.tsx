@@ -1,5 +1,5 @@
 /** Severity and status filters for the list and the map. */
-import { SEVERITIES, SEVERITY_LABEL, STATUS_LABEL, STATUSES, type Alert, type Filters, type StatusFilter } from '../model.js';
+import { MOST_SEVERE_FIRST, SEVERITY_LABEL, STATUS_LABEL, STATUSES, type Alert, type Filters, type StatusFilter } from '../model.js';
 
 const STATUS_OPTIONS: readonly { value: StatusFilter; label: string }[] = [
   { value: 'all', label: 'All statuses' },
@@ -16,7 +16,7 @@ export function FilterBar(props: { filters: Filters; alerts: readonly Alert[]; o
     <div class="filters">
       <fieldset>
         <legend>Severity</legend>
-        {SEVERITIES.map((s) => (
+        {MOST_SEVERE_FIRST.map((s) => (
           <label key={s} class={`chip sev-${s}-chip`}>
             <input
               type="checkbox"

@@ -1,27 +1,20 @@
 /** POST /api/emergency/alerts — raise an alert; 201 once it is durably stored, 200 for an idempotent replay. */
-import { ALERT_TYPES, SEVERITIES, type RaiseInput } from '../../../alerts/model.js';
+import { z } from 'zod';
+import { alertDoc, type RaiseInput } from '../../../alerts/model.js';
 import { principalOf } from '../../auth.js';
 import type { RouteContext } from '../../deps.js';
 import { limiter } from '../../rate-limit.js';
-import { alertSchema, errorSchema, locationSchema } from '../../schemas.js';
+import { errorSchema, raiseBodySchema, responseSchema, SIGNED_IN } from '../../schemas.js';
 
-const body = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['type', 'location'],
-  properties: {
-    type: { type: 'string', enum: ALERT_TYPES },
-    severity: { type: 'string', enum: SEVERITIES },
-    location: locationSchema,
-    description: { type: 'string', maxLength: 2000 },
-  },
-} as const;
-
-const created = {
-  type: 'object',
-  required: ['status', 'alert_id', 'stream', 'alert'],
-  properties: { status: { type: 'string' }, alert_id: { type: 'string' }, stream: { type: 'string' }, replayed: { type: 'boolean' }, alert: alertSchema },
-} as const;
+const created = responseSchema(
+  z.object({
+    status: z.string(),
+    alert_id: alertDoc.shape.id,
+    stream: z.string().describe('The severity stream the alert was added to'),
+    replayed: z.boolean().describe('True when an Idempotency-Key retry found the alert already stored (200)'),
+    alert: alertDoc,
+  }),
+);
 
 export function raiseAlert(ctx: RouteContext): void {
   const { app, auth, alerts, metrics, config } = ctx;
@@ -33,7 +26,12 @@ export function raiseAlert(ctx: RouteContext): void {
     '/api/emergency/alerts',
     {
       schema: {
-        body,
+        summary: 'Raise an alert',
+        description:
+          'Stores the alert durably (201), announces it on the live feed and queues its notifications. A retry with the same Idempotency-Key answers 200 with the alert already stored; the same key with another body is a 422.',
+        tags: ['alerts'],
+        security: SIGNED_IN,
+        body: raiseBodySchema,
         headers: { type: 'object', properties: { 'idempotency-key': { type: 'string', minLength: 1, maxLength: 200 } } },
         response: { 200: created, 201: created, '4xx': errorSchema, '5xx': errorSchema },
       },

@@ -1,10 +1,17 @@
 /** GET /api/emergency/alerts (list / replay), GET …/:id, GET …/:id/cap. */
 import { toCap } from '../../../alerts/cap.js';
-import { ALERT_STATUSES, SEVERITIES, type AlertStatus } from '../../../alerts/model.js';
-import type { Severity } from '../../../redis/keys.js';
+import { z } from 'zod';
+import { alertDoc, type AlertStatus, type Severity } from '../../../alerts/model.js';
 import { principalOf } from '../../auth.js';
 import type { RouteContext } from '../../deps.js';
-import { alertSchema, errorSchema, idParams, streamIdSchema } from '../../schemas.js';
+import { alertSchema, errorSchema, idParams, responseSchema, severitySchema, SIGNED_IN, statusSchema, streamIdSchema } from '../../schemas.js';
+
+const page = responseSchema(
+  z.object({
+    alerts: z.array(alertDoc),
+    next: z.string().nullable().describe('The cursor of the next page (as `since` ascending, `before` descending), or null at the end'),
+  }),
+);
 
 interface ListQs {
   since?: string;
@@ -21,21 +28,23 @@ export function readAlerts(ctx: RouteContext): void {
     '/api/emergency/alerts',
     {
       schema: {
+        summary: 'List alerts',
+        description:
+          'Newest first, or oldest first after `since` (replay). Members see only their own alerts; responders and admins see all.',
+        tags: ['alerts'],
+        security: SIGNED_IN,
         querystring: {
           type: 'object',
           additionalProperties: false,
           properties: {
             since: streamIdSchema,
             before: streamIdSchema,
-            severity: { type: 'string', enum: SEVERITIES },
-            status: { type: 'string', enum: ALERT_STATUSES },
+            severity: severitySchema,
+            status: statusSchema,
             limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
           },
         },
-        response: {
-          200: { type: 'object', properties: { alerts: { type: 'array', items: alertSchema }, next: { type: ['string', 'null'] } } },
-          '4xx': errorSchema,
-        },
+        response: { 200: page, '4xx': errorSchema },
       },
       preValidation: auth.require(),
     },
@@ -53,13 +62,26 @@ export function readAlerts(ctx: RouteContext): void {
 
   app.get<{ Params: { id: string } }>(
     '/api/emergency/alerts/:id',
-    { schema: { params: idParams, response: { 200: alertSchema, '4xx': errorSchema } }, preValidation: auth.require() },
+    {
+      schema: { summary: 'Get one alert', tags: ['alerts'], security: SIGNED_IN, params: idParams, response: { 200: alertSchema, '4xx': errorSchema } },
+      preValidation: auth.require(),
+    },
     async (req) => await alerts.get(principalOf(req), req.params.id),
   );
 
   app.get<{ Params: { id: string } }>(
     '/api/emergency/alerts/:id/cap',
-    { schema: { params: idParams, response: { '4xx': errorSchema } }, preValidation: auth.require() },
+    {
+      schema: {
+        summary: 'Get one alert as CAP 1.2',
+        description: 'The alert as an OASIS Common Alerting Protocol 1.2 XML document (`application/cap+xml`).',
+        tags: ['alerts'],
+        security: SIGNED_IN,
+        params: idParams,
+        response: { 200: { description: 'CAP 1.2 XML', content: { 'application/cap+xml': { schema: { type: 'string' } } } }, '4xx': errorSchema },
+      },
+      preValidation: auth.require(),
+    },
     async (req, reply) => {
       const alert = await alerts.get(principalOf(req), req.params.id);
       return reply.type('application/cap+xml; charset=utf-8').send(toCap(alert, { sender: config.settings.CAP_SENDER }));

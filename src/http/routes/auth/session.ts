@@ -5,7 +5,7 @@ import { SESSION_COOKIE } from '../../../sessions/sessions.js';
 import { principalOf } from '../../auth.js';
 import type { RouteContext } from '../../deps.js';
 import { limiter } from '../../rate-limit.js';
-import { errorSchema, userSchema } from '../../schemas.js';
+import { errorSchema, SIGNED_IN, userSchema } from '../../schemas.js';
 
 interface LoginBody {
   username: string;
@@ -26,6 +26,9 @@ export function sessionRoutes(ctx: RouteContext): void {
     '/api/auth/login',
     {
       schema: {
+        summary: 'Log in',
+        description: 'Checks the password and starts a session: the answer sets the session cookie (a new session id at every login).',
+        tags: ['auth'],
         body: {
           type: 'object',
           additionalProperties: false,
@@ -53,7 +56,8 @@ export function sessionRoutes(ctx: RouteContext): void {
     },
   );
 
-  app.post('/api/auth/logout', { schema: { response: { 200: { type: 'object', properties: { status: { type: 'string' } } } } } }, async (req, reply) => {
+  const logout = { summary: 'Log out', description: 'Ends the session, if any, and clears its cookie.', tags: ['auth'] };
+  app.post('/api/auth/logout', { schema: { ...logout, response: { 200: { type: 'object', properties: { status: { type: 'string' } } } } } }, async (req, reply) => {
     const username = req.session.username;
     if (username) {
       await req.session.destroy();
@@ -67,7 +71,13 @@ export function sessionRoutes(ctx: RouteContext): void {
   app.get(
     '/api/auth/me',
     {
-      schema: { response: { 200: { type: 'object', properties: { user: userSchema, via: { type: 'string' } } }, '4xx': errorSchema } },
+      schema: {
+        summary: 'The signed-in user',
+        description: 'Who the credential belongs to, and whether it is a `token` or a `session`.',
+        tags: ['auth'],
+        security: SIGNED_IN,
+        response: { 200: { type: 'object', properties: { user: userSchema, via: { type: 'string' } } }, '4xx': errorSchema },
+      },
       preValidation: auth.require(),
     },
     async (req) => ({ user: principalOf(req), via: req.headers.authorization ? 'token' : 'session' }),

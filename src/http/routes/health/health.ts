@@ -2,6 +2,7 @@
 import { metricsAuthorized } from '../../../metrics/registry.js';
 import { NaboomError } from '../../../errors/catalogue.js';
 import type { RouteContext } from '../../deps.js';
+import { errorSchema } from '../../schemas.js';
 
 const roleHealth = {
   type: 'object',
@@ -28,16 +29,24 @@ const healthBody = {
 export function healthRoutes(ctx: RouteContext): void {
   const { app, health, feed, metrics, config, clients, draining } = ctx;
 
-  app.get('/health/redis', { schema: { response: { 200: healthBody, 503: healthBody } } }, async (_req, reply) => {
+  const redisHealth = { summary: 'Redis health per role', description: 'Probes every client role; 503 when one is unhealthy.', tags: ['health'] };
+  app.get('/health/redis', { schema: { ...redisHealth, response: { 200: healthBody, 503: healthBody } } }, async (_req, reply) => {
     const report = await health.report();
     return reply.code(report.overall_status === 'healthy' ? 200 : 503).send(report);
   });
 
-  app.get('/health/live', { schema: { response: { 200: { type: 'object', properties: { status: { type: 'string' } } } } } }, async () => ({ status: 'ok' }));
+  app.get('/health/live', { schema: { summary: 'Liveness probe', tags: ['health'], response: { 200: { type: 'object', properties: { status: { type: 'string' } } } } } }, async () => ({ status: 'ok' }));
 
   app.get(
     '/health/ready',
-    { schema: { response: { '2xx': { type: 'object', properties: { status: { type: 'string' }, checks: { type: 'object', additionalProperties: { type: 'boolean' } } } }, '5xx': {} } } },
+    {
+      schema: {
+        summary: 'Readiness probe',
+        description: '503 while draining, when the feed reader is unhealthy or Redis does not answer.',
+        tags: ['health'],
+        response: { '2xx': { type: 'object', properties: { status: { type: 'string' }, checks: { type: 'object', additionalProperties: { type: 'boolean' } } } }, '5xx': {} },
+      },
+    },
     async (_req, reply) => {
       const ping = async (role: 'app' | 'realtime'): Promise<boolean> => {
         try {
@@ -52,7 +61,16 @@ export function healthRoutes(ctx: RouteContext): void {
     },
   );
 
-  app.get('/metrics', async (req, reply) => {
+  const metricsDoc = {
+    summary: 'Prometheus metrics',
+    description: 'The text exposition format. With METRICS_TOKEN set, send it as a bearer token.',
+    tags: ['health'],
+    response: {
+      200: { description: 'Prometheus text format', content: { 'text/plain': { schema: { type: 'string' } } } },
+      401: { description: 'METRICS_TOKEN is set and was not sent', ...errorSchema },
+    },
+  };
+  app.get('/metrics', { schema: metricsDoc }, async (req, reply) => {
     if (!metricsAuthorized(req.headers.authorization, config.metricsToken?.reveal())) {
       throw new NaboomError('NABOOM_UNAUTHENTICATED', 'Send the METRICS_TOKEN as a bearer token');
     }

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import type { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { wsTextFrame } from './feed.js';
+import { wsTextFrame } from './frames.js';
 
 /** ws's frame parser (exported by ws at runtime, absent from its type declarations). */
 type WsReceiver = EventEmitter & { write(chunk: Buffer): boolean };

@@ -44,7 +44,7 @@ export const clientMessage = z.discriminatedUnion('type', [subscribeMessage]);
 
 const eventFields = {
   id: feedId('The feed id: the replay cursor (SSE `id:`). For `alert` it is the alert id.'),
-  alert: alertDoc.describe('The alert as it is now.'),
+  alert: alertDoc.meta({ id: 'Alert', description: 'The alert as it is now (as the alert API returns it).' }),
 };
 
 export const alertMessage = message('alert', 'server→client', 'An alert was raised.', {

@@ -28,9 +28,9 @@ import { decodeFeedEntry } from './query.js';
 import type { AlertStore } from './store.js';
 import { isStreamId } from './stream-id.js';
 
-/** What a sink needs to know about a frame without parsing it. */
+/** What the fan-out and a sink need to know about an event without looking into its payload. */
 export interface FrameMeta {
-  /** Feed entry id (SSE `id:`). */
+  /** Feed entry id (the replay cursor). */
   readonly id: string;
   readonly type: FeedEvent['type'];
   readonly severity: Severity;
@@ -38,60 +38,37 @@ export interface FrameMeta {
 }
 
 /**
- * One event's frame, built once and shared by every subscriber: the JSON text, its UTF-8 bytes (so 10,000
- * sockets do not each encode the same string) and, lazily, a transport's complete framing.
+ * One event as every subscriber gets it: built once per event, shared by every socket. `payload` is what the
+ * encoder the feed was given made of the event (the HTTP layer's serialised and framed message); the feed
+ * never looks into it.
  */
-export class Frame {
-  #bytes: Buffer | undefined;
-  #sse: Buffer | undefined;
-  #ws: Buffer | undefined;
-  constructor(
-    readonly meta: FrameMeta,
-    readonly json: string,
-  ) {}
-
-  get bytes(): Buffer {
-    return (this.#bytes ??= Buffer.from(this.json, 'utf8'));
-  }
-
-  /** The complete WebSocket text frame (RFC 6455 §5.2: FIN, opcode 1, unmasked as a server sends it). */
-  get ws(): Buffer {
-    return (this.#ws ??= wsTextFrame(this.bytes));
-  }
-
-  /** The complete SSE event (`id:`, `event:`, `data:`). */
-  get sse(): Buffer {
-    return (this.#sse ??= Buffer.from(`id: ${this.meta.id}\nevent: ${this.meta.type}\ndata: ${this.json}\n\n`, 'utf8'));
-  }
+export interface Frame<P = unknown> {
+  readonly meta: FrameMeta;
+  readonly payload: P;
 }
 
-/** A server-to-client WebSocket text frame: header and payload in one buffer, one socket write. */
-export function wsTextFrame(payload: Buffer): Buffer {
-  const n = payload.length;
-  const header = n < 126 ? 2 : n < 65_536 ? 4 : 10;
-  const out = Buffer.allocUnsafe(header + n);
-  out[0] = 0x81;
-  if (n < 126) {
-    out[1] = n;
-  } else if (n < 65_536) {
-    out[1] = 126;
-    out.writeUInt16BE(n, 2);
-  } else {
-    out[1] = 127;
-    out.writeBigUInt64BE(BigInt(n), 2);
-  }
-  payload.copy(out, header);
-  return out;
-}
+/** Turns an event into the payload every subscriber's transport writes (run once per event, not per socket). */
+export type FeedEncoder<P> = (event: FeedEvent) => P;
+
+/** The feed's control notices: replay progress, the switch to live, heartbeats. */
+export type FeedNotice =
+  | { readonly type: 'replay.start'; readonly since: string }
+  | { readonly type: 'replay.truncated'; readonly requested: string; readonly oldest: string }
+  | { readonly type: 'replay.end'; readonly replayed: number; readonly last_id: string | null }
+  | { readonly type: 'live'; readonly last_id: string | null; readonly interval_ms: number }
+  | { readonly type: 'heartbeat'; readonly server_time: string; readonly position: string | null; readonly interval_ms: number };
+export type NoticeType = FeedNotice['type'];
+/** A notice's fields besides its type. */
+export type NoticeData<T extends NoticeType> = Omit<Extract<FeedNotice, { type: T }>, 'type'>;
 
 /** Why the server ends a live connection (each transport maps it to an error/notice frame and a close). */
 export type EndReason = 'slow' | 'shutdown' | 'unavailable' | 'invalid' | 'unauthenticated';
 
 /** Where a subscriber's frames go (a WebSocket or an SSE response). */
-export interface FeedSink extends FanoutSink<Frame> {
+export interface FeedSink<P = unknown> extends FanoutSink<Frame<P>> {
   readonly transport: 'ws' | 'sse';
-  /** Writes a control frame (replay progress, notices, heartbeats). */
-  notice(type: string, data: Record<string, unknown>): Promise<void>;
+  /** Writes a control notice (replay progress, live, heartbeats). */
+  notice<T extends NoticeType>(type: T, data: NoticeData<T>): Promise<void>;
   /** Ends the connection after telling the client why. */
   close(reason: EndReason): void;
 }
@@ -115,8 +92,10 @@ const DOC_BATCH = 100;
 
 const metaOf = (e: FeedEvent): FrameMeta => ({ id: e.id, type: e.type, severity: e.alert.severity, reporterId: e.alert.reporter.id });
 
-export interface AlertFeedDeps {
+export interface AlertFeedDeps<P> {
   readonly store: AlertStore;
+  /** Serialises and frames each event once, for every transport (injected by the HTTP layer). */
+  readonly encode: FeedEncoder<P>;
   /** A dedicated blocking realtime-role connection for XREAD BLOCK. */
   readonly tailClient: RedisClient;
   /** The command realtime-role client for replays. */
@@ -127,10 +106,10 @@ export interface AlertFeedDeps {
   readonly logger: Logger;
 }
 
-interface Live {
-  readonly sub: LiveSubscriber<Frame>;
+interface Live<P> {
+  readonly sub: LiveSubscriber<Frame<P>>;
   readonly principal: Principal;
-  readonly sink: FeedSink;
+  readonly sink: FeedSink<P>;
   readonly abort: AbortController;
   /** Past its replay: gets heartbeats. */
   live: boolean;
@@ -171,10 +150,11 @@ class Slots {
   }
 }
 
-export class AlertFeed {
-  readonly #d: AlertFeedDeps;
-  readonly #fanout = new LiveFanout<Frame>();
-  readonly #live = new Set<Live>();
+/** The live feed of one process; `P` is the payload its encoder makes of each event. */
+export class AlertFeed<P = unknown> {
+  readonly #d: AlertFeedDeps<P>;
+  readonly #fanout = new LiveFanout<Frame<P>>();
+  readonly #live = new Set<Live<P>>();
   readonly #replays = new Slots(REPLAY_CONCURRENCY);
   readonly #stop = new AbortController();
   #loop: Promise<void> | undefined;
@@ -182,8 +162,13 @@ export class AlertFeed {
   #lastId = '$';
   #healthy = false;
 
-  constructor(d: AlertFeedDeps) {
+  constructor(d: AlertFeedDeps<P>) {
     this.#d = d;
+  }
+
+  /** The event's shared frame: encoded here, once, whatever the number of subscribers. */
+  #frame(e: FeedEvent): Frame<P> {
+    return { meta: metaOf(e), payload: this.#d.encode(e) };
   }
 
   /** True while the tail loop is reading the stream. */
@@ -253,7 +238,7 @@ export class AlertFeed {
     if (this.#fanout.size === 0) return;
     try {
       const event = decodeFeedEntry(entry);
-      if (event) this.#fanout.publish(new Frame(metaOf(event), frameJson(event)));
+      if (event) this.#fanout.publish(this.#frame(event));
       else this.#d.logger.warn({ id: entry[0] }, 'skipped a malformed feed entry');
     } catch (err) {
       // Subscribers that missed it catch up from the stream when they reconnect with their last id.
@@ -266,14 +251,14 @@ export class AlertFeed {
    * (it resolves once the subscription is fully torn down). A replay that fails ends the connection with an
    * error frame (`unavailable` or `invalid`), never silence.
    */
-  async subscribe(principal: Principal, opts: SubscribeOptions, sink: FeedSink): Promise<() => Promise<void>> {
+  async subscribe(principal: Principal, opts: SubscribeOptions, sink: FeedSink<P>): Promise<() => Promise<void>> {
     const since = opts.since;
     if (since !== undefined && !isStreamId(since)) throw new NaboomError('NABOOM_VALIDATION', '"since" must be a stream id <ms>-<seq>');
     // Read the position and join the fan-out in one turn: every later entry reaches this subscriber live.
     const position = this.#lastId === '$' ? '0-0' : this.#lastId;
     const transport = sink.transport;
     const latency = this.#d.metrics.deliveryLatency.labels({ transport });
-    const sub = new LiveSubscriber<Frame>({
+    const sub = new LiveSubscriber<Frame<P>>({
       severities: new Set(opts.severities),
       reporterId: canSeeAll(principal) ? undefined : principal.id,
       sink,
@@ -290,7 +275,7 @@ export class AlertFeed {
         if (frame.meta.type === 'alert') latency.observe(Math.max(0, Date.now() - idMillis(frame.meta.id)) / 1000);
       },
     });
-    const live: Live = { sub, principal, sink, abort: new AbortController(), live: false };
+    const live: Live<P> = { sub, principal, sink, abort: new AbortController(), live: false };
     this.#fanout.add(sub);
     this.#live.add(live);
     this.#d.metrics.liveClients.inc({ transport });
@@ -317,7 +302,7 @@ export class AlertFeed {
     return unsubscribe;
   }
 
-  async #run(l: Live, since: string | undefined, position: string): Promise<void> {
+  async #run(l: Live<P>, since: string | undefined, position: string): Promise<void> {
     let lastId: string | null = null;
     if (since !== undefined) {
       await this.#replays.acquire(l.abort.signal);
@@ -337,7 +322,7 @@ export class AlertFeed {
   }
 
   /** The feed after `since` up to `position`, a page at a time, each page only once the socket took the last. */
-  async #replayFeed(l: Live, since: string, position: string): Promise<string | null> {
+  async #replayFeed(l: Live<P>, since: string, position: string): Promise<string | null> {
     const tail = await this.#d.store.feedTail();
     if (tail && compareIds(since, tail) < 0 && since !== '0-0') {
       await l.sink.notice('replay.truncated', { requested: since, oldest: tail });
@@ -356,7 +341,7 @@ export class AlertFeed {
           break;
         }
         cursor = e.id;
-        const frame = new Frame(metaOf(e), frameJson(e));
+        const frame = this.#frame(e);
         if (!l.sub.wants(frame)) continue;
         await untilAborted(l.sink.write(frame), l.abort.signal);
         l.sub.lastSent = e.id;
@@ -374,7 +359,7 @@ export class AlertFeed {
    * `alert.updated` frame whose id is `since` itself, sent first, so the client's cursor never moves past an
    * event it has not seen. The replay ends at the position, which is the cursor to resume from.
    */
-  async #replayOwn(l: Live, since: string, position: string): Promise<string | null> {
+  async #replayOwn(l: Live<P>, since: string, position: string): Promise<string | null> {
     await l.sink.notice('replay.start', { since });
     const ids = await this.#d.readClient.zrange(this.#d.keys.alerts.byReporter(l.principal.id), '0', '-1');
     const changedAfter = idMillis(since) - CLOCK_SKEW_MS;
@@ -395,7 +380,7 @@ export class AlertFeed {
         if (l.abort.signal.aborted) return null;
         const id = type === 'alert' ? d.id : since;
         const e: FeedEvent = { id, type, alert: d };
-        await untilAborted(l.sink.write(new Frame(metaOf(e), frameJson(e))), l.abort.signal);
+        await untilAborted(l.sink.write(this.#frame(e)), l.abort.signal);
         sent += 1;
       }
     }
@@ -437,9 +422,4 @@ export function untilAborted(p: Promise<void>, signal: AbortSignal): Promise<voi
       },
     );
   });
-}
-
-/** The JSON frame for an event, built once and shared by every subscriber. */
-export function frameJson(e: FeedEvent): string {
-  return JSON.stringify({ type: e.type, id: e.id, alert: e.alert });
 }

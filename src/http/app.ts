@@ -13,6 +13,7 @@ import { Authenticator } from './auth.js';
 import type { AppDeps, RouteContext } from './deps.js';
 import { registerDeadline } from './deadline.js';
 import { errorBody, installErrorHandling } from './errors.js';
+import { liveSchemaRoute } from './live/schema.js';
 import { sseRoute } from './live/sse.js';
 import { wsRoute } from './live/ws.js';
 import { registerOpenApi } from './openapi.js';
@@ -116,6 +117,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   alertLifecycle(ctx);
   sseRoute(ctx);
   wsRoute(ctx);
+  liveSchemaRoute(ctx);
   await registerDashboard(ctx);
   return app;
 }

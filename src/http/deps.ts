@@ -9,6 +9,7 @@ import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { RoleClients } from '../redis/connections.js';
 import type { Authenticator } from './auth.js';
+import type { LiveFrame } from './live/frames.js';
 
 export interface AppDeps {
   readonly config: Config;
@@ -16,7 +17,7 @@ export interface AppDeps {
   readonly metrics: Metrics;
   readonly clients: RoleClients;
   readonly alerts: AlertService;
-  readonly feed: AlertFeed;
+  readonly feed: AlertFeed<LiveFrame>;
   readonly users: UserStore;
   readonly health: RedisHealth;
   /** Directory of the built dashboard, when present. */

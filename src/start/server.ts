@@ -12,6 +12,7 @@ import { UserStore } from '../auth/users.js';
 import type { Config } from '../config/load.js';
 import { RedisHealth } from '../health/redis-health.js';
 import { buildApp } from '../http/app.js';
+import { encodeEvent } from '../http/live/frames.js';
 import type { Logger } from '../log/logger.js';
 import { Metrics } from '../metrics/registry.js';
 import { NotificationQueue } from '../queue/notifications.js';
@@ -55,7 +56,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const users = new UserStore(clients.get('app', 'command', DATABASES.accounts), config.keys);
   const store = new AlertStore(clients.get('realtime'), config);
   const alerts = new AlertService({ store, notifications, metrics, logger });
-  const feed = new AlertFeed({ store, tailClient: clients.dedicated('realtime', 'feed'), readClient: clients.get('realtime'), keys: config.keys, settings: config.settings, metrics, logger });
+  const feed = new AlertFeed({ store, encode: encodeEvent, tailClient: clients.dedicated('realtime', 'feed'), readClient: clients.get('realtime'), keys: config.keys, settings: config.settings, metrics, logger });
   const escalator = new Escalator(alerts, logger, o.escalationIntervalMs);
   const health = new RedisHealth(clients, config);
   let draining = false;

@@ -8,6 +8,7 @@ import { AlertFeed, REPLAY_CONCURRENCY, type EndReason, type FeedSink, type Fram
 import { DATABASES } from '../../src/redis/databases.js';
 import { AlertService } from '../../src/alerts/service.js';
 import { ALERT_EVENTS, LEGACY_RAISED_EVENT } from '../../src/alerts/model.js';
+import { encodeEvent } from '../../src/http/live/frames.js';
 import { AlertStore } from '../../src/alerts/store.js';
 import { createLogger } from '../../src/log/logger.js';
 import { Metrics } from '../../src/metrics/registry.js';
@@ -88,7 +89,7 @@ describe('feed and escalation', () => {
     const notifications = new NotificationQueue({ config: t.config, logger, metrics });
     const store = new AlertStore(clients.get('realtime'), t.config);
     const service = new AlertService({ store, notifications, metrics, logger });
-    const feed = new AlertFeed({ store, tailClient: clients.dedicated('realtime', 'feed'), readClient, keys: t.config.keys, settings: t.config.settings, metrics, logger });
+    const feed = new AlertFeed({ store, encode: encodeEvent, tailClient: clients.dedicated('realtime', 'feed'), readClient, keys: t.config.keys, settings: t.config.settings, metrics, logger });
     open.push({
       close: async () => {
         await feed.stop();

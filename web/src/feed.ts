@@ -8,7 +8,9 @@
  * frame (heartbeats above all) re-arms a timer of two intervals. When it runs out the state turns "stale",
  * the socket is closed and the feed resubscribes with `since` — a silent connection never passes for live.
  */
-import { ALERT_UPDATED, compareIds, parseAlert, STREAM_ID, type Alert } from './model.js';
+// Types only: the protocol's zod schemas stay on the server, the bundle never contains zod.
+import type { ServerMessage, SubscribeMessage } from '../../src/http/live/protocol.js';
+import { compareIds, parseAlert, STREAM_ID, type Alert } from './model.js';
 
 export type ConnectionState =
   | { readonly kind: 'connecting' }
@@ -90,6 +92,13 @@ export function backoffMs(attempt: number, random: number = Math.random()): numb
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/**
+ * A server message as received: its `type` selects the protocol message (so field names are checked against
+ * the protocol), but every value is still `unknown` until checked — the server may be newer or broken.
+ */
+type Received<M> = M extends { readonly type: infer T } ? { readonly type: T } & { readonly [K in Exclude<keyof M, 'type'>]?: unknown } : never;
+type Incoming = Received<ServerMessage>;
+
 export class LiveFeed {
   readonly #h: FeedHandlers;
   readonly #env: FeedEnvironment;
@@ -158,7 +167,8 @@ export class LiveFeed {
     ws.onopen = () => {
       opened = true;
       const since = this.#cursor;
-      ws.send(JSON.stringify({ type: 'subscribe', ...(since ? { since } : {}) }));
+      const subscribe: SubscribeMessage = { type: 'subscribe', ...(since ? { since } : {}) };
+      ws.send(JSON.stringify(subscribe));
       if (since) this.#h.onState({ kind: 'replaying' });
     };
     ws.onmessage = (m: { readonly data: unknown }) => {
@@ -226,9 +236,13 @@ export class LiveFeed {
   }
 
   /** Handles one server frame; returns a close reason worth showing, if the frame announces one. */
-  #frame(f: unknown): string | undefined {
-    if (!isObj(f) || typeof f['type'] !== 'string') return undefined;
-    switch (f['type']) {
+  #frame(raw: unknown): string | undefined {
+    if (!isObj(raw) || typeof raw['type'] !== 'string') return undefined;
+    // Only the type is known to be a string; a type this version does not know falls to `default`.
+    const f = raw as Incoming;
+    switch (f.type) {
+      case 'subscribed':
+        return undefined;
       case 'replay.start':
         this.#replaying = true;
         this.#h.onState({ kind: 'replaying' });
@@ -238,13 +252,13 @@ export class LiveFeed {
         return undefined;
       case 'replay.end':
         this.#replaying = false;
-        this.#advance(f['last_id']);
+        this.#advance(f.last_id);
         this.#flush();
         return undefined;
       case 'live': {
         this.#replaying = false;
         this.#attempt = 0;
-        const interval = f['interval_ms'];
+        const interval = f.interval_ms;
         if (typeof interval === 'number' && Number.isFinite(interval) && interval > 0) this.#heartbeatMs = interval;
         this.#live = true;
         this.#armStale();
@@ -255,16 +269,16 @@ export class LiveFeed {
       case 'heartbeat':
         return undefined;
       case 'alert':
-      case ALERT_UPDATED: {
-        const alert = parseAlert(f['alert']);
+      case 'alert.updated': {
+        const alert = parseAlert(f.alert);
         if (alert) this.#queue(alert, this.#replaying ? 'replay' : 'live');
-        this.#advance(f['id']);
+        this.#advance(f.id);
         return undefined;
       }
       case 'shutdown':
         return 'the server is restarting';
       case 'error':
-        return typeof f['message'] === 'string' ? f['message'] : 'the server reported an error';
+        return typeof f.message === 'string' ? f.message : 'the server reported an error';
       default:
         return undefined;
     }

@@ -27,9 +27,6 @@ export const MOST_SEVERE_FIRST: readonly Severity[] = [...SEVERITIES].reverse();
 export const STATUSES = ['open', 'acknowledged', 'resolved', 'cancelled'] as const satisfies typeof ALERT_STATUSES;
 export type Status = AlertStatus;
 
-/** The live feed's frame type for a changed alert (the model's `alert.updated` event). */
-export const ALERT_UPDATED: (typeof ALERT_EVENTS)['updated'] = 'alert.updated';
-
 export type Role = 'member' | 'responder' | 'admin';
 
 export interface User {

@@ -4,7 +4,7 @@
  * Every LIVE_HEARTBEAT_MS an `event: heartbeat` carries the server time and this process's feed position.
  */
 import type { FastifyReply } from 'fastify';
-import type { EndReason, FeedSink, Frame } from '../../alerts/feed.js';
+import type { EndReason, FeedSink, Frame, NoticeData, NoticeType } from '../../alerts/feed.js';
 import { SEVERITIES } from '../../alerts/model.js';
 import { isStreamId } from '../../alerts/stream-id.js';
 import { NaboomError } from '../../errors/catalogue.js';
@@ -12,7 +12,10 @@ import type { Severity } from '../../redis/keys.js';
 import { principalOf } from '../auth.js';
 import type { RouteContext } from '../deps.js';
 import { errorSchema, streamIdSchema } from '../schemas.js';
+import { noticeMessage, SSE_PREAMBLE, sseEvent, type LiveFrame } from './frames.js';
 import { credentialOf, liveGuard } from './guard.js';
+import { ConnectionLifecycle } from './lifecycle.js';
+import type { ServerMessage } from './protocol.js';
 
 /** Parses `?severities=`; absent means all, a list that is empty after trimming is refused. */
 export function parseSeverities(raw: string | undefined): Severity[] {
@@ -23,7 +26,8 @@ export function parseSeverities(raw: string | undefined): Severity[] {
   return list as Severity[];
 }
 
-const END: Record<EndReason, { type: string; code?: string; message: string }> = {
+/** The last event for each way the server ends a stream. */
+const END: Record<EndReason, ServerMessage> = {
   slow: { type: 'error', code: 'NABOOM_SLOW_CONSUMER', message: 'Too slow: reconnect with Last-Event-ID to resume' },
   shutdown: { type: 'shutdown', message: 'The server is restarting' },
   unavailable: { type: 'error', code: 'NABOOM_UNAVAILABLE', message: 'The feed could not be read; reconnect shortly' },
@@ -31,9 +35,12 @@ const END: Record<EndReason, { type: string; code?: string; message: string }> =
   unauthenticated: { type: 'error', code: 'NABOOM_UNAUTHENTICATED', message: 'The session or token is no longer valid: log in again' },
 };
 
-class SseSink implements FeedSink {
+class SseSink implements FeedSink<LiveFrame> {
   readonly transport = 'sse' as const;
-  constructor(private readonly reply: FastifyReply) {}
+  constructor(
+    private readonly reply: FastifyReply,
+    private readonly life: ConnectionLifecycle,
+  ) {}
 
   async #write(chunk: string | Buffer): Promise<void> {
     const raw = this.reply.raw;
@@ -41,26 +48,26 @@ class SseSink implements FeedSink {
     if (!raw.write(chunk)) await new Promise<void>((resolve) => raw.once('drain', resolve));
   }
 
-  tryWrite(frame: Frame): boolean {
+  tryWrite(frame: Frame<LiveFrame>): boolean {
     const raw = this.reply.raw;
     if (raw.destroyed || raw.writableEnded || raw.writableNeedDrain) return false;
-    raw.write(frame.sse);
+    raw.write(frame.payload.sse);
     return true;
   }
 
-  async write(frame: Frame): Promise<void> {
-    await this.#write(frame.sse);
+  async write(frame: Frame<LiveFrame>): Promise<void> {
+    await this.#write(frame.payload.sse);
   }
 
-  async notice(type: string, data: Record<string, unknown>): Promise<void> {
-    await this.#write(`event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`);
+  async notice<T extends NoticeType>(type: T, data: NoticeData<T>): Promise<void> {
+    await this.#write(sseEvent(noticeMessage(type, data)));
   }
 
   close(reason: EndReason): void {
     const raw = this.reply.raw;
-    if (raw.writableEnded) return;
-    const { type, ...rest } = END[reason];
-    raw.end(`event: ${type}\ndata: ${JSON.stringify({ type, ...rest })}\n\n`);
+    // Told once: a second reason (slow, revoked, shutdown at once) finds the stream already ending.
+    if (raw.writableEnded || !this.life.offer('end')) return;
+    raw.end(sseEvent(END[reason]));
   }
 }
 
@@ -107,20 +114,22 @@ export function sseRoute(ctx: RouteContext): void {
         connection: 'keep-alive',
         'x-accel-buffering': 'no',
       });
-      reply.raw.write('retry: 2000\n\n');
-      const sink = new SseSink(reply);
+      reply.raw.write(SSE_PREAMBLE);
+      const life = new ConnectionLifecycle();
+      const sink = new SseSink(reply, life);
       let unsubscribe: (() => Promise<void>) | undefined;
-      let closed = false;
       const unwatch = guard.watch(credentialOf(req, principal, users), () => sink.close('unauthenticated'));
       reply.raw.on('close', () => {
-        closed = true;
+        life.offer('closed');
         release();
         unwatch();
         void unsubscribe?.();
       });
       try {
+        // An SSE connection subscribes once, with its request; it never resubscribes.
+        life.fire('subscribe');
         unsubscribe = await feed.subscribe(principal, { severities, ...(since ? { since } : {}) }, sink);
-        if (closed) void unsubscribe();
+        if (life.state === 'closed') void unsubscribe();
       } catch (err) {
         req.log.warn({ err, user: principal.username }, 'live subscribe failed');
         sink.close(err instanceof NaboomError && err.code === 'NABOOM_VALIDATION' ? 'invalid' : 'unavailable');

@@ -1,0 +1,58 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import { dirname, join } from 'node:path';
+import { WebSocket, WebSocketServer } from 'ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { wsTextFrame } from './frames.js';
+import { rawSocketOf, WsSocket } from './ws-socket.js';
+
+const require = createRequire(import.meta.url);
+
+/** The pre-framed write path against the ws version we ship: the socket is reachable and frames interleave in order. */
+describe('pre-framed WebSocket writes', () => {
+  let server: WebSocketServer;
+  let serverSide: Promise<WebSocket>;
+  beforeAll(async () => {
+    server = new WebSocketServer({ port: 0, host: '127.0.0.1', perMessageDeflate: false });
+    serverSide = new Promise((resolve) => server.once('connection', resolve));
+    await new Promise((r) => server.once('listening', r));
+  });
+  afterAll(async () => {
+    for (const c of server.clients) c.terminate();
+    await new Promise((r) => server.close(r));
+  });
+
+  it('runs against the copy of ws that @fastify/websocket loads in production, at the pinned version', () => {
+    const ours = require.resolve('ws');
+    const plugins = createRequire(require.resolve('@fastify/websocket')).resolve('ws');
+    expect(plugins).toBe(ours);
+    const pinned = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { dependencies: Record<string, string> }).dependencies['ws'];
+    const installed = (JSON.parse(readFileSync(join(dirname(ours), 'package.json'), 'utf8')) as { name: string; version: string });
+    expect(installed.name).toBe('ws');
+    expect(pinned).toBe(installed.version);
+  });
+
+  it('reaches the TCP socket under ws and delivers raw frames and ws.send messages in call order', async () => {
+    const client = new WebSocket(`ws://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    const received: string[] = [];
+    const all = new Promise<void>((resolve) => client.on('message', (d: Buffer) => received.push(d.toString()) === 6 && resolve()));
+    await new Promise((r) => client.once('open', r));
+    const ws = await serverSide;
+    const raw = rawSocketOf(ws);
+    expect(raw).toBeDefined();
+    ws.send('one');
+    raw?.write(wsTextFrame(Buffer.from('two')));
+    raw?.write(wsTextFrame(Buffer.from('x'.repeat(70_000))));
+    ws.send('four');
+    // The same path through the adapter the live feed uses.
+    const socket = new WsSocket(ws);
+    expect(socket.direct).toBe(true);
+    const five = Buffer.from('five');
+    socket.sendFramed({ bytes: five, ws: wsTextFrame(five) });
+    socket.sendText('six');
+    await all;
+    expect(received.map((m) => (m.length > 10 ? `${m.length}` : m))).toEqual(['one', 'two', '70000', 'four', 'five', 'six']);
+    client.close();
+  });
+});

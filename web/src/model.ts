@@ -4,7 +4,6 @@
  * rules are unit-tested in Node.
  */
 import type {
-  ALERT_EVENTS,
   ALERT_STATUSES,
   Actor as ModelActor,
   AlertDoc,

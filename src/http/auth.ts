@@ -6,7 +6,7 @@
  * account is dead even when an account of the same name is added later.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Principal, PrincipalRole } from '../alerts/service.js';
+import type { Principal, UserRole } from '../auth/principal.js';
 import type { User, UserStore } from '../auth/users.js';
 import { NaboomError } from '../errors/catalogue.js';
 
@@ -65,7 +65,7 @@ export class Authenticator {
   }
 
   /** preValidation hook: 401 unless authenticated; 403 unless the role is allowed. */
-  require(...roles: PrincipalRole[]) {
+  require(...roles: UserRole[]) {
     return async (req: FastifyRequest, _reply: FastifyReply): Promise<void> => {
       const p = await this.identify(req);
       if (!p) throw new NaboomError('NABOOM_UNAUTHENTICATED', 'Log in (POST /api/auth/login) or send Authorization: Bearer <token>');

@@ -1,6 +1,7 @@
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
-import { USER_ROLES, UserStore, type UserRole } from '../../auth/users.js';
+import { USER_ROLES, type UserRole } from '../../auth/principal.js';
+import { UserStore } from '../../auth/users.js';
 import { NaboomError } from '../../errors/catalogue.js';
 import { RoleClients } from '../../redis/connections.js';
 import { DATABASES } from '../../redis/databases.js';

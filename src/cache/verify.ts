@@ -3,8 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { Metrics } from '../metrics/registry.js';
 import { RoleClients } from '../redis/connections.js';
-import type { CheckResult } from '../verify/report.js';
-import type { VerifyContext } from '../verify/run.js';
+import type { CheckResult, VerifyContext } from '../verify/types.js';
 import { createCaches } from './caches.js';
 
 export async function cacheRoundTrips(ctx: VerifyContext): Promise<CheckResult[]> {

@@ -7,8 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { NaboomError } from '../errors/catalogue.js';
 import { Metrics } from '../metrics/registry.js';
 import { RoleClients } from '../redis/connections.js';
-import type { CheckResult } from '../verify/report.js';
-import type { VerifyContext } from '../verify/run.js';
+import type { CheckResult, VerifyContext } from '../verify/types.js';
 import { ChannelLayer } from './layer.js';
 
 const TIMEOUT_MS = 5000;

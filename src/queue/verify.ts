@@ -5,8 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Queue } from 'bullmq';
-import type { CheckResult } from '../verify/report.js';
-import type { VerifyContext } from '../verify/run.js';
+import type { CheckResult, VerifyContext } from '../verify/types.js';
 import { openQueueConnection } from './connection.js';
 import { liveWorkers, type WorkerInfo } from './heartbeat.js';
 import type { LogPayload } from './jobs/log.js';

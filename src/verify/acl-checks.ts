@@ -18,7 +18,7 @@ import { desiredRules } from '../redis/acl/rules.js';
 import { aclPatterns, type NamespaceOwner } from '../redis/keys.js';
 import { roleSpec, type ClientRole } from '../redis/roles.js';
 import { describeGroup, groupAclLog, parseAclLog, type AclLogEntry, type AclLogGroup } from './acl-log.js';
-import type { CheckResult } from './report.js';
+import type { CheckResult } from './types.js';
 
 /** Re-exported for callers that read ACL LOG alongside these checks. */
 export { parseAclLog, VERIFY_CLIENT_MARK, type AclLogEntry } from './acl-log.js';

@@ -6,8 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { UserStore } from '../auth/users.js';
 import { RoleClients } from '../redis/connections.js';
-import type { CheckResult } from './report.js';
-import type { VerifyContext } from './run.js';
+import type { CheckResult, VerifyContext } from './types.js';
 
 const TIMEOUT_MS = 10_000;
 

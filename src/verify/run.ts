@@ -18,7 +18,8 @@ import { CLIENT_ROLES, type ClientRole } from '../redis/roles.js';
 import { sentinelView } from '../redis/sentinel.js';
 import { aclChecks, aclLogChecks } from './acl-checks.js';
 import { groupAclLog, parseAclLog, VERIFY_CLIENT_MARK, type AclLogEntry } from './acl-log.js';
-import { buildReport, type CheckResult, type VerifyReport } from './report.js';
+import { buildReport } from './report.js';
+import type { CheckResult, VerifyContext, VerifyReport } from './types.js';
 
 export interface VerifyOptions {
   readonly config: Config;
@@ -27,13 +28,6 @@ export interface VerifyOptions {
   readonly extra?: readonly ((ctx: VerifyContext) => Promise<CheckResult[]>)[];
   /** `--strict`: ACL LOG denials from clients outside Naboom fail instead of warning. */
   readonly strict?: boolean;
-}
-
-export interface VerifyContext {
-  readonly config: Config;
-  readonly logger: Logger;
-  readonly clients: ReadonlyMap<ClientRole, RedisClient>;
-  readonly admin: Redis;
 }
 
 const LABEL = `${VERIFY_CLIENT_MARK.slice(1)}${process.pid}`;

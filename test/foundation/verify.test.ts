@@ -6,7 +6,7 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connectAdmin } from '../../src/redis/admin.js';
 import { createLogger } from '../../src/log/logger.js';
-import type { VerifyReport } from '../../src/verify/report.js';
+import type { VerifyReport } from '../../src/verify/types.js';
 import { runVerify } from '../../src/verify/run.js';
 import { runCli } from '../helpers/cli.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis.js';

@@ -9,7 +9,7 @@ import { WorkerHeartbeat } from '../../src/queue/heartbeat.js';
 import { queueKeys } from '../../src/queue/keys.js';
 import { queueRoundTrip } from '../../src/queue/verify.js';
 import { NotificationWorker } from '../../src/queue/worker.js';
-import type { VerifyContext } from '../../src/verify/run.js';
+import type { VerifyContext } from '../../src/verify/types.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis.js';
 import { aclLog } from './helpers.js';
 

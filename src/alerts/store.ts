@@ -128,9 +128,9 @@ export class AlertStore {
   readonly #config: Config;
   readonly #ingest: TurnBatcher<PendingAlert, [string, IngestOutcome]>;
 
-  constructor(redis: RedisClient, config: Config) {
+  constructor(redis: RedisClient, config: Config, keys: KeySpace) {
     this.#redis = redis;
-    this.#keys = config.keys;
+    this.#keys = keys;
     this.#config = config;
     this.#ingest = new TurnBatcher((items) => this.#ingestBatch(items), INGEST_BATCH);
   }

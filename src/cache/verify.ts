@@ -9,7 +9,7 @@ import { createCaches } from './caches.js';
 export async function cacheRoundTrips(ctx: VerifyContext): Promise<CheckResult[]> {
   const clients = new RoleClients(ctx.config, ctx.logger);
   const metrics = new Metrics();
-  const caches = createCaches({ clients, config: ctx.config, logger: ctx.logger, metrics });
+  const caches = createCaches({ clients, keys: ctx.keys, logger: ctx.logger, metrics });
   const out: CheckResult[] = [];
   try {
     for (const cache of Object.values(caches)) {

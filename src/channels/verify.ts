@@ -48,7 +48,7 @@ export async function channelRoundTrips(ctx: VerifyContext): Promise<CheckResult
   try {
     for (let i = 0; i < 2; i++) {
       const clients = new RoleClients(ctx.config, logger);
-      procs.push({ clients, layer: new ChannelLayer({ clients, config: ctx.config, logger, metrics: new Metrics() }) });
+      procs.push({ clients, layer: new ChannelLayer({ clients, config: ctx.config, keys: ctx.keys, logger, metrics: new Metrics() }) });
     }
     const [a, b] = procs as [Proc, Proc];
     await a.layer.start();

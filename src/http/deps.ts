@@ -8,10 +8,12 @@ import type { RedisHealth } from '../health/redis-health.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { RoleClients } from '../redis/connections.js';
+import type { KeySpace } from '../redis/keys.js';
 import type { Authenticator } from './auth.js';
 
 export interface AppDeps {
   readonly config: Config;
+  readonly keys: KeySpace;
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly clients: RoleClients;

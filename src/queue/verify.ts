@@ -25,7 +25,7 @@ const check = (name: string, status: CheckResult['status'], detail: string, hint
 
 export async function queueRoundTrip(ctx: VerifyContext, opts: { timeoutMs?: number } = {}): Promise<CheckResult[]> {
   const timeoutMs = opts.timeoutMs ?? ROUND_TRIP_TIMEOUT_MS;
-  const prefix = ctx.config.keys.queuePrefix;
+  const prefix = ctx.keys.queuePrefix;
   const conn = openQueueConnection(ctx.config, 'command', 'queue-roundtrip', ctx.logger);
   const queue = new Queue<LogPayload, unknown, 'log'>(QUEUE_NAME, { connection: conn.client, prefix });
   queue.on('error', () => undefined);

@@ -15,7 +15,7 @@ import { isNaboomError } from '../errors/catalogue.js';
 import { diffAll } from '../redis/acl/diff.js';
 import { fetchLiveUsers } from '../redis/acl/provision.js';
 import { desiredRules } from '../redis/acl/rules.js';
-import { aclPatterns, type NamespaceOwner } from '../redis/keys.js';
+import { aclPatterns, layoutOf, type NamespaceOwner } from '../redis/keys.js';
 import { roleSpec, type ClientRole } from '../redis/roles.js';
 import { describeGroup, groupAclLog, parseAclLog, type AclLogEntry, type AclLogGroup } from './acl-log.js';
 import type { CheckResult } from './types.js';
@@ -140,7 +140,7 @@ export async function aclChecks(ctx: AclCheckContext): Promise<CheckResult[]> {
     push({
       section: 'auth',
       role,
-      name: `${user(role)} authenticates and PINGs${db !== undefined && ctx.config.layout !== 'cluster' ? ` on db ${db}` : ''}`,
+      name: `${user(role)} authenticates and PINGs${db !== undefined && layoutOf(ctx.config) !== 'cluster' ? ` on db ${db}` : ''}`,
       status: o.ok ? 'pass' : 'fail',
       detail: o.detail,
       hint: o.ok ? undefined : isNaboomError(connectError) ? connectError.hint : `Check ${roleSpec(role).passwordEnv} and run \`naboom acl diff\`.`,
@@ -152,7 +152,7 @@ export async function aclChecks(ctx: AclCheckContext): Promise<CheckResult[]> {
   for (const owner of OWNERS) {
     const client = ctx.clients.get(owner);
     if (!client || !alive.has(owner)) continue;
-    const p = aclPatterns(ctx.config.layout, owner);
+    const p = aclPatterns(layoutOf(ctx.config), owner);
     for (const pattern of p.keys) {
       const key = probeKey(pattern, nonce);
       const steps: (string | number)[][] = [['SET', key, 'ok', 'EX', 30], ['GET', key], ['DEL', key]];
@@ -216,8 +216,8 @@ export async function aclChecks(ctx: AclCheckContext): Promise<CheckResult[]> {
     }
     for (const other of OWNERS) {
       if (other === owner) continue;
-      const own = new Set(aclPatterns(ctx.config.layout, owner).keys);
-      for (const pattern of aclPatterns(ctx.config.layout, other).keys) {
+      const own = new Set(aclPatterns(layoutOf(ctx.config), owner).keys);
+      for (const pattern of aclPatterns(layoutOf(ctx.config), other).keys) {
         if (own.has(pattern)) continue;
         const key = probeKey(pattern, nonce);
         const read = await expectNoPerm(client, ['GET', key]);

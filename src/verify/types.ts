@@ -7,6 +7,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../config/load.js';
 import type { Logger } from '../log/logger.js';
 import type { RedisClient } from '../redis/connections.js';
+import type { KeySpace } from '../redis/keys.js';
 import type { ClientRole } from '../redis/roles.js';
 import type { AclLogGroup } from './acl-log.js';
 
@@ -36,6 +37,7 @@ export interface VerifyReport {
 /** What a check group (the ACL checks, a round trip) runs with: the role connections verify opened. */
 export interface VerifyContext {
   readonly config: Config;
+  readonly keys: KeySpace;
   readonly logger: Logger;
   readonly clients: ReadonlyMap<ClientRole, RedisClient>;
   readonly admin: Redis;

@@ -18,12 +18,12 @@ describe('job queue: verify round trip', () => {
   let admin: Redis;
   let ctx: VerifyContext;
   const logger = createLogger({ level: 'silent' });
-  const keys = () => queueKeys(t.config.keys.queuePrefix);
+  const keys = () => queueKeys(t.keys.queuePrefix);
 
   beforeAll(async () => {
     t = await startTestRedis();
     admin = await connectAdmin(t.config);
-    ctx = { config: t.config, logger, clients: new Map(), admin };
+    ctx = { config: t.config, keys: t.keys, logger, clients: new Map(), admin };
   });
   afterAll(async () => {
     admin?.disconnect();
@@ -39,7 +39,7 @@ describe('job queue: verify round trip', () => {
   });
 
   it('with a worker: its heartbeat is found and the verification job completes; after it stops, the heartbeat is gone', async () => {
-    const worker = new NotificationWorker({ config: t.config, logger, metrics: new Metrics() }, { summaryPattern: false });
+    const worker = new NotificationWorker({ config: t.config, keys: t.keys, logger, metrics: new Metrics() }, { summaryPattern: false });
     await worker.start();
     try {
       await admin.select(2);
@@ -66,7 +66,7 @@ describe('job queue: verify round trip', () => {
     const conn = openQueueConnection(t.config, 'command', 'fake-worker', logger);
     const hb = new WorkerHeartbeat({
       client: conn.client,
-      prefix: t.config.keys.queuePrefix,
+      prefix: t.keys.queuePrefix,
       logger,
       info: { id: 'fake-1', pid: 1, host: 'nowhere', queue: 'notifications', concurrency: 1, tz: 'UTC', startedAt: new Date().toISOString() },
     });

@@ -47,7 +47,7 @@ export function registerUsers(program: Command, ctx: CommandContext): void {
     const config = ctx.config({ roles: ['app'], command: 'users' });
     const clients = new RoleClients(config, ctx.logger(config));
     try {
-      return await fn(new UserStore(clients.get('app', 'command', DATABASES.cache), config.keys));
+      return await fn(new UserStore(clients.get('app', 'command', DATABASES.cache), ctx.keys(config)));
     } finally {
       await clients.close();
     }

@@ -7,6 +7,7 @@ import { WebSocket } from 'ws';
 import { UserStore } from '../dist/auth/users.js';
 import { createLogger } from '../dist/log/logger.js';
 import { RoleClients } from '../dist/redis/connections.js';
+import { createKeySpace, layoutOf } from '../dist/redis/keys.js';
 import { socketFloor } from './socket-floor.mjs';
 import { connectWs } from './ws-client.mjs';
 import { cpuSeconds, log, spawnServe, startBenchRedis, summarise, writeResult } from './lib.mjs';
@@ -30,7 +31,7 @@ const idMs = (id) => Number(id.split('-')[0]);
 
 async function makeUsers(config, n) {
   const clients = new RoleClients(config, createLogger({ level: 'silent' }));
-  const users = new UserStore(clients.get('app'), config.keys);
+  const users = new UserStore(clients.get('app'), createKeySpace(layoutOf(config)));
   const tokens = [];
   for (let i = 0; i < n; i++) {
     await users.add(`bench-${i}`, 'member', 'bench-password-123');

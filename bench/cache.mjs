@@ -7,6 +7,7 @@ import { createCaches } from '../dist/cache/caches.js';
 import { createLogger } from '../dist/log/logger.js';
 import { Metrics } from '../dist/metrics/registry.js';
 import { RoleClients } from '../dist/redis/connections.js';
+import { createKeySpace, layoutOf } from '../dist/redis/keys.js';
 import { log, startBenchRedis, summarise, writeResult } from './lib.mjs';
 
 const arg = (name, def) => {
@@ -64,7 +65,7 @@ const redis = await startBenchRedis();
 const clients = new RoleClients(redis.config, createLogger({ level: 'silent' }));
 const metrics = new Metrics();
 try {
-  const caches = createCaches({ clients, config: redis.config, logger: createLogger({ level: 'silent' }), metrics });
+  const caches = createCaches({ clients, keys: createKeySpace(layoutOf(redis.config)), logger: createLogger({ level: 'silent' }), metrics });
   await caches.default.set('warm', 1);
   log(`cache benchmark: concurrency ${CONCURRENCY}, ${SECONDS} s per measurement`);
   const json = JSON.stringify(VALUE);

@@ -22,6 +22,7 @@ import { Metrics } from '../dist/metrics/registry.js';
 import { renderAclFile } from '../dist/redis/acl/render.js';
 import { desiredRules } from '../dist/redis/acl/rules.js';
 import { RoleClients } from '../dist/redis/connections.js';
+import { createKeySpace, layoutOf } from '../dist/redis/keys.js';
 import { ROLE_NAMES } from '../dist/redis/roles.js';
 
 const SELF = fileURLToPath(import.meta.url);
@@ -39,7 +40,7 @@ function arg(name, fallback) {
 function openLayer(config) {
   const clients = new RoleClients(config, logger);
   const metrics = new Metrics();
-  const layer = new ChannelLayer({ clients, config, logger, metrics, receiveBatch: 256 });
+  const layer = new ChannelLayer({ clients, config, keys: createKeySpace(layoutOf(config)), logger, metrics, receiveBatch: 256 });
   return { clients, metrics, layer, close: async () => (await layer.close(), await clients.close()) };
 }
 

@@ -24,6 +24,7 @@ import { startSentinelTopology } from '../dist/local/topologies.js';
 import { createLogger } from '../dist/log/logger.js';
 import { connectAdmin } from '../dist/redis/admin.js';
 import { RoleClients } from '../dist/redis/connections.js';
+import { createKeySpace, layoutOf } from '../dist/redis/keys.js';
 import { sentinelConnection, sentinelView } from '../dist/redis/sentinel.js';
 import { ROLE_NAMES } from '../dist/redis/roles.js';
 import { connectWs } from './ws-client.mjs';
@@ -256,7 +257,7 @@ try {
 
   // Accounts: reporters (members), subscribers (responders, PER_USER connections each) and an acknowledger.
   const clients = new RoleClients(config, createLogger({ level: 'silent' }));
-  const users = new UserStore(clients.get('app'), config.keys);
+  const users = new UserStore(clients.get('app'), createKeySpace(layoutOf(config)));
   const mkUser = async (name, role) => {
     await users.add(name, role, 'soak-password-123');
     return await users.issueToken(name);

@@ -12,6 +12,7 @@ import { loadConfig } from '../dist/config/load.js';
 import { startSentinelTopology } from '../dist/local/topologies.js';
 import { createLogger } from '../dist/log/logger.js';
 import { RoleClients } from '../dist/redis/connections.js';
+import { createKeySpace, layoutOf } from '../dist/redis/keys.js';
 import { ROLE_NAMES } from '../dist/redis/roles.js';
 import { log, spawnServe, writeResult } from './lib.mjs';
 
@@ -46,7 +47,7 @@ try {
   const withWait = envFor(1);
   const config = loadConfig({ env: {}, envFile: withWait, requireRoles: ROLE_NAMES, requireSecretKey: true });
   const clients = new RoleClients(config, createLogger({ level: 'silent' }));
-  const users = new UserStore(clients.get('app'), config.keys);
+  const users = new UserStore(clients.get('app'), createKeySpace(layoutOf(config)));
   await users.add('bench', 'member', 'bench-password-123');
   const token = await users.issueToken('bench');
   await clients.close();

@@ -15,6 +15,7 @@
  * reporter index (never the whole feed). At most REPLAY_CONCURRENCY replays run at once per process.
  */
 import { setImmediate, setTimeout as sleep } from 'node:timers/promises';
+import { canSeeAll, type Principal } from '../auth/principal.js';
 import type { Settings } from '../config/schema.js';
 import { NaboomError } from '../errors/catalogue.js';
 import type { Logger } from '../log/logger.js';
@@ -23,7 +24,6 @@ import type { RedisClient } from '../redis/connections.js';
 import type { KeySpace, Severity } from '../redis/keys.js';
 import { LiveFanout, LiveSubscriber, type FanoutSink } from './fanout.js';
 import { compareIds, idMillis, type AlertDoc, type FeedEvent } from './model.js';
-import { canSeeAll, type Principal } from './service.js';
 import { decodeFeedEntry } from './query.js';
 import type { AlertStore } from './store.js';
 import { isStreamId } from './stream-id.js';

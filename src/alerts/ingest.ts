@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Config } from '../config/load.js';
+import type { KeySpace } from '../redis/keys.js';
 import { NaboomError } from '../errors/catalogue.js';
 import { TurnBatcher } from '../redis/batch.js';
 import type { RedisClient } from '../redis/connections.js';
@@ -56,13 +57,15 @@ const INGEST_BATCH = 64;
 export class AlertIngest {
   readonly #redis: RedisClient;
   readonly #config: Config;
+  readonly #keys: KeySpace;
   readonly #query: AlertQuery;
   readonly #replication: Replication;
   readonly #batcher: TurnBatcher<IngestItem, [string, IngestOutcome]>;
 
-  constructor(redis: RedisClient, config: Config, query: AlertQuery, replication: Replication) {
+  constructor(redis: RedisClient, config: Config, keys: KeySpace, query: AlertQuery, replication: Replication) {
     this.#redis = redis;
     this.#config = config;
+    this.#keys = keys;
     this.#query = query;
     this.#replication = replication;
     this.#batcher = new TurnBatcher((items) => this.#ingestBatch(items), INGEST_BATCH);
@@ -88,7 +91,7 @@ export class AlertIngest {
       escalations: 0,
       history: [{ event: 'raised', at: nowIso, by: reporter }],
     };
-    const a = this.#config.keys.alerts;
+    const a = this.#keys.alerts;
     const loc = input.location;
     const fields: string[] = ['type', input.type, 'severity', severity, 'reporter_id', reporter.id, 'reporter', reporter.username, 'lat', String(loc.lat), 'lon', String(loc.lon)];
     if (loc.accuracy_m !== undefined) fields.push('accuracy_m', String(loc.accuracy_m));
@@ -122,7 +125,7 @@ export class AlertIngest {
 
   /** One ingest call for a batch of alerts, then one replication check. */
   async #ingestBatch(items: readonly IngestItem[]): Promise<[string, IngestOutcome][]> {
-    const a = this.#config.keys.alerts;
+    const a = this.#keys.alerts;
     const s = this.#config.settings;
     const args = {
       maxlen: s.ALERT_STREAM_MAXLEN,
@@ -131,7 +134,7 @@ export class AlertIngest {
       idempotencyTtl: IDEMPOTENCY_TTL_S,
       statePrefix: a.statePrefix,
       cachePrefix: a.cachePrefix,
-      broadcastChannel: this.#config.keys.broadcastChannel,
+      broadcastChannel: this.#keys.broadcastChannel,
       raisedEvent: ALERT_EVENTS.raised,
     };
     const flat = (await INGEST.run(this.#redis, { keys: { feed: a.feed, schedule: a.escalations }, args, items })) as (string | number)[];

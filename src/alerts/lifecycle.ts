@@ -4,6 +4,7 @@
  * atomically: two responders cannot both acknowledge, and two processes cannot both escalate.
  */
 import type { Config } from '../config/load.js';
+import type { KeySpace } from '../redis/keys.js';
 import { NaboomError } from '../errors/catalogue.js';
 import type { RedisClient } from '../redis/connections.js';
 import { defineScript } from '../redis/script.js';
@@ -41,11 +42,13 @@ export interface EscalationSweep {
 export class AlertLifecycle {
   readonly #redis: RedisClient;
   readonly #config: Config;
+  readonly #keys: KeySpace;
   readonly #replication: Replication;
 
-  constructor(redis: RedisClient, config: Config, replication: Replication) {
+  constructor(redis: RedisClient, config: Config, keys: KeySpace, replication: Replication) {
     this.#redis = redis;
     this.#config = config;
+    this.#keys = keys;
     this.#replication = replication;
   }
 
@@ -60,7 +63,7 @@ export class AlertLifecycle {
     const from = opts.from ?? t.from;
     const now = new Date().toISOString();
     const event = { event: t.event, at: now, by, ...(opts.note ? { note: opts.note } : {}) };
-    const a = this.#config.keys.alerts;
+    const a = this.#keys.alerts;
     const reply = (await TRANSITION.run(this.#redis, {
       keys: { feed: a.feed, schedule: a.escalations },
       args: {
@@ -90,7 +93,7 @@ export class AlertLifecycle {
 
   /** Claims due escalations (atomic across processes); one undecodable alert never stops the sweep. */
   async escalateDue(nowMs: number, batch = 100): Promise<EscalationSweep> {
-    const a = this.#config.keys.alerts;
+    const a = this.#keys.alerts;
     const reply = (await ESCALATE.run(this.#redis, {
       keys: { schedule: a.escalations, feed: a.feed },
       args: {

@@ -10,10 +10,13 @@ import { isCluster, nodeForKey } from '../redis/slot.js';
 export class Replication {
   readonly #redis: RedisClient;
   readonly #config: Config;
+  /** Any key of the `{panic}` slot: on Cluster, WAIT goes to the node that owns it. */
+  readonly #slotKey: string;
 
-  constructor(redis: RedisClient, config: Config) {
+  constructor(redis: RedisClient, config: Config, slotKey: string) {
     this.#redis = redis;
     this.#config = config;
+    this.#slotKey = slotKey;
   }
 
   /** Resolves once the configured replicas have this connection's writes; NABOOM_NOT_REPLICATED otherwise. */
@@ -23,7 +26,7 @@ export class Replication {
     const timeout = this.#config.settings.ALERT_REPLICATION_TIMEOUT_MS;
     // WAIT counts the replicas that acknowledged this connection's writes, so on Cluster it must go to the
     // connection of the node that owns the alert slot (all alert keys share the {panic} tag).
-    const conn = isCluster(this.#redis) ? nodeForKey(this.#redis, this.#config.keys.alerts.feed) : this.#redis;
+    const conn = isCluster(this.#redis) ? nodeForKey(this.#redis, this.#slotKey) : this.#redis;
     if (!conn) throw new NaboomError('NABOOM_NOT_REPLICATED', 'The node owning the alert slot is unknown (cluster slots refreshing)');
     const acked = Number(await conn.call('WAIT', String(n), String(timeout)));
     if (acked < n) {

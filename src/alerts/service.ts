@@ -3,6 +3,7 @@
  * act on them; admins do everything. Each change is announced live through the feed (by the store's
  * scripts) and as a notification job.
  */
+import { canSee, canSeeAll, type Principal } from '../auth/principal.js';
 import { NaboomError } from '../errors/catalogue.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/registry.js';
@@ -10,25 +11,12 @@ import type { AlertDoc, AlertEventName, AlertNotification, AlertStatus, RaiseInp
 import { ALERT_EVENTS, TRANSITIONS } from './model.js';
 import type { AlertStore, ListPage, ListQuery, RaiseResult } from './store.js';
 
-export type PrincipalRole = 'member' | 'responder' | 'admin';
-
-export interface Principal {
-  readonly id: string;
-  readonly username: string;
-  readonly role: PrincipalRole;
-}
-
 export type NotificationKind = AlertEventName;
 
 /** The queue as the alert service sees it (src/queue provides it; the event is built here, typed). */
 export interface NotificationPublisher {
   enqueueEvent(event: AlertNotification & { v: 1 }, opts?: { dedupeId?: string }): Promise<unknown>;
 }
-
-export const canSeeAll = (p: Principal): boolean => p.role === 'responder' || p.role === 'admin';
-
-/** May this principal see this alert? */
-export const canSee = (p: Principal, a: AlertDoc): boolean => canSeeAll(p) || a.reporter.id === p.id;
 
 export interface AlertServiceDeps {
   readonly store: AlertStore;

@@ -6,6 +6,7 @@
  */
 import type { Config } from '../config/load.js';
 import type { RedisClient } from '../redis/connections.js';
+import type { KeySpace } from '../redis/keys.js';
 import { AlertIngest, type RaiseResult } from './ingest.js';
 import { AlertLifecycle, type EscalationSweep, type TransitionOutcome } from './lifecycle.js';
 import type { Actor, AlertDoc, AlertStatus, FeedEvent, RaiseInput, TransitionName } from './model.js';
@@ -22,12 +23,12 @@ export class AlertStore {
   readonly #ingest: AlertIngest;
   readonly #lifecycle: AlertLifecycle;
 
-  constructor(redis: RedisClient, config: Config) {
-    const replication = new Replication(redis, config);
-    this.#feedKey = config.keys.alerts.feed;
-    this.#query = new AlertQuery(redis, config.keys.alerts);
-    this.#ingest = new AlertIngest(redis, config, this.#query, replication);
-    this.#lifecycle = new AlertLifecycle(redis, config, replication);
+  constructor(redis: RedisClient, config: Config, keys: KeySpace) {
+    const replication = new Replication(redis, config, keys.alerts.feed);
+    this.#feedKey = keys.alerts.feed;
+    this.#query = new AlertQuery(redis, keys.alerts);
+    this.#ingest = new AlertIngest(redis, config, keys, this.#query, replication);
+    this.#lifecycle = new AlertLifecycle(redis, config, keys, replication);
   }
 
   /** The feed stream key (the live tail reads it). */

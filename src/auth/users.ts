@@ -8,9 +8,7 @@ import { NaboomError } from '../errors/catalogue.js';
 import type { RedisClient } from '../redis/connections.js';
 import type { KeySpace } from '../redis/keys.js';
 import { dummyHash, hashPassword, MIN_PASSWORD_LENGTH, verifyPassword } from './passwords.js';
-
-export const USER_ROLES = ['member', 'responder', 'admin'] as const;
-export type UserRole = (typeof USER_ROLES)[number];
+import { USER_ROLES, type UserRole } from './principal.js';
 
 export interface User {
   readonly id: string;

@@ -2,12 +2,11 @@
  * The three named caches of docs/contract.md §4, each on the role that owns its namespace: `default` and `sessions` on
  * the app role, `realtime` on the realtime role.
  */
-import type { Config } from '../config/load.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { RoleClients } from '../redis/connections.js';
 import { DATABASES } from '../redis/databases.js';
-import type { CacheName } from '../redis/keys.js';
+import type { CacheName, KeySpace } from '../redis/keys.js';
 import { Cache } from './cache.js';
 
 export const CACHE_DEFAULT_TTL_S: Readonly<Record<CacheName, number>> = { default: 300, sessions: 86_400, realtime: 60 };
@@ -16,7 +15,7 @@ export type Caches = Readonly<Record<CacheName, Cache>>;
 
 export interface CacheDeps {
   readonly clients: RoleClients;
-  readonly config: Config;
+  readonly keys: KeySpace;
   readonly logger: Logger;
   readonly metrics: Metrics;
 }
@@ -29,7 +28,7 @@ export function createCaches(d: CacheDeps): Caches {
       get client() {
         return d.clients.get(role, 'command', db);
       },
-      keys: d.config.keys,
+      keys: d.keys,
       defaultTtlS: CACHE_DEFAULT_TTL_S[name],
       logger: d.logger,
       metrics: d.metrics,

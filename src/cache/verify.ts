@@ -3,14 +3,13 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { Metrics } from '../metrics/registry.js';
 import { RoleClients } from '../redis/connections.js';
-import type { CheckResult } from '../verify/report.js';
-import type { VerifyContext } from '../verify/run.js';
+import type { CheckResult, VerifyContext } from '../verify/types.js';
 import { createCaches } from './caches.js';
 
 export async function cacheRoundTrips(ctx: VerifyContext): Promise<CheckResult[]> {
   const clients = new RoleClients(ctx.config, ctx.logger);
   const metrics = new Metrics();
-  const caches = createCaches({ clients, config: ctx.config, logger: ctx.logger, metrics });
+  const caches = createCaches({ clients, keys: ctx.keys, logger: ctx.logger, metrics });
   const out: CheckResult[] = [];
   try {
     for (const cache of Object.values(caches)) {

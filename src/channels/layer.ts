@@ -9,6 +9,7 @@ import { NaboomError } from '../errors/catalogue.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { RedisClient, RoleClients } from '../redis/connections.js';
+import type { KeySpace } from '../redis/keys.js';
 import { EnvelopeCodec, type RejectReason } from './envelope.js';
 import { InboxLoop } from './inbox.js';
 import { LocalChannels, type LocalDelivery } from './local.js';
@@ -34,6 +35,7 @@ export class ChannelLayer {
   /** Unique per instance; part of every channel `newChannel()` makes. */
   readonly processId = newProcessId();
   readonly #config: Config;
+  readonly #keys: KeySpace;
   readonly #clients: RoleClients;
   readonly #log: Logger;
   readonly #metrics: Metrics;
@@ -52,6 +54,7 @@ export class ChannelLayer {
 
   constructor(deps: ChannelLayerDeps) {
     this.#config = deps.config;
+    this.#keys = deps.keys;
     this.#clients = deps.clients;
     this.#metrics = deps.metrics;
     this.#log = deps.logger.child({ component: 'channels', processId: this.processId });
@@ -62,7 +65,7 @@ export class ChannelLayer {
     this.#local = new LocalChannels({ capacity: s.CHANNEL_CAPACITY, groupExpiryMs: s.GROUP_EXPIRY_S * 1000 });
     this.#store = new ChannelStore({
       redis: () => this.#redis,
-      keys: deps.config.keys.channels,
+      keys: deps.keys.channels,
       codec,
       processId: this.processId,
       capacity: s.CHANNEL_CAPACITY,
@@ -94,7 +97,7 @@ export class ChannelLayer {
     this.#assertOpen();
     if (this.#inbox) return;
     this.#inbox = new InboxLoop({
-      key: this.#config.keys.channels.inbox(this.processId),
+      key: this.#keys.channels.inbox(this.processId),
       // Named per instance: two layers sharing one RoleClients must not share a blocked connection.
       client: this.#clients.dedicated('websocket', `channels-inbox-${this.processId}`),
       command: this.#redis,
@@ -254,7 +257,7 @@ export class ChannelLayer {
     if (!r) {
       this.#pool ??= new BlockingPool((n) => this.#clients.dedicated('websocket', `channels-recv-${this.processId}-${n}`));
       r = new QueueReader({
-        key: this.#config.keys.channels.queue(channel),
+        key: this.#keys.channels.queue(channel),
         channel,
         command: this.#redis,
         pool: this.#pool,

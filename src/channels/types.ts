@@ -3,10 +3,12 @@ import type { Config } from '../config/load.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { RoleClients } from '../redis/connections.js';
+import type { KeySpace } from '../redis/keys.js';
 
 export interface ChannelLayerDeps {
   readonly clients: RoleClients;
   readonly config: Config;
+  readonly keys: KeySpace;
   readonly logger: Logger;
   readonly metrics: Metrics;
   /** Most messages one LPOP takes from a normal channel (default 64; the inbox takes at least 256). */

@@ -7,8 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { NaboomError } from '../errors/catalogue.js';
 import { Metrics } from '../metrics/registry.js';
 import { RoleClients } from '../redis/connections.js';
-import type { CheckResult } from '../verify/report.js';
-import type { VerifyContext } from '../verify/run.js';
+import type { CheckResult, VerifyContext } from '../verify/types.js';
 import { ChannelLayer } from './layer.js';
 
 const TIMEOUT_MS = 5000;
@@ -49,7 +48,7 @@ export async function channelRoundTrips(ctx: VerifyContext): Promise<CheckResult
   try {
     for (let i = 0; i < 2; i++) {
       const clients = new RoleClients(ctx.config, logger);
-      procs.push({ clients, layer: new ChannelLayer({ clients, config: ctx.config, logger, metrics: new Metrics() }) });
+      procs.push({ clients, layer: new ChannelLayer({ clients, config: ctx.config, keys: ctx.keys, logger, metrics: new Metrics() }) });
     }
     const [a, b] = procs as [Proc, Proc];
     await a.layer.start();

@@ -8,6 +8,7 @@ import { isNaboomError } from '../errors/catalogue.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { diagnoseClusterAcl, isSlotsRefreshFailure } from '../redis/cluster-acl.js';
 import { classifyRedisError } from '../redis/errors.js';
+import { createKeySpace, layoutOf, type KeySpace } from '../redis/keys.js';
 import { CLIENT_ROLES, type ClientRole, type RoleName } from '../redis/roles.js';
 
 export interface GlobalOptions {
@@ -29,6 +30,8 @@ export interface CommandContext {
   readonly io: Io;
   /** Loads (once) and returns the configuration for a command. */
   config(needs: { roles?: readonly RoleName[]; secretKey?: boolean; command: string }): Config;
+  /** The key space of the command's deployment, built once per process and passed down. */
+  keys(config: Config): KeySpace;
   logger(config?: Config): Logger;
   /** The configuration and roles a command loaded, if it got that far (for explaining its failure). */
   loaded(): { config: Config; roles: readonly RoleName[] } | undefined;
@@ -38,6 +41,7 @@ export function createContext(program: Command, io: Io): CommandContext {
   let cached: Config | undefined;
   let roles: readonly RoleName[] = [];
   let log: Logger | undefined;
+  let keys: KeySpace | undefined;
   return {
     io,
     config(needs) {
@@ -52,6 +56,9 @@ export function createContext(program: Command, io: Io): CommandContext {
         roles = needs.roles ?? [];
       }
       return cached;
+    },
+    keys(config) {
+      return (keys ??= createKeySpace(layoutOf(config)));
     },
     loaded() {
       return cached ? { config: cached, roles } : undefined;

@@ -4,7 +4,7 @@
  * set up this way).
  */
 import { randomBytes } from 'node:crypto';
-import { ROLE_NAMES, roleSpec } from '../redis/roles.js';
+import { ROLE_ACCOUNTS, ROLE_NAMES } from './roles.js';
 
 export const newPassword = (): string => randomBytes(32).toString('base64url');
 export const newSecretKey = (): string => randomBytes(48).toString('base64url');
@@ -30,7 +30,7 @@ export function generateEnv(localRedisPort = 6380, options: GenerateOptions = {}
     '',
   ];
   for (const role of ROLE_NAMES) {
-    const spec = roleSpec(role);
+    const spec = ROLE_ACCOUNTS[role];
     vars[spec.userEnv] = spec.defaultUser;
     vars[spec.passwordEnv] = newPassword();
     lines.push(`# ${role}: ${spec.purpose}`);

@@ -7,8 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { NaboomError } from '../errors/catalogue.js';
-import { createKeySpace, type KeyLayout, type KeySpace } from '../redis/keys.js';
-import { ROLE_NAMES, roleSpec, type RoleName } from '../redis/roles.js';
+import { ROLE_ACCOUNTS, ROLE_NAMES, type RoleName } from './roles.js';
 import { settingsSchema, type Settings } from './schema.js';
 import { Secret } from './secret.js';
 
@@ -40,8 +39,6 @@ export interface Config {
   readonly settings: Settings;
   readonly envFile: string | undefined;
   readonly topology: Topology;
-  readonly layout: KeyLayout;
-  readonly keys: KeySpace;
   readonly tls: { readonly enabled: boolean; readonly ca: string | undefined };
   readonly credentials: Readonly<Record<RoleName, RoleCredentials>>;
   /** SECRET_KEY entries; the first encrypts, all decrypt. Empty when the command does not need it. */
@@ -150,13 +147,12 @@ export function loadConfig(options: LoadOptions = {}): Config {
     : settings.REDIS_SENTINELS
       ? { kind: 'sentinel', sentinels: settings.REDIS_SENTINELS, masterName: settings.REDIS_SENTINEL_MASTER }
       : { kind: 'standalone', host: settings.REDIS_HOST, port: settings.REDIS_PORT };
-  const layout: KeyLayout = topology.kind === 'cluster' ? 'cluster' : 'standalone';
 
   const required = new Set(options.requireRoles ?? []);
   const missing: string[] = [];
   const credentials = {} as Record<RoleName, RoleCredentials>;
   for (const role of ROLE_NAMES) {
-    const spec = roleSpec(role);
+    const spec = ROLE_ACCOUNTS[role];
     const look = lookupSecret(spec.passwordEnv, merged, envFile, fromFile);
     const usernameKey = spec.userEnv as keyof Settings;
     const username = settings[usernameKey] as string;
@@ -199,8 +195,6 @@ export function loadConfig(options: LoadOptions = {}): Config {
     settings: Object.freeze(settings),
     envFile,
     topology: Object.freeze(topology),
-    layout,
-    keys: createKeySpace(layout),
     tls: Object.freeze({ enabled: settings.REDIS_TLS, ca }),
     credentials: Object.freeze(credentials),
     secretKeys: Object.freeze(secretKeys),

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { Config } from '../config/load.js';
 import type { RedisClient, RoleClients } from '../redis/connections.js';
 import { DATABASES } from '../redis/databases.js';
+import { layoutOf, type KeySpace } from '../redis/keys.js';
 import type { ClientRole } from '../redis/roles.js';
 import { djangoProbe } from './django-probe.js';
 
@@ -68,15 +69,17 @@ export interface RedisHealthOptions {
 export class RedisHealth {
   readonly #clients: RoleClients;
   readonly #config: Config;
+  readonly #keys: KeySpace;
   readonly #cacheMs: number;
   readonly #now: () => number;
   #inFlight: Promise<RedisHealthReport> | undefined;
   #last: { report: RedisHealthReport; at: number } | undefined;
   #rounds = 0;
 
-  constructor(clients: RoleClients, config: Config, options: RedisHealthOptions = {}) {
+  constructor(clients: RoleClients, config: Config, keys: KeySpace, options: RedisHealthOptions = {}) {
     this.#clients = clients;
     this.#config = config;
+    this.#keys = keys;
     this.#cacheMs = options.cacheMs ?? config.settings.HEALTH_CACHE_MS;
     this.#now = options.now ?? Date.now;
   }
@@ -109,7 +112,7 @@ export class RedisHealth {
   /** One probe round, uncached. */
   async check(): Promise<RedisHealthReport> {
     this.#rounds++;
-    const db = (n: number): number => (this.#config.layout === 'cluster' ? 0 : n);
+    const db = (n: number): number => (layoutOf(this.#config) === 'cluster' ? 0 : n);
     const results = await Promise.all(PROBED.map(async (p) => [p, await this.#probe(p.role, this.#clients.get(p.role, 'command', db(p.db)))] as const));
     const monitoring = results.find(([p]) => p.role === 'monitoring')?.[1];
     const info = monitoring?.info;
@@ -148,7 +151,7 @@ export class RedisHealth {
         return { ok: true, operations, ms: ms(), info };
       }
       const nonce = randomBytes(6).toString('hex');
-      const key = this.#config.keys.probe(role, nonce);
+      const key = this.#keys.probe(role, nonce);
       await c.set(key, '1', 'EX', 10);
       operations.push('SET');
       const v = await c.get(key);

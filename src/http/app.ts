@@ -101,8 +101,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   if (!config.metricsToken) deps.logger.warn('METRICS_TOKEN is not set: /metrics is open to anyone who can reach this port (`naboom init` writes one)');
 
-  await registerSessions(app, { config, clients: deps.clients });
-  await registerRateLimits(app, deps.clients.get('app', 'command', DATABASES.rateLimits), config.keys.rateLimitPrefix, config.settings.RATE_LIMIT_WINDOW_S);
+  await registerSessions(app, { config, keys: deps.keys, clients: deps.clients });
+  await registerRateLimits(app, deps.clients.get('app', 'command', DATABASES.rateLimits), deps.keys.rateLimitPrefix, config.settings.RATE_LIMIT_WINDOW_S);
   // No permessage-deflate: live frames are framed once and written straight to each socket (live/ws.ts).
   await app.register(fastifyWebsocket, { options: { maxPayload: 4096, perMessageDeflate: false } });
   // After the WebSocket plugin: its onRequest hook marks upgrades so a refused one has its socket closed.

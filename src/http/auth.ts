@@ -6,7 +6,7 @@
  * account is dead even when an account of the same name is added later.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Principal } from '../alerts/service.js';
+import type { Principal } from '../auth/principal.js';
 import type { User, UserStore } from '../auth/users.js';
 import { NaboomError } from '../errors/catalogue.js';
 
@@ -66,7 +66,8 @@ export class Authenticator {
 
   /**
    * preValidation hook: 401 unless authenticated. No route is closed to a whole role: what a role may see
-   * or do depends on the alert, so alerts/service.ts and the live feed's subscriptions decide it.
+   * or do depends on the alert, so alerts/service.ts (with the rules in auth/principal.ts) and the live feed's
+   * subscriptions decide it.
    */
   require() {
     return async (req: FastifyRequest, _reply: FastifyReply): Promise<void> => {

@@ -8,11 +8,13 @@ import type { RedisHealth } from '../health/redis-health.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { RoleClients } from '../redis/connections.js';
+import type { KeySpace } from '../redis/keys.js';
 import type { Authenticator } from './auth.js';
 import type { LiveFrame } from './live/frames.js';
 
 export interface AppDeps {
   readonly config: Config;
+  readonly keys: KeySpace;
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly clients: RoleClients;

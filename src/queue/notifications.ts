@@ -16,6 +16,7 @@ import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/registry.js';
 import { TurnBatcher } from '../redis/batch.js';
 import { isNoPerm } from '../redis/connections.js';
+import type { KeySpace } from '../redis/keys.js';
 import { openQueueConnection, type QueueConnection } from './connection.js';
 import { notificationEventSchema, type NotificationEvent, type NotificationEventInput } from './events.js';
 import type { DispatchPayload } from './jobs/dispatch.js';
@@ -28,6 +29,7 @@ import { DEFAULT_BACKOFF_MS, defaultJobOptions, QUEUE_NAME } from './settings.js
 
 export interface NotificationQueueDeps {
   readonly config: Config;
+  readonly keys: KeySpace;
   readonly logger: Logger;
   readonly metrics: Metrics;
   /** First retry delay (exponential after that); default 2 s. */
@@ -59,7 +61,7 @@ export class NotificationQueue {
     this.#conn = openQueueConnection(deps.config, 'command', 'queue', this.#log);
     this.#queue = new Queue<AnyPayload, unknown, JobType>(QUEUE_NAME, {
       connection: this.#conn.client,
-      prefix: deps.config.keys.queuePrefix,
+      prefix: deps.keys.queuePrefix,
       defaultJobOptions: defaultJobOptions(deps.config, deps.backoffMs ?? DEFAULT_BACKOFF_MS),
     });
     let lastLog = 0;

@@ -5,8 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Queue } from 'bullmq';
-import type { CheckResult } from '../verify/report.js';
-import type { VerifyContext } from '../verify/run.js';
+import type { CheckResult, VerifyContext } from '../verify/types.js';
 import { openQueueConnection } from './connection.js';
 import { liveWorkers, type WorkerInfo } from './heartbeat.js';
 import type { LogPayload } from './jobs/log.js';
@@ -26,7 +25,7 @@ const check = (name: string, status: CheckResult['status'], detail: string, hint
 
 export async function queueRoundTrip(ctx: VerifyContext, opts: { timeoutMs?: number } = {}): Promise<CheckResult[]> {
   const timeoutMs = opts.timeoutMs ?? ROUND_TRIP_TIMEOUT_MS;
-  const prefix = ctx.config.keys.queuePrefix;
+  const prefix = ctx.keys.queuePrefix;
   const conn = openQueueConnection(ctx.config, 'command', 'queue-roundtrip', ctx.logger);
   const queue = new Queue<LogPayload, unknown, 'log'>(QUEUE_NAME, { connection: conn.client, prefix });
   queue.on('error', () => undefined);
@@ -34,12 +33,12 @@ export async function queueRoundTrip(ctx: VerifyContext, opts: { timeoutMs?: num
   try {
     let workers: WorkerInfo[];
     try {
-      workers = await liveWorkers(conn.client, ctx.config.keys);
+      workers = await liveWorkers(conn.client, ctx.keys);
     } catch (err) {
       return [check(name, 'fail', `cannot read worker heartbeats: ${(err as Error).message}`, 'Run `naboom acl diff`; the app role needs its queue keys.')];
     }
     if (workers.length === 0) {
-      return [check(name, 'warn', `no worker running (no heartbeat under ${ctx.config.keys.queue.workers})`, 'Start one with `naboom worker`; queued notifications wait until then.')];
+      return [check(name, 'warn', `no worker running (no heartbeat under ${ctx.keys.queue.workers})`, 'Start one with `naboom worker`; queued notifications wait until then.')];
     }
     const nonce = randomBytes(8).toString('hex');
     const started = Date.now();

@@ -15,6 +15,7 @@ import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/registry.js';
 import { isNoPerm } from '../redis/connections.js';
 import { classifyRedisError } from '../redis/errors.js';
+import type { KeySpace } from '../redis/keys.js';
 import { openQueueConnection, type QueueConnection } from './connection.js';
 import { WorkerHeartbeat, workerHost, type WorkerInfo } from './heartbeat.js';
 import type { JobDefinition } from './jobs/job.js';
@@ -28,6 +29,7 @@ import { KEEP_COMPLETED, KEEP_FAILED, LOCK_DURATION_MS, MAX_STALLED_COUNT, QUEUE
 
 export interface WorkerDeps {
   readonly config: Config;
+  readonly keys: KeySpace;
   readonly logger: Logger;
   readonly metrics: Metrics;
 }
@@ -114,7 +116,7 @@ export class NotificationWorker {
     for (const j of [...standardJobs(config, addJobs), ...(opts.jobs ?? [])]) jobs.set(j.name, j);
 
     this.#conn = openQueueConnection(config, 'blocking', 'worker', this.#log);
-    this.#queue = new Queue<unknown, unknown, string>(QUEUE_NAME, { connection: this.#conn.client, prefix: config.keys.queuePrefix });
+    this.#queue = new Queue<unknown, unknown, string>(QUEUE_NAME, { connection: this.#conn.client, prefix: deps.keys.queuePrefix });
     const processor = createProcessor({
       config,
       logger: this.#log,
@@ -125,7 +127,7 @@ export class NotificationWorker {
     });
     this.#worker = new Worker<unknown, unknown, string>(QUEUE_NAME, processor, {
       connection: this.#conn.client,
-      prefix: config.keys.queuePrefix,
+      prefix: deps.keys.queuePrefix,
       name: `${workerHost()}:${process.pid}`,
       concurrency,
       autorun: false,
@@ -145,7 +147,7 @@ export class NotificationWorker {
       tz: config.settings.TZ,
       startedAt: new Date().toISOString(),
     };
-    this.#heartbeat = new WorkerHeartbeat({ client: this.#conn.client, keys: config.keys, info: this.#info, logger: this.#log, ...opts.heartbeat });
+    this.#heartbeat = new WorkerHeartbeat({ client: this.#conn.client, keys: deps.keys, info: this.#info, logger: this.#log, ...opts.heartbeat });
 
     const onError = (err: Error): void => this.#onError(err);
     this.#worker.on('error', onError);

@@ -11,6 +11,9 @@ import { NaboomError } from '../errors/catalogue.js';
 
 export type KeyLayout = 'standalone' | 'cluster';
 
+/** The key layout of a deployment: hash-tagged keys on Cluster, plain ones on standalone and Sentinel. */
+export const layoutOf = (config: { readonly topology: { readonly kind: string } }): KeyLayout => (config.topology.kind === 'cluster' ? 'cluster' : 'standalone');
+
 export const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
@@ -134,7 +137,7 @@ export interface KeySpace {
   probe(role: string, nonce: string): string;
 }
 
-/** Builds the key space for a layout. Pure; cheap; call once and pass it down. */
+/** Builds the key space for a layout. Pure; each process calls it once at start (`createKeySpace(layoutOf(config))`) and passes it down. */
 export function createKeySpace(layout: KeyLayout): KeySpace {
   const panic = layout === 'cluster' ? '{panic}' : 'panic';
   // On Cluster the cached alert lives under the same hash tag so the ingest script stays single-slot.

@@ -1,13 +1,13 @@
 /**
- * The one catalogue of Redis roles: who each ACL user is, what it is for, which keys and channels it owns
+ * The one catalogue of Redis roles: who each ACL user is and what it is for (from config/roles.ts), which keys and channels it owns
  * and the exact commands it needs — each with the reason it is granted. The ACL generator, the role clients,
  * `verify` and `/health/redis` all read this table.
  */
+import { ROLE_ACCOUNTS, ROLE_NAMES, type RoleAccount, type RoleName } from '../config/roles.js';
 import { DJANGO_GRANTS } from './django.js';
 import { aclPatterns, djangoAclPatterns, type KeyLayout, type KeyPatterns } from './keys.js';
 
-export const ROLE_NAMES = ['master', 'app', 'websocket', 'realtime', 'monitoring', 'replica', 'sentinel'] as const;
-export type RoleName = (typeof ROLE_NAMES)[number];
+export { ROLE_NAMES, type RoleName };
 
 /** Roles that the application processes (serve, worker) connect as. */
 export const APP_ROLES = ['app', 'websocket', 'realtime'] as const satisfies readonly RoleName[];
@@ -23,12 +23,9 @@ export interface Grant {
   readonly why: string;
 }
 
-export interface RoleSpec {
+/** A role's account (variables, default user, purpose: config/roles.ts) and what it may do in Redis. */
+export interface RoleSpec extends RoleAccount {
   readonly name: RoleName;
-  readonly userEnv: string;
-  readonly passwordEnv: string;
-  readonly defaultUser: string;
-  readonly purpose: string;
   /** Database selected in standalone/Sentinel mode (Cluster has only DB 0). `undefined`: no own DB. */
   readonly db: number | undefined;
   /** Full access (`~* &* +@all`): only the provisioning role. */
@@ -52,10 +49,7 @@ const connect = (layout: KeyLayout): Grant[] => (layout === 'cluster' ? [CONNECT
 const ROLES: Record<RoleName, RoleSpec> = {
   master: {
     name: 'master',
-    userEnv: 'REDIS_MASTER_USER',
-    passwordEnv: 'REDIS_MASTER_PASSWORD',
-    defaultUser: 'default',
-    purpose: 'provisioning only (acl apply/diff/rotate, verify); never used by serve or worker',
+    ...ROLE_ACCOUNTS.master,
     db: undefined,
     superuser: true,
     patterns: () => ({ keys: ['*'], readKeys: [], channels: ['*'] }),
@@ -63,10 +57,7 @@ const ROLES: Record<RoleName, RoleSpec> = {
   },
   app: {
     name: 'app',
-    userEnv: 'REDIS_APP_USER',
-    passwordEnv: 'REDIS_APP_PASSWORD',
-    defaultUser: 'app_user',
-    purpose: 'caches (default, sessions), session store, BullMQ job queue, rate limits, user accounts',
+    ...ROLE_ACCOUNTS.app,
     db: 0,
     superuser: false,
     patterns: (layout) => aclPatterns(layout, 'app'),
@@ -95,10 +86,7 @@ const ROLES: Record<RoleName, RoleSpec> = {
   },
   websocket: {
     name: 'websocket',
-    userEnv: 'REDIS_WEBSOCKET_USER',
-    passwordEnv: 'REDIS_WEBSOCKET_PASSWORD',
-    defaultUser: 'websocket_user',
-    purpose: 'channel layer (send/receive, groups, per-process fan-out) for WebSocket connections',
+    ...ROLE_ACCOUNTS.websocket,
     db: 1,
     superuser: false,
     patterns: (layout) => aclPatterns(layout, 'websocket'),
@@ -119,10 +107,7 @@ const ROLES: Record<RoleName, RoleSpec> = {
   },
   realtime: {
     name: 'realtime',
-    userEnv: 'REDIS_REALTIME_USER',
-    passwordEnv: 'REDIS_REALTIME_PASSWORD',
-    defaultUser: 'realtime_user',
-    purpose: 'durable alert streams, alert state, idempotency, escalation schedule, realtime cache, live feed tail',
+    ...ROLE_ACCOUNTS.realtime,
     db: 4,
     superuser: false,
     patterns: (layout) => aclPatterns(layout, 'realtime'),
@@ -139,10 +124,7 @@ const ROLES: Record<RoleName, RoleSpec> = {
   },
   monitoring: {
     name: 'monitoring',
-    userEnv: 'REDIS_MONITORING_USER',
-    passwordEnv: 'REDIS_MONITORING_PASSWORD',
-    defaultUser: 'monitoring_user',
-    purpose: 'health checks and metrics; reads server statistics, never writes and never reads keys',
+    ...ROLE_ACCOUNTS.monitoring,
     db: 7,
     superuser: false,
     patterns: () => NONE,
@@ -154,10 +136,7 @@ const ROLES: Record<RoleName, RoleSpec> = {
   },
   replica: {
     name: 'replica',
-    userEnv: 'REDIS_REPLICA_USER',
-    passwordEnv: 'REDIS_REPLICA_PASSWORD',
-    defaultUser: 'replica_user',
-    purpose: 'replicas log in to their master (masteruser/masterauth)',
+    ...ROLE_ACCOUNTS.replica,
     db: undefined,
     superuser: false,
     patterns: () => NONE,
@@ -165,10 +144,7 @@ const ROLES: Record<RoleName, RoleSpec> = {
   },
   sentinel: {
     name: 'sentinel',
-    userEnv: 'REDIS_SENTINEL_USER',
-    passwordEnv: 'REDIS_SENTINEL_PASSWORD',
-    defaultUser: 'sentinel_user',
-    purpose: 'Sentinels monitor and fail over the nodes; the app also logs in to the Sentinels with it',
+    ...ROLE_ACCOUNTS.sentinel,
     db: undefined,
     superuser: false,
     patterns: () => ({ keys: [], readKeys: [], channels: ['__sentinel__:hello'] }),

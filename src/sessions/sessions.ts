@@ -12,6 +12,7 @@ import type { Config } from '../config/load.js';
 import { deriveKeys } from '../crypto/derive.js';
 import type { RoleClients } from '../redis/connections.js';
 import { DATABASES } from '../redis/databases.js';
+import type { KeySpace } from '../redis/keys.js';
 
 export const SESSION_COOKIE = 'naboom_sid';
 
@@ -25,6 +26,7 @@ declare module 'fastify' {
 
 export interface SessionDeps {
   readonly config: Config;
+  readonly keys: KeySpace;
   readonly clients: RoleClients;
 }
 
@@ -32,7 +34,7 @@ export interface SessionDeps {
 export function createSessionStore(d: SessionDeps): RedisStore {
   return new RedisStore({
     client: d.clients.get('app', 'command', DATABASES.sessions),
-    prefix: d.config.keys.sessionStorePrefix,
+    prefix: d.keys.sessionStorePrefix,
     ttl: d.config.settings.SESSION_TTL_S,
   });
 }

@@ -18,6 +18,7 @@ import { Metrics } from '../metrics/registry.js';
 import { NotificationQueue } from '../queue/notifications.js';
 import { RoleClients } from '../redis/connections.js';
 import { DATABASES } from '../redis/databases.js';
+import type { KeySpace } from '../redis/keys.js';
 
 const CREDENTIAL_RELOAD_MS = 5000;
 
@@ -25,6 +26,8 @@ export const DEFAULT_DASHBOARD_DIR = fileURLToPath(new URL('../../web/dist', imp
 
 export interface ServerOptions {
   readonly config: Config;
+  /** The process's key space (`createKeySpace(layoutOf(config))`, built once at start). */
+  readonly keys: KeySpace;
   readonly logger: Logger;
   /** Overrides HOST/PORT (tests use port 0). */
   readonly port?: number;
@@ -49,21 +52,22 @@ export interface RunningServer {
 }
 
 export async function startServer(o: ServerOptions): Promise<RunningServer> {
-  const { config, logger } = o;
+  const { config, keys, logger } = o;
   const metrics = new Metrics({ defaultMetrics: true });
   const clients = new RoleClients(config, logger, { onNoPerm: (role) => metrics.redisNoPerm.inc({ role }) });
-  const notifications = new NotificationQueue({ config, logger, metrics });
-  const users = new UserStore(clients.get('app', 'command', DATABASES.accounts), config.keys);
-  const store = new AlertStore(clients.get('realtime'), config);
+  const notifications = new NotificationQueue({ config, keys, logger, metrics });
+  const users = new UserStore(clients.get('app', 'command', DATABASES.accounts), keys);
+  const store = new AlertStore(clients.get('realtime'), config, keys);
   const alerts = new AlertService({ store, notifications, metrics, logger });
-  const feed = new AlertFeed({ store, encode: encodeEvent, tailClient: clients.dedicated('realtime', 'feed'), readClient: clients.get('realtime'), keys: config.keys, settings: config.settings, metrics, logger });
+  const feed = new AlertFeed({ store, encode: encodeEvent, tailClient: clients.dedicated('realtime', 'feed'), readClient: clients.get('realtime'), keys, settings: config.settings, metrics, logger });
   const escalator = new Escalator(alerts, logger, o.escalationIntervalMs);
-  const health = new RedisHealth(clients, config);
+  const health = new RedisHealth(clients, config, keys);
   let draining = false;
 
   await feed.start();
   const app = await buildApp({
     config,
+    keys,
     logger,
     metrics,
     clients,

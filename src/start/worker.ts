@@ -3,11 +3,8 @@
  * runs, re-reads the app password every few seconds and on SIGHUP (after `naboom acl rotate`), and installs
  * the one shutdown handler: the first SIGINT/SIGTERM drains, a second one exits at once.
  */
-import type { Config } from '../config/load.js';
-import type { Logger } from '../log/logger.js';
-import type { Metrics } from '../metrics/registry.js';
 import { QUEUE_NAME, timeLimits } from '../queue/settings.js';
-import { NotificationWorker } from '../queue/worker.js';
+import { NotificationWorker, type WorkerDeps } from '../queue/worker.js';
 import { startMetricsServer } from './metrics-server.js';
 import { runUntilSignal, waitForShutdownSignal } from './shutdown.js';
 
@@ -26,7 +23,7 @@ const CREDENTIAL_RELOAD_MS = 5000;
 const STOP_MARGIN_MS = 30_000;
 
 /** Runs the worker until a shutdown signal; resolves once it has stopped. */
-export async function runWorker(deps: { config: Config; logger: Logger; metrics: Metrics }, opts: WorkerRunOptions): Promise<void> {
+export async function runWorker(deps: WorkerDeps, opts: WorkerRunOptions): Promise<void> {
   const { config, logger } = deps;
   // Installed before connecting, so a signal during start-up still stops cleanly.
   void waitForShutdownSignal();
@@ -47,7 +44,7 @@ export async function runWorker(deps: { config: Config; logger: Logger; metrics:
     {
       worker: info.id,
       queue: QUEUE_NAME,
-      prefix: config.keys.queuePrefix,
+      prefix: deps.keys.queuePrefix,
       concurrency: info.concurrency,
       tz: config.settings.TZ,
       attempts: config.settings.JOB_ATTEMPTS,

@@ -12,13 +12,13 @@ import type { Redis } from 'ioredis';
 import type { RedisClient } from '../redis/connections.js';
 import type { Config } from '../config/load.js';
 import { isNaboomError } from '../errors/catalogue.js';
-import { diffAll } from '../redis/acl/diff.js';
+import { diffAll, type LiveUser } from '../redis/acl/diff.js';
 import { fetchLiveUsers } from '../redis/acl/provision.js';
 import { desiredRules } from '../redis/acl/rules.js';
-import { aclPatterns, type NamespaceOwner } from '../redis/keys.js';
+import { aclPatterns, layoutOf, type KeyLayout, type NamespaceOwner } from '../redis/keys.js';
 import { roleSpec, type ClientRole } from '../redis/roles.js';
 import { describeGroup, groupAclLog, parseAclLog, type AclLogEntry, type AclLogGroup } from './acl-log.js';
-import type { CheckResult } from './report.js';
+import type { CheckResult } from './types.js';
 
 /** Re-exported for callers that read ACL LOG alongside these checks. */
 export { parseAclLog, VERIFY_CLIENT_MARK, type AclLogEntry } from './acl-log.js';
@@ -121,17 +121,40 @@ export interface AclCheckContext {
   readonly runMark?: string;
 }
 
+/** What the sections of one run share: the context, the probe nonce and where results go. */
+interface Run {
+  readonly ctx: AclCheckContext;
+  readonly layout: KeyLayout;
+  readonly nonce: string;
+  readonly user: (role: ClientRole) => string;
+  readonly push: (r: Omit<CheckResult, 'node'>) => void;
+}
+
 /** Runs sections (a)–(f) and returns one result per cell. */
 export async function aclChecks(ctx: AclCheckContext): Promise<CheckResult[]> {
   const out: CheckResult[] = [];
   const node = ctx.node;
-  const push = (r: Omit<CheckResult, 'node'>): void => {
-    out.push(node ? { ...r, node } : r);
+  const run: Run = {
+    ctx,
+    layout: layoutOf(ctx.config),
+    nonce: randomBytes(6).toString('hex'),
+    user: (role) => ctx.config.credentials[role].username,
+    push: (r) => {
+      out.push(node ? { ...r, node } : r);
+    },
   };
-  const nonce = randomBytes(6).toString('hex');
-  const user = (role: ClientRole): string => ctx.config.credentials[role].username;
+  const alive = await authenticate(run);
+  await doTheJob(run, alive);
+  await refuseTheForbidden(run, alive);
+  const liveUsers = await fetchLiveUsers(ctx.admin);
+  checkPasswords(run, liveUsers);
+  checkDrift(run, liveUsers);
+  await checkAclLog(run);
+  return out;
+}
 
-  // (a) authenticate and PING
+/** (a) Every role authenticates and PINGs; returns the roles that did (the next sections probe only those). */
+async function authenticate({ ctx, layout, user, push }: Run): Promise<Set<ClientRole>> {
   const alive = new Set<ClientRole>();
   for (const [role, client] of ctx.clients) {
     const connectError = ctx.connectErrors?.get(role);
@@ -140,19 +163,22 @@ export async function aclChecks(ctx: AclCheckContext): Promise<CheckResult[]> {
     push({
       section: 'auth',
       role,
-      name: `${user(role)} authenticates and PINGs${db !== undefined && ctx.config.layout !== 'cluster' ? ` on db ${db}` : ''}`,
+      name: `${user(role)} authenticates and PINGs${db !== undefined && layout !== 'cluster' ? ` on db ${db}` : ''}`,
       status: o.ok ? 'pass' : 'fail',
       detail: o.detail,
       hint: o.ok ? undefined : isNaboomError(connectError) ? connectError.hint : `Check ${roleSpec(role).passwordEnv} and run \`naboom acl diff\`.`,
     });
     if (o.ok) alive.add(role);
   }
+  return alive;
+}
 
-  // (b) each role does its job in its own namespaces
+/** (b) Each role does its job in its own namespaces; monitoring reads its statistics. */
+async function doTheJob({ ctx, layout, nonce, push }: Run, alive: ReadonlySet<ClientRole>): Promise<void> {
   for (const owner of OWNERS) {
     const client = ctx.clients.get(owner);
     if (!client || !alive.has(owner)) continue;
-    const p = aclPatterns(ctx.config.layout, owner);
+    const p = aclPatterns(layout, owner);
     for (const pattern of p.keys) {
       const key = probeKey(pattern, nonce);
       const steps: (string | number)[][] = [['SET', key, 'ok', 'EX', 30], ['GET', key], ['DEL', key]];
@@ -198,8 +224,10 @@ export async function aclChecks(ctx: AclCheckContext): Promise<CheckResult[]> {
       push({ section: 'job', role: 'monitoring', name: `reads ${args.join(' ')}`, status: o.ok ? 'pass' : 'fail', detail: o.detail });
     }
   }
+}
 
-  // (c) negative matrix
+/** (c) The negative matrix: forbidden commands, other roles' namespaces, and any write by monitoring are refused. */
+async function refuseTheForbidden({ ctx, layout, nonce, user, push }: Run, alive: ReadonlySet<ClientRole>): Promise<void> {
   for (const owner of OWNERS) {
     const client = ctx.clients.get(owner);
     if (!client || !alive.has(owner)) continue;
@@ -216,8 +244,8 @@ export async function aclChecks(ctx: AclCheckContext): Promise<CheckResult[]> {
     }
     for (const other of OWNERS) {
       if (other === owner) continue;
-      const own = new Set(aclPatterns(ctx.config.layout, owner).keys);
-      for (const pattern of aclPatterns(ctx.config.layout, other).keys) {
+      const own = new Set(aclPatterns(layout, owner).keys);
+      for (const pattern of aclPatterns(layout, other).keys) {
         if (own.has(pattern)) continue;
         const key = probeKey(pattern, nonce);
         const read = await expectNoPerm(client, ['GET', key]);
@@ -234,6 +262,7 @@ export async function aclChecks(ctx: AclCheckContext): Promise<CheckResult[]> {
       }
     }
   }
+  const mon = ctx.clients.get('monitoring');
   if (mon && alive.has('monitoring')) {
     const live = await expectNoPerm(mon, ['SET', probeKey('naboom:cache:*', nonce), 'x']);
     push({ section: 'deny', role: 'monitoring', name: 'refuses SET (live)', status: live.ok ? 'pass' : 'fail', detail: live.detail });
@@ -251,9 +280,10 @@ export async function aclChecks(ctx: AclCheckContext): Promise<CheckResult[]> {
     const cfg = await expectNoPerm(mon, ['CONFIG', 'GET', 'masterauth']);
     push({ section: 'deny', role: 'monitoring', name: 'refuses CONFIG GET (it would reveal masterauth)', status: cfg.ok ? 'pass' : 'fail', detail: cfg.detail });
   }
+}
 
-  // (d) passwords
-  const liveUsers = await fetchLiveUsers(ctx.admin);
+/** (d) `default` exists and no user is nopass or enabled without a password. */
+function checkPasswords({ push }: Run, liveUsers: ReadonlyMap<string, LiveUser>): void {
   for (const [name, u] of liveUsers) {
     const nopass = u.flags.includes('nopass');
     const enabledWithout = u.flags.includes('on') && u.passwordHashes.length === 0;
@@ -269,8 +299,10 @@ export async function aclChecks(ctx: AclCheckContext): Promise<CheckResult[]> {
   if (!liveUsers.has('default')) {
     push({ section: 'passwords', name: 'default user exists with a password', status: 'warn', detail: 'no default user' });
   }
+}
 
-  // (e) drift
+/** (e) The live ACL equals the desired rules, user by user. */
+function checkDrift({ ctx, push }: Run, liveUsers: ReadonlyMap<string, LiveUser>): void {
   const drift = diffAll(desiredRules(ctx.config), liveUsers);
   for (const d of drift) {
     push({
@@ -281,14 +313,17 @@ export async function aclChecks(ctx: AclCheckContext): Promise<CheckResult[]> {
       hint: d.problems.length === 0 ? undefined : 'Run `naboom acl diff` to see the drift and `naboom acl apply` to fix it.',
     });
   }
+}
 
-  // (f) ACL LOG: Naboom's own denials fail, anyone else's warn. Read before the probes too: Redis merges a
-  // probe's refusal into an earlier identical one and keeps only the latest client, which would hide it.
+/**
+ * (f) ACL LOG: Naboom's own denials fail, anyone else's warn. Read before the probes too: Redis merges a
+ * probe's refusal into an earlier identical one and keeps only the latest client, which would hide it.
+ */
+async function checkAclLog({ ctx, push }: Run): Promise<void> {
   const after = parseAclLog(await ctx.admin.call('ACL', 'LOG', '512'));
   const mine = ctx.runMark;
   const entries = ctx.logBefore && mine ? [...ctx.logBefore, ...after.filter((e) => e.clientName?.endsWith(mine))] : after;
   for (const c of aclLogChecks(groupAclLog(entries), { strict: ctx.strict ?? false })) push(c);
-  return out;
 }
 
 /** At most this many foreign groups get a check of their own; the rest are summed up in one. */

@@ -6,8 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { UserStore } from '../auth/users.js';
 import { RoleClients } from '../redis/connections.js';
-import type { CheckResult } from './report.js';
-import type { VerifyContext } from './run.js';
+import type { CheckResult, VerifyContext } from './types.js';
 
 const TIMEOUT_MS = 10_000;
 
@@ -42,7 +41,7 @@ export function apiRoundTrip(baseUrl: string): (ctx: VerifyContext) => Promise<C
   const url = baseUrl.replace(/\/+$/, '');
   return async (ctx) => {
     const clients = new RoleClients(ctx.config, ctx.logger);
-    const users = new UserStore(clients.get('app'), ctx.config.keys);
+    const users = new UserStore(clients.get('app'), ctx.keys);
     const username = `naboom-verify-${randomBytes(4).toString('hex')}`;
     const steps: Step[] = [];
     const controller = new AbortController();

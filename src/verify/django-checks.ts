@@ -8,8 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { DJANGO_REFUSED, djangoCalls } from '../redis/django.js';
 import { DJANGO_PREFIXES, djangoKeySpace, type NamespaceOwner } from '../redis/keys.js';
-import type { CheckResult } from './report.js';
-import type { VerifyContext } from './run.js';
+import type { CheckResult, VerifyContext } from './types.js';
 
 const SECTION = 'django';
 

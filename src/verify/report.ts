@@ -1,29 +1,7 @@
 /** Verification results and their two renderings: a readable table and one JSON document. */
-import type { AclLogGroup } from './acl-log.js';
+import type { CheckResult, CheckStatus, VerifyReport } from './types.js';
 
-export type CheckStatus = 'pass' | 'fail' | 'skip' | 'warn';
-
-export interface CheckResult {
-  /** Section letter or name: `auth`, `job`, `deny`, `passwords`, `drift`, `acl-log`, `roundtrip`, … */
-  readonly section: string;
-  readonly name: string;
-  readonly role?: string;
-  readonly node?: string;
-  readonly status: CheckStatus;
-  readonly detail: string;
-  /** What to do about a failure. */
-  readonly hint?: string;
-  /** Section `acl-log` (and `nodes`): the ACL LOG entry groups behind this check. */
-  readonly aclLog?: readonly AclLogGroup[];
-}
-
-export interface VerifyReport {
-  readonly ok: boolean;
-  readonly summary: Record<CheckStatus, number>;
-  readonly checks: readonly CheckResult[];
-  readonly durationMs: number;
-}
-
+/** Counts the results by status; the report is ok when nothing failed. */
 export function buildReport(checks: readonly CheckResult[], durationMs: number): VerifyReport {
   const summary: Record<CheckStatus, number> = { pass: 0, fail: 0, skip: 0, warn: 0 };
   for (const c of checks) summary[c.status] += 1;

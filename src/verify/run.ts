@@ -14,26 +14,22 @@ import { diagnoseClusterAcl, isSlotsRefreshFailure } from '../redis/cluster-acl.
 import { diffServer } from '../redis/acl/provision.js';
 import { desiredRules } from '../redis/acl/rules.js';
 import { connectOnce, roleClusterOptions, roleRedisOptions, type RedisClient } from '../redis/connections.js';
+import type { KeySpace } from '../redis/keys.js';
 import { CLIENT_ROLES, type ClientRole } from '../redis/roles.js';
 import { sentinelView } from '../redis/sentinel.js';
 import { aclChecks, aclLogChecks } from './acl-checks.js';
 import { groupAclLog, parseAclLog, VERIFY_CLIENT_MARK, type AclLogEntry } from './acl-log.js';
-import { buildReport, type CheckResult, type VerifyReport } from './report.js';
+import { buildReport } from './report.js';
+import type { CheckResult, VerifyContext, VerifyReport } from './types.js';
 
 export interface VerifyOptions {
   readonly config: Config;
+  readonly keys: KeySpace;
   readonly logger: Logger;
   /** Extra check groups (round trips) run after the ACL checks, with the role connections. */
   readonly extra?: readonly ((ctx: VerifyContext) => Promise<CheckResult[]>)[];
   /** `--strict`: ACL LOG denials from clients outside Naboom fail instead of warning. */
   readonly strict?: boolean;
-}
-
-export interface VerifyContext {
-  readonly config: Config;
-  readonly logger: Logger;
-  readonly clients: ReadonlyMap<ClientRole, RedisClient>;
-  readonly admin: Redis;
 }
 
 const LABEL = `${VERIFY_CLIENT_MARK.slice(1)}${process.pid}`;
@@ -191,7 +187,7 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
     checks.push(await anonymousCheck(config, primary));
     if (config.topology.kind !== 'standalone') checks.push(...(await nodeChecks(config, primary, opts.strict ?? false)));
     for (const group of opts.extra ?? []) {
-      checks.push(...(await group({ config, logger: opts.logger, clients, admin })));
+      checks.push(...(await group({ config, keys: opts.keys, logger: opts.logger, clients, admin })));
     }
   } catch (err) {
     checks.push({

@@ -31,7 +31,7 @@ describe('per-turn batching', () => {
     t = await startTestRedis();
     clients = new RoleClients(t.config, createLogger({ level: 'silent' }));
     admin = await connectAdmin(t.config);
-    store = new AlertStore(clients.get('realtime'), t.config);
+    store = new AlertStore(clients.get('realtime'), t.config, t.keys);
     // Load the script (first call may fall back from EVALSHA to EVAL).
     await store.raise({ type: 'other', location }, { id: 'u_warm', username: 'warm' });
   });

@@ -59,7 +59,7 @@ describe('emergency:broadcast', () => {
   });
 
   it('websocket_user receives {"alert_id","severity","type"} once per new alert; a retry or a lifecycle change announces nothing', async () => {
-    const channel = s.redis.config.keys.broadcastChannel;
+    const channel = s.redis.keys.broadcastChannel;
     expect(channel).toBe('emergency:broadcast');
     const sub = subscriber('websocket');
     const inbox = new Inbox();

@@ -86,10 +86,10 @@ describe('feed and escalation', () => {
     const clients = new RoleClients(t.config, logger);
     // The app role may not read the feed: every replay read is refused by Redis (NOPERM).
     const readClient = opts.replayClient === 'denied' ? clients.get('app', 'command', DATABASES.cache) : clients.get('realtime');
-    const notifications = new NotificationQueue({ config: t.config, logger, metrics });
-    const store = new AlertStore(clients.get('realtime'), t.config);
+    const notifications = new NotificationQueue({ config: t.config, keys: t.keys, logger, metrics });
+    const store = new AlertStore(clients.get('realtime'), t.config, t.keys);
     const service = new AlertService({ store, notifications, metrics, logger });
-    const feed = new AlertFeed({ store, encode: encodeEvent, tailClient: clients.dedicated('realtime', 'feed'), readClient, keys: t.config.keys, settings: t.config.settings, metrics, logger });
+    const feed = new AlertFeed({ store, encode: encodeEvent, tailClient: clients.dedicated('realtime', 'feed'), readClient, keys: t.keys, settings: t.config.settings, metrics, logger });
     open.push({
       close: async () => {
         await feed.stop();
@@ -153,7 +153,7 @@ describe('feed and escalation', () => {
     const admin = await connectAdmin(t.config);
     try {
       await admin.select(DATABASES.realtime);
-      const feedKey = t.config.keys.alerts.feed;
+      const feedKey = t.keys.alerts.feed;
       const [entry] = await admin.xrange(feedKey, id, id);
       expect(entry?.[1].slice(0, 2)).toEqual(['event', ALERT_EVENTS.raised]);
       // An entry as releases before the rename wrote it: same fields, the old event name.

@@ -152,7 +152,7 @@ describe('hostile input', () => {
     const headers = { ...auth(s.member), 'idempotency-key': key };
     const first = await post(api, sampleAlert(), headers);
     const id = (first.body as Created).alert_id;
-    const idemKey = s.redis.config.keys.alerts.idempotency(s.member.id, idempotencyHash(key));
+    const idemKey = s.redis.keys.alerts.idempotency(s.member.id, idempotencyHash(key));
     await s.admin.select(DATABASES.realtime);
     expect(await s.admin.get(idemKey)).toMatch(new RegExp(`^${id} [0-9a-f]+$`));
     await s.admin.set(idemKey, id, 'EX', 600);
@@ -164,7 +164,7 @@ describe('hostile input', () => {
 
   it('an undecodable stored alert neither stops nor half-does the escalation sweep, and cannot be half-changed', async () => {
     const good = ((await post(api, sampleAlert({ severity: 'critical', description: 'still waiting' }), auth(s.member))).body as Created).alert_id;
-    const keys = s.redis.config.keys.alerts;
+    const keys = s.redis.keys.alerts;
     const corruptBefore = '1-1';
     const corruptAfter = '1-2';
     await s.admin.select(DATABASES.realtime);
@@ -199,7 +199,7 @@ describe('hostile input', () => {
     await s.admin.select(DATABASES.realtime);
     const feedLen = await s.admin.xlen(keys.feed);
     await s.admin.select(0);
-    const outcome = await new AlertStore(s.server.clients.get('realtime'), s.redis.config).transition(corruptBefore, 'ack', { id: s.responder.id, username: s.responder.username });
+    const outcome = await new AlertStore(s.server.clients.get('realtime'), s.redis.config, s.redis.keys).transition(corruptBefore, 'ack', { id: s.responder.id, username: s.responder.username });
     expect(outcome).toEqual({ kind: 'corrupt' });
     const ack = await post(`${api}/${corruptAfter}/ack`, null, auth(s.responder));
     expect(ack.status).toBe(500);

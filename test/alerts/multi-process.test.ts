@@ -20,7 +20,7 @@ describe('several serve processes', () => {
   beforeAll(async () => {
     t = await startTestRedis();
     const clients = new RoleClients(t.config, createLogger({ level: 'silent' }));
-    const users = new UserStore(clients.get('app'), t.config.keys);
+    const users = new UserStore(clients.get('app'), t.keys);
     await users.add('mo', 'member', 'member-password-1');
     await users.add('rae', 'responder', 'responder-password-1');
     member = await users.issueToken('mo');
@@ -74,7 +74,7 @@ describe('several serve processes', () => {
   it('shares one rate-limit budget: the 31st alert of a user within a minute is refused by either process', async () => {
     const other = await (async () => {
       const clients = new RoleClients(t.config, createLogger({ level: 'silent' }));
-      const users = new UserStore(clients.get('app'), t.config.keys);
+      const users = new UserStore(clients.get('app'), t.keys);
       await users.add('lee', 'member', 'member-password-2');
       const tok = await users.issueToken('lee');
       await clients.close();
@@ -95,7 +95,7 @@ describe('several serve processes', () => {
 
   it('counts concurrent requests exactly: 40 at once across two processes store 30 alerts and refuse 10', async () => {
     const clients = new RoleClients(t.config, createLogger({ level: 'silent' }));
-    const users = new UserStore(clients.get('app'), t.config.keys);
+    const users = new UserStore(clients.get('app'), t.keys);
     await users.add('kit', 'member', 'member-password-3');
     const kit = await users.issueToken('kit');
     await clients.close();

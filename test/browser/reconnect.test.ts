@@ -27,7 +27,7 @@ describe('dashboard across a server restart', () => {
   beforeAll(async () => {
     t = await startTestRedis();
     const clients = new RoleClients(t.config, createLogger({ level: 'silent' }));
-    const users = new UserStore(clients.get('app'), t.config.keys);
+    const users = new UserStore(clients.get('app'), t.keys);
     await users.add('mo', 'member', 'member-password-1');
     await users.add(responder.username, 'responder', responder.password);
     memberToken = await users.issueToken('mo');

@@ -21,7 +21,7 @@ describe('caches', () => {
   beforeAll(async () => {
     t = await startTestRedis();
     clients = new RoleClients(t.config, createLogger({ level: 'silent' }));
-    caches = createCaches({ clients, config: t.config, logger: createLogger({ level: 'silent' }), metrics });
+    caches = createCaches({ clients, keys: t.keys, logger: createLogger({ level: 'silent' }), metrics });
     admin = await connectAdmin(t.config);
     await admin.call('ACL', 'LOG', 'RESET');
   });
@@ -101,7 +101,7 @@ describe('caches', () => {
     const down = { ...t.config, topology: { kind: 'standalone' as const, host: '127.0.0.1', port: 1 } };
     const deadClients = new RoleClients(down, createLogger({ level: 'silent' }));
     const m = new Metrics();
-    const dead = createCaches({ clients: deadClients, config: down, logger, metrics: m });
+    const dead = createCaches({ clients: deadClients, keys: t.keys, logger, metrics: m });
     expect(await dead.default.get('a')).toBeUndefined();
     expect(await dead.default.set('a', 1)).toBe(false);
     expect(await dead.realtime.increment('a')).toBeUndefined();

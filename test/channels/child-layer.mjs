@@ -5,12 +5,13 @@ import { loadConfig } from '../../dist/config/load.js';
 import { createLogger } from '../../dist/log/logger.js';
 import { Metrics } from '../../dist/metrics/registry.js';
 import { RoleClients } from '../../dist/redis/connections.js';
+import { createKeySpace, layoutOf } from '../../dist/redis/keys.js';
 
 const config = loadConfig({ env: {}, envFile: process.argv[2], requireRoles: ['websocket'], requireSecretKey: true });
 const logger = createLogger({ level: 'silent' });
 const clients = new RoleClients(config, logger);
 const metrics = new Metrics();
-const layer = new ChannelLayer({ clients, config, logger, metrics });
+const layer = new ChannelLayer({ clients, config, keys: createKeySpace(layoutOf(config)), logger, metrics });
 await layer.start();
 
 const full = [];

@@ -163,7 +163,7 @@ describe('channel layer across processes', () => {
   });
 
   it('verify: the channel round trips pass, and fail with a hint when the websocket role lacks a grant', async () => {
-    const ctx = { config: t.config, logger: silent, clients: new Map(), admin };
+    const ctx = { config: t.config, keys: t.keys, logger: silent, clients: new Map(), admin };
     const ok = await channelRoundTrips(ctx);
     expect(ok.map((c) => [c.section, c.role, c.status])).toEqual(Array(3).fill(['roundtrip', 'websocket', 'pass']));
 

@@ -10,6 +10,7 @@ import { createLogger, type Logger } from '../../src/log/logger.js';
 import { Metrics } from '../../src/metrics/registry.js';
 import { connectAdmin } from '../../src/redis/admin.js';
 import { RoleClients } from '../../src/redis/connections.js';
+import { createKeySpace, layoutOf } from '../../src/redis/keys.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis.js';
 
 export interface TestProcess {
@@ -44,7 +45,7 @@ export async function startProcess(base: Config, opts: ProcessOptions = {}): Pro
   const logger = opts.logger ?? silent;
   const clients = new RoleClients(config, logger);
   const metrics = new Metrics();
-  const layer = new ChannelLayer({ clients, config, logger, metrics });
+  const layer = new ChannelLayer({ clients, config, keys: createKeySpace(layoutOf(config)), logger, metrics });
   if (opts.start !== false) await layer.start();
   return {
     layer,

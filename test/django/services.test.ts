@@ -78,7 +78,7 @@ describe('the original Django services on the Django ACL profile', () => {
     };
     admin = await connectAdmin(t.config);
     clients = new RoleClients(t.config, createLogger({ level: 'silent' }));
-    caches = createCaches({ clients, config: t.config, logger: createLogger({ level: 'silent' }), metrics: new Metrics() });
+    caches = createCaches({ clients, keys: t.keys, logger: createLogger({ level: 'silent' }), metrics: new Metrics() });
   }, 60_000);
 
   afterAll(async () => {
@@ -137,7 +137,7 @@ describe('the original Django services on the Django ACL profile', () => {
   }, 50_000);
 
   it('/health/redis proves the Django grants of every role, still with no denial', async () => {
-    const report = await new RedisHealth(clients, t.config, { cacheMs: 0 }).check();
+    const report = await new RedisHealth(clients, t.config, t.keys, { cacheMs: 0 }).check();
     expect(report.overall_status).toBe('healthy');
     expect(report.redis_acl_health['app_user']?.operations).toEqual(expect.arrayContaining(['django:SETEX', 'django:PUBLISH']));
     expect(report.redis_acl_health['websocket_user']?.operations).toEqual(expect.arrayContaining(['django:ZCOUNT', 'django:ZPOPMIN']));
@@ -148,7 +148,7 @@ describe('the original Django services on the Django ACL profile', () => {
   it('verify\'s Django section fails when a grant the libraries need is missing from the live ACL', async () => {
     await admin.call('ACL', 'SETUSER', t.config.credentials.websocket.username, '-zpopmin');
     try {
-      const checks = await djangoChecks({ config: t.config, logger: createLogger({ level: 'silent' }), clients: new Map(), admin });
+      const checks = await djangoChecks({ config: t.config, keys: t.keys, logger: createLogger({ level: 'silent' }), clients: new Map(), admin });
       const failed = checks.filter((c) => c.status === 'fail');
       expect(failed.map((c) => c.name)).toEqual([`channels_redis RedisChannelLayer.receive() as ${t.config.credentials.websocket.username}`]);
       expect(failed[0]?.detail).toMatch(/ZPOPMIN/);

@@ -97,7 +97,7 @@ describe('real Redis failures', () => {
 
   it('a server that does not answer (command timeout), also under BullMQ, is 503 NABOOM_UNAVAILABLE', async () => {
     const conn = openQueueConnection(r.config, 'command', 'error-probe', logger);
-    const queue = new Queue('error-probe', { connection: conn.client, prefix: r.config.keys.queuePrefix });
+    const queue = new Queue('error-probe', { connection: conn.client, prefix: r.keys.queuePrefix });
     try {
       await queue.waitUntilReady();
       await admin.call('CLIENT', 'PAUSE', '1000', 'ALL');

@@ -4,10 +4,11 @@ import { loadConfig } from '../../dist/config/load.js';
 import { createLogger } from '../../dist/log/logger.js';
 import { Metrics } from '../../dist/metrics/registry.js';
 import { NotificationWorker } from '../../dist/queue/worker.js';
+import { createKeySpace, layoutOf } from '../../dist/redis/keys.js';
 
 const config = loadConfig({ envFile: process.argv[2], requireRoles: ['app'] });
 const worker = new NotificationWorker(
-  { config, logger: createLogger({ level: 'warn' }), metrics: new Metrics() },
+  { config, keys: createKeySpace(layoutOf(config)), logger: createLogger({ level: 'warn' }), metrics: new Metrics() },
   { summaryPattern: false, lockDurationMs: 2000, stalledIntervalMs: 500 },
 );
 await worker.start();

@@ -47,7 +47,7 @@ describe('worker killed mid-job', () => {
     receiver.reply = (_req, index) => (index === 0 ? 'hang' : 200);
     const first = await startWorker(t.envFile);
     children.push(first);
-    const queue = new NotificationQueue({ config: t.config, logger: createLogger({ level: 'silent' }), metrics: new Metrics() });
+    const queue = new NotificationQueue({ config: t.config, keys: t.keys, logger: createLogger({ level: 'silent' }), metrics: new Metrics() });
     const now = new Date().toISOString();
     await queue.enqueue(
       { v: 1, event: 'alert.raised', alert: { id: '1700000000000-0', type: 'panic', severity: 'critical', status: 'open', location: { lat: 1, lon: 2 }, reporter: { id: 'u1', username: 'kim' }, created_at: now }, at: now },

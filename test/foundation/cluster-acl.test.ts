@@ -28,7 +28,7 @@ describe('Cluster with a standalone ACL', () => {
     expect(refused.stderr).toMatch(/^error NABOOM_REDIS_CLUSTER_ACL: The Cluster nodes refuse CLUSTER SLOTS to app_user: their ACL was rendered for the standalone layout/m);
     expect(refused.stderr).toMatch(/^ {2}hint: Render the ACL for the Cluster layout .*REDIS_CLUSTER_NODES.*`naboom acl apply --all-nodes`/m);
     expect(refused.stderr).not.toContain(c.env['REDIS_APP_PASSWORD']);
-    const report = await runVerify({ config: c.config, logger: createLogger({ level: 'silent' }) });
+    const report = await runVerify({ config: c.config, keys: c.keys, logger: createLogger({ level: 'silent' }) });
     const auth = report.checks.find((k) => k.section === 'auth' && k.role === 'app');
     expect(auth).toMatchObject({ status: 'fail', detail: expect.stringMatching(/refuse CLUSTER SLOTS to app_user/), hint: expect.stringMatching(/acl apply --all-nodes/) });
 

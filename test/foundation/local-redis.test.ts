@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/log/logger.js';
 import { connectAdmin } from '../../src/redis/admin.js';
+import { createKeySpace, layoutOf } from '../../src/redis/keys.js';
 import { freePort } from '../../src/local/redis-server.js';
 import { runVerify } from '../../src/verify/run.js';
 import { childEnv, NABOOM_BIN, runCli } from '../helpers/cli.js';
@@ -32,7 +33,7 @@ describe('naboom redis', () => {
       expect(await admin.config('GET', 'appendonly')).toEqual(['appendonly', 'yes']);
       expect(((await admin.config('GET', 'dir')))[1]).toBe(join(dir, '.naboom', `redis-${port}`));
       admin.disconnect();
-      const report = await runVerify({ config, logger: createLogger({ level: 'silent' }) });
+      const report = await runVerify({ config, keys: createKeySpace(layoutOf(config)), logger: createLogger({ level: 'silent' }) });
       expect(report.checks.filter((c) => c.status === 'fail')).toEqual([]);
     } finally {
       child.kill('SIGINT');

@@ -6,7 +6,7 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connectAdmin } from '../../src/redis/admin.js';
 import { createLogger } from '../../src/log/logger.js';
-import type { VerifyReport } from '../../src/verify/report.js';
+import type { VerifyReport } from '../../src/verify/types.js';
 import { runVerify } from '../../src/verify/run.js';
 import { runCli } from '../helpers/cli.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis.js';
@@ -33,7 +33,7 @@ describe('naboom verify', () => {
   });
 
   it('passes on a freshly provisioned server, with every positive and negative cell', async () => {
-    const r = await runVerify({ config: t.config, logger });
+    const r = await runVerify({ config: t.config, keys: t.keys, logger });
     expect(failed(r)).toEqual([]);
     const cells = (section: string, role: string) => r.checks.filter((c) => c.section === section && c.role === role && c.status === 'pass').length;
     for (const role of ['master', 'app', 'websocket', 'realtime', 'monitoring']) expect(cells('auth', role), role).toBe(1);
@@ -61,7 +61,7 @@ describe('naboom verify', () => {
 
   it('fails on an extra grant (KEYS given to app_user)', async () => {
     await admin.call('ACL', 'SETUSER', 'app_user', '+keys');
-    const r = await runVerify({ config: t.config, logger });
+    const r = await runVerify({ config: t.config, keys: t.keys, logger });
     expect(r.ok).toBe(false);
     expect(failed(r).map((c) => c.name)).toEqual(expect.arrayContaining(['refuses KEYS', 'app_user matches the desired rules']));
     expect(failed(r).find((c) => c.name === 'refuses KEYS')?.hint).toMatch(/naboom acl apply/);
@@ -73,7 +73,7 @@ describe('naboom verify', () => {
 
   it('fails on a wrong password', async () => {
     await admin.call('ACL', 'SETUSER', 'websocket_user', 'resetpass', '>not-the-configured-password-at-all');
-    const r = await runVerify({ config: t.config, logger });
+    const r = await runVerify({ config: t.config, keys: t.keys, logger });
     const names = failed(r).map((c) => c.name);
     expect(names).toEqual(expect.arrayContaining(['websocket_user authenticates and PINGs on db 1', 'websocket_user matches the desired rules']));
     expect(failed(r).find((c) => c.section === 'auth')?.detail).toMatch(/WRONGPASS/);
@@ -81,13 +81,13 @@ describe('naboom verify', () => {
 
   it('fails on a missing user', async () => {
     await admin.call('ACL', 'DELUSER', 'realtime_user');
-    const r = await runVerify({ config: t.config, logger });
+    const r = await runVerify({ config: t.config, keys: t.keys, logger });
     expect(failed(r).find((c) => c.name === 'realtime_user matches the desired rules')?.detail).toBe('user does not exist');
   });
 
   it('fails when default is nopass', async () => {
     await admin.call('ACL', 'SETUSER', 'default', 'nopass');
-    const r = await runVerify({ config: t.config, logger });
+    const r = await runVerify({ config: t.config, keys: t.keys, logger });
     const names = failed(r).map((c) => c.name);
     expect(names).toEqual(expect.arrayContaining(['default requires a password', 'anonymous connections are refused']));
   });
@@ -98,7 +98,7 @@ describe('naboom verify', () => {
     await expect(c.get('panic:alerts:high')).rejects.toThrow(/NOPERM/);
     await expect(c.get('panic:alerts:high')).rejects.toThrow(/NOPERM/);
     c.disconnect();
-    const r = await runVerify({ config: t.config, logger });
+    const r = await runVerify({ config: t.config, keys: t.keys, logger });
     expect(r.ok).toBe(false);
     const log = failed(r).find((c) => c.section === 'acl-log');
     expect(log?.detail).toMatch(/^naboom:app:123 \(role app, user app_user\) from 127\.0\.0\.1 was refused GET key panic:alerts:high \(2×\): a grant is missing/);
@@ -114,7 +114,7 @@ describe('naboom verify', () => {
     for (let i = 0; i < 3; i++) await expect(probe.flushall()).rejects.toThrow(/NOPERM/);
     probe.disconnect();
 
-    const r = await runVerify({ config: t.config, logger });
+    const r = await runVerify({ config: t.config, keys: t.keys, logger });
     expect(failed(r)).toEqual([]);
     expect(r.ok).toBe(true);
     const warn = r.checks.filter((c) => c.section === 'acl-log' && c.status === 'warn');

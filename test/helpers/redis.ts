@@ -10,6 +10,7 @@ import { loadConfig, type Config } from '../../src/config/load.js';
 import { freePort, startRedisServer, type RunningRedis } from '../../src/local/redis-server.js';
 import { renderAclFile } from '../../src/redis/acl/render.js';
 import { desiredRules } from '../../src/redis/acl/rules.js';
+import { createKeySpace, layoutOf, type KeySpace } from '../../src/redis/keys.js';
 import { ROLE_NAMES } from '../../src/redis/roles.js';
 
 export interface TestRedis {
@@ -20,6 +21,8 @@ export interface TestRedis {
   /** The generated environment (passwords included): for child processes only, never logged. */
   readonly env: Record<string, string>;
   readonly config: Config;
+  /** The key space of `config`, built once as a process does at start. */
+  readonly keys: KeySpace;
   /** Reloads the config from the env file (after a rotation). */
   reload(): Config;
   stop(): Promise<void>;
@@ -57,6 +60,7 @@ export async function startTestRedis(opts: TestRedisOptions = {}): Promise<TestR
     envFile,
     env,
     config,
+    keys: createKeySpace(layoutOf(config)),
     reload: load,
     stop: async () => {
       await server.stop();

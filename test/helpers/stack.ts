@@ -42,7 +42,7 @@ export async function startStack(opts: TestRedisOptions & { escalationIntervalMs
       },
     }),
   });
-  const server = await startServer({ config: redis.config, logger, port: 0, host: '127.0.0.1', dashboardDir: opts.dashboardDir ?? '/nonexistent', ...(opts.escalationIntervalMs ? { escalationIntervalMs: opts.escalationIntervalMs } : {}) });
+  const server = await startServer({ config: redis.config, keys: redis.keys, logger, port: 0, host: '127.0.0.1', dashboardDir: opts.dashboardDir ?? '/nonexistent', ...(opts.escalationIntervalMs ? { escalationIntervalMs: opts.escalationIntervalMs } : {}) });
   const admin = await connectAdmin(redis.config);
   const make = async (username: string, role: 'member' | 'responder' | 'admin'): Promise<Account> => {
     const password = `${username}-Passw0rd-123`;

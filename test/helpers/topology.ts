@@ -5,11 +5,13 @@ import { join } from 'node:path';
 import { generateEnv } from '../../src/config/generate.js';
 import { loadConfig, type Config } from '../../src/config/load.js';
 import { startClusterTopology, startSentinelTopology, type ClusterTopology, type SentinelTopology, type TopologyOptions } from '../../src/local/topologies.js';
+import { createKeySpace, layoutOf, type KeySpace } from '../../src/redis/keys.js';
 import { ROLE_NAMES } from '../../src/redis/roles.js';
 
 export interface TestTopology<T> {
   readonly topo: T;
   readonly config: Config;
+  readonly keys: KeySpace;
   readonly envFile: string;
   readonly env: Record<string, string>;
   stop(): Promise<void>;
@@ -33,6 +35,7 @@ async function start<T extends SentinelTopology | ClusterTopology>(
   return {
     topo,
     config,
+    keys: createKeySpace(layoutOf(config)),
     envFile,
     env,
     stop: async () => {

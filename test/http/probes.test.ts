@@ -42,7 +42,7 @@ describe('probes on an init-ed stack', () => {
 
   it('reuses a report for the cache interval and probes again after it (clock passed in)', async () => {
     let now = 1_000_000;
-    const health = new RedisHealth(s.server.clients, s.redis.config, { cacheMs: 2000, now: () => now });
+    const health = new RedisHealth(s.server.clients, s.redis.config, s.redis.keys, { cacheMs: 2000, now: () => now });
     const first = await health.report();
     now += 1999;
     expect(await health.report()).toBe(first);
@@ -52,7 +52,7 @@ describe('probes on an init-ed stack', () => {
     expect(second).not.toBe(first);
     expect(health.rounds).toBe(2);
     // Concurrent callers share the round in flight even with no cache at all.
-    const uncached = new RedisHealth(s.server.clients, s.redis.config, { cacheMs: 0 });
+    const uncached = new RedisHealth(s.server.clients, s.redis.config, s.redis.keys, { cacheMs: 0 });
     await Promise.all(Array.from({ length: 10 }, () => uncached.report()));
     expect(uncached.rounds).toBe(1);
   });

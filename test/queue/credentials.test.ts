@@ -34,7 +34,7 @@ describe('job queue: app password rotation', () => {
   });
 
   it('the worker picks up the rotated password and survives losing its connections', async () => {
-    const worker = new NotificationWorker({ config: t.config, logger, metrics: new Metrics() }, { summaryPattern: false });
+    const worker = new NotificationWorker({ config: t.config, keys: t.keys, logger, metrics: new Metrics() }, { summaryPattern: false });
     await worker.start();
     let conn: QueueConnection | undefined;
     let queue: Queue<unknown, unknown, string> | undefined;
@@ -53,7 +53,7 @@ describe('job queue: app password rotation', () => {
 
       const config = t.reload();
       conn = openQueueConnection(config, 'command', 'test-producer', logger);
-      queue = new Queue(QUEUE_NAME, { connection: conn.client, prefix: config.keys.queuePrefix });
+      queue = new Queue(QUEUE_NAME, { connection: conn.client, prefix: t.keys.queuePrefix });
       const job = await queue.add('log', { v: 1, kind: 'summary' });
       expect(await settled(queue, job.id!, 15_000)).toBe('completed');
       await waitFor('worker connections back', async () => {

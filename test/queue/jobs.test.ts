@@ -33,8 +33,8 @@ describe('job queue: notifications', () => {
       env: { NOTIFY_WEBHOOK_URLS: `${rx.url}/hook`, NOTIFY_WEBHOOK_SECRET: SECRET, JOB_ATTEMPTS: '3', NOTIFY_WEBHOOK_TIMEOUT_MS: '500' },
     });
     admin = await connectAdmin(t.config);
-    producer = new NotificationQueue({ config: t.config, logger, metrics, backoffMs: 100 });
-    worker = new NotificationWorker({ config: t.config, logger, metrics }, { summaryPattern: false, concurrency: 4 });
+    producer = new NotificationQueue({ config: t.config, keys: t.keys, logger, metrics, backoffMs: 100 });
+    worker = new NotificationWorker({ config: t.config, keys: t.keys, logger, metrics }, { summaryPattern: false, concurrency: 4 });
     await worker.start();
   });
   afterAll(async () => {

@@ -48,8 +48,8 @@ describe('job queue: time limits', () => {
     t = await startTestRedis({ env: { JOB_SOFT_LIMIT_S: '1', JOB_HARD_LIMIT_S: '2', JOB_ATTEMPTS: '3' } });
     admin = await connectAdmin(t.config);
     conn = openQueueConnection(t.config, 'command', 'test-producer', logger);
-    queue = new Queue(QUEUE_NAME, { connection: conn.client, prefix: t.config.keys.queuePrefix, defaultJobOptions: defaultJobOptions(t.config, 50) });
-    worker = new NotificationWorker({ config: t.config, logger, metrics }, { summaryPattern: false, jobs: [cooperative, stubborn] });
+    queue = new Queue(QUEUE_NAME, { connection: conn.client, prefix: t.keys.queuePrefix, defaultJobOptions: defaultJobOptions(t.config, 50) });
+    worker = new NotificationWorker({ config: t.config, keys: t.keys, logger, metrics }, { summaryPattern: false, jobs: [cooperative, stubborn] });
     await worker.start();
   });
   afterAll(async () => {

@@ -15,7 +15,7 @@ describe('job queue: Redis outage', () => {
   });
 
   it('a worker whose Redis is gone still stops within its bounded steps', async () => {
-    const worker = new NotificationWorker({ config: t.config, logger: createLogger({ level: 'silent' }), metrics: new Metrics() }, { summaryPattern: false });
+    const worker = new NotificationWorker({ config: t.config, keys: t.keys, logger: createLogger({ level: 'silent' }), metrics: new Metrics() }, { summaryPattern: false });
     await worker.start();
     await t.server.kill();
     const started = Date.now();

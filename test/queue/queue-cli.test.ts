@@ -17,8 +17,8 @@ describe('naboom queue', () => {
   const logger = createLogger({ level: 'silent' });
   beforeAll(async () => {
     t = await startTestRedis();
-    producer = new NotificationQueue({ config: t.config, logger, metrics: new Metrics() });
-    worker = new NotificationWorker({ config: t.config, logger, metrics: new Metrics() }, { summaryPattern: false });
+    producer = new NotificationQueue({ config: t.config, keys: t.keys, logger, metrics: new Metrics() });
+    worker = new NotificationWorker({ config: t.config, keys: t.keys, logger, metrics: new Metrics() }, { summaryPattern: false });
     await worker.start();
     // A payload no schema accepts fails at once and permanently.
     const job = await producer.queue.add('log', { v: 1, kind: 'bogus' } as never);

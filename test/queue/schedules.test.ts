@@ -30,7 +30,7 @@ describe('job queue: schedules in TZ', () => {
     t = await startTestRedis();
     admin = await connectAdmin(t.config);
     conn = openQueueConnection(t.config, 'command', 'test-inspect', logger);
-    queue = new Queue(QUEUE_NAME, { connection: conn.client, prefix: t.config.keys.queuePrefix });
+    queue = new Queue(QUEUE_NAME, { connection: conn.client, prefix: t.keys.queuePrefix });
   });
   afterAll(async () => {
     await queue?.close();
@@ -41,7 +41,7 @@ describe('job queue: schedules in TZ', () => {
 
   it('the worker registers the daily summary in Africa/Johannesburg with its next run at 07:00 there', async () => {
     expect(t.config.settings.TZ).toBe('Africa/Johannesburg');
-    const worker = new NotificationWorker({ config: t.config, logger, metrics }, { summaryPattern: '0 7 * * *' });
+    const worker = new NotificationWorker({ config: t.config, keys: t.keys, logger, metrics }, { summaryPattern: '0 7 * * *' });
     try {
       const { schedules } = await worker.start();
       expect(schedules).toEqual([expect.objectContaining({ id: SUMMARY_SCHEDULER_ID, pattern: '0 7 * * *', tz: 'Africa/Johannesburg' })]);
@@ -81,7 +81,7 @@ describe('job queue: schedules in TZ', () => {
   });
 
   it('a summary job logs the queue counts', async () => {
-    const worker = new NotificationWorker({ config: t.config, logger, metrics }, { summaryPattern: false });
+    const worker = new NotificationWorker({ config: t.config, keys: t.keys, logger, metrics }, { summaryPattern: false });
     await worker.start();
     try {
       const job = await queue.add('log', { v: 1, kind: 'summary' });

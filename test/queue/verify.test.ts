@@ -8,7 +8,7 @@ import { openQueueConnection } from '../../src/queue/connection.js';
 import { WorkerHeartbeat } from '../../src/queue/heartbeat.js';
 import { queueRoundTrip } from '../../src/queue/verify.js';
 import { NotificationWorker } from '../../src/queue/worker.js';
-import type { VerifyContext } from '../../src/verify/run.js';
+import type { VerifyContext } from '../../src/verify/types.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis.js';
 import { aclLog } from './helpers.js';
 
@@ -17,12 +17,12 @@ describe('job queue: verify round trip', () => {
   let admin: Redis;
   let ctx: VerifyContext;
   const logger = createLogger({ level: 'silent' });
-  const keys = () => t.config.keys.queue;
+  const keys = () => t.keys.queue;
 
   beforeAll(async () => {
     t = await startTestRedis();
     admin = await connectAdmin(t.config);
-    ctx = { config: t.config, logger, clients: new Map(), admin };
+    ctx = { config: t.config, keys: t.keys, logger, clients: new Map(), admin };
   });
   afterAll(async () => {
     admin?.disconnect();
@@ -38,7 +38,7 @@ describe('job queue: verify round trip', () => {
   });
 
   it('with a worker: its heartbeat is found and the verification job completes; after it stops, the heartbeat is gone', async () => {
-    const worker = new NotificationWorker({ config: t.config, logger, metrics: new Metrics() }, { summaryPattern: false });
+    const worker = new NotificationWorker({ config: t.config, keys: t.keys, logger, metrics: new Metrics() }, { summaryPattern: false });
     await worker.start();
     try {
       await admin.select(2);
@@ -65,7 +65,7 @@ describe('job queue: verify round trip', () => {
     const conn = openQueueConnection(t.config, 'command', 'fake-worker', logger);
     const hb = new WorkerHeartbeat({
       client: conn.client,
-      keys: t.config.keys,
+      keys: t.keys,
       logger,
       info: { id: 'fake-1', pid: 1, host: 'nowhere', queue: 'notifications', concurrency: 1, tz: 'UTC', startedAt: new Date().toISOString() },
     });

@@ -65,7 +65,7 @@ describe('naboom worker (child process)', () => {
     });
     admin = await connectAdmin(t.config);
     await admin.select(2);
-    producer = new NotificationQueue({ config: t.config, logger, metrics: new Metrics() });
+    producer = new NotificationQueue({ config: t.config, keys: t.keys, logger, metrics: new Metrics() });
   });
   afterAll(async () => {
     await producer?.close();
@@ -143,7 +143,7 @@ describe('naboom worker (child process)', () => {
       // Back at the head of the wait list at once, not after a lock expiry.
       expect(await producer.queue.getJobState(hookId)).toBe('waiting');
 
-      other = new NotificationWorker({ config: t.config, logger, metrics: new Metrics() }, { summaryPattern: false });
+      other = new NotificationWorker({ config: t.config, keys: t.keys, logger, metrics: new Metrics() }, { summaryPattern: false });
       await other.start();
       expect(await settled(producer.queue, hookId)).toBe('completed');
       const reqs = rx.requests.filter((r) => r.headers['x-naboom-delivery'] === delivery);

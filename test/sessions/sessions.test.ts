@@ -24,7 +24,7 @@ describe('sessions', () => {
     t = await startTestRedis();
     clients = new RoleClients(t.config, createLogger({ level: 'silent' }));
     app = Fastify();
-    await registerSessions(app, { config: t.config, clients });
+    await registerSessions(app, { config: t.config, keys: t.keys, clients });
     app.get('/visit', async (req) => {
       req.session.role = 'visitor';
       return { ok: true };

@@ -28,8 +28,8 @@ describe('time settings', () => {
     clients = new RoleClients(t.config, createLogger({ level: 'silent' }));
     app = Fastify();
     installErrorHandling(app);
-    await registerSessions(app, { config: t.config, clients });
-    await registerRateLimits(app, clients.get('app', 'command', DATABASES.rateLimits), t.config.keys.rateLimitPrefix, t.config.settings.RATE_LIMIT_WINDOW_S);
+    await registerSessions(app, { config: t.config, keys: t.keys, clients });
+    await registerRateLimits(app, clients.get('app', 'command', DATABASES.rateLimits), t.keys.rateLimitPrefix, t.config.settings.RATE_LIMIT_WINDOW_S);
     const limits = limiter(app, new Metrics(), [{ name: 'probe', max: 1, key: () => 'one' }]);
     app.post('/login', async (req) => {
       await req.session.regenerate();
@@ -61,7 +61,7 @@ describe('time settings', () => {
     const expires = Date.parse(/Expires=([^;]+)/.exec(String(login.headers['set-cookie']))?.[1] ?? '');
     expect(expires).toBeGreaterThan(before);
     expect(expires).toBeLessThanOrEqual(Date.now() + 121_000);
-    const key = `${t.config.keys.sessionStorePrefix}${sidOf(login.headers['set-cookie'])}`;
+    const key = `${t.keys.sessionStorePrefix}${sidOf(login.headers['set-cookie'])}`;
     await admin.select(DATABASES.sessions);
     const ttl = await admin.ttl(key);
     expect(ttl).toBeGreaterThan(0);
@@ -74,7 +74,7 @@ describe('time settings', () => {
     expect(refused.statusCode).toBe(429);
     expect(Number(refused.headers['retry-after'])).toBeLessThanOrEqual(6);
     await admin.select(DATABASES.rateLimits);
-    const pttl = await admin.pttl(`${t.config.keys.rateLimitPrefix}probe:one`);
+    const pttl = await admin.pttl(`${t.keys.rateLimitPrefix}probe:one`);
     expect(pttl).toBeGreaterThan(0);
     expect(pttl).toBeLessThanOrEqual(6000);
     // The window, not a minute: allowed again once it has passed (polled with a deadline well under 60 s).

@@ -30,7 +30,7 @@ describe('Sentinel topology', () => {
   let responder = '';
   beforeAll(async () => {
     t = await startTestSentinel({ RATE_LIMIT_ALERTS_PER_USER: '100000', RATE_LIMIT_ALERTS_PER_IP: '100000' });
-    server = await startServer({ config: t.config, logger, port: 0, host: '127.0.0.1', dashboardDir: '/nonexistent' });
+    server = await startServer({ config: t.config, keys: t.keys, logger, port: 0, host: '127.0.0.1', dashboardDir: '/nonexistent' });
     await server.users.add('sam', 'member', 'member-password-1');
     await server.users.add('rey', 'responder', 'responder-password-1');
     token = await server.users.issueToken('sam');
@@ -42,7 +42,7 @@ describe('Sentinel topology', () => {
   });
 
   it('naboom verify passes on every node, with the cache and channel-layer round trips', async () => {
-    const report = await runVerify({ config: t.config, logger, extra: [cacheRoundTrips, channelRoundTrips] });
+    const report = await runVerify({ config: t.config, keys: t.keys, logger, extra: [cacheRoundTrips, channelRoundTrips] });
     expect(report.checks.filter((c) => c.status === 'fail')).toEqual([]);
     const nodes = new Set(report.checks.filter((c) => c.section === 'nodes').map((c) => c.node));
     expect(nodes.size).toBe(2);

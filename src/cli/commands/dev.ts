@@ -10,6 +10,7 @@ import type { Logger } from '../../log/logger.js';
 import { Metrics } from '../../metrics/registry.js';
 import { NotificationWorker } from '../../queue/worker.js';
 import { RoleClients } from '../../redis/connections.js';
+import type { KeySpace } from '../../redis/keys.js';
 import { ROLE_NAMES } from '../../redis/roles.js';
 import { startServer } from '../../start/server.js';
 import { runUntilSignal } from '../../start/shutdown.js';
@@ -21,11 +22,11 @@ const demoFile = z.object({ responder: z.object({ username: z.string(), password
 type Demo = z.infer<typeof demoFile>;
 
 /** Demo accounts for a local stack: a responder to log in with and a resident token for curl. */
-async function ensureDemoAccounts(config: Config, logger: Logger): Promise<Demo> {
+async function ensureDemoAccounts(config: Config, keys: KeySpace, logger: Logger): Promise<Demo> {
   const path = join(config.settings.NABOOM_DATA_DIR, 'demo-accounts.json');
   const clients = new RoleClients(config, logger);
   try {
-    const users = new UserStore(clients.get('app'), config.keys);
+    const users = new UserStore(clients.get('app'), keys);
     if (existsSync(path)) {
       const saved = demoFile.safeParse(JSON.parse(readFileSync(path, 'utf8')));
       if (saved.success && (await users.get(saved.data.responder.username)) && (await users.byToken(saved.data.resident.token))) return saved.data;
@@ -58,6 +59,7 @@ export function registerDev(program: Command, ctx: CommandContext): void {
         throw new NaboomError('NABOOM_CONFIG_INVALID', `naboom dev runs its own Redis on NABOOM_REDIS_PORT=${config.settings.NABOOM_REDIS_PORT}; set REDIS_PORT to the same port`);
       }
       const logger = ctx.logger(config);
+      const keys = ctx.keys(config);
       const redis = await startLocalRedis(config, ctx.io);
       let server: Awaited<ReturnType<typeof startServer>> | undefined;
       let worker: NotificationWorker | undefined;
@@ -67,10 +69,10 @@ export function registerDev(program: Command, ctx: CommandContext): void {
         await redis.stop();
       };
       try {
-        const demo = await ensureDemoAccounts(config, logger);
-        worker = new NotificationWorker({ config, logger, metrics: new Metrics() }, { summaryPattern: false });
+        const demo = await ensureDemoAccounts(config, keys, logger);
+        worker = new NotificationWorker({ config, keys, logger, metrics: new Metrics() }, { summaryPattern: false });
         await worker.start();
-        server = await startServer({ config, logger });
+        server = await startServer({ config, keys, logger });
         const u = server.url;
         ctx.io.out(
           [

@@ -9,7 +9,7 @@ export function registerQueue(program: Command, ctx: CommandContext): void {
   const queue = program.command('queue').description('inspect the notification job queue (app role, read-only)');
   const withQueue = async <T>(fn: (q: NotificationQueue) => Promise<T>): Promise<T> => {
     const config = ctx.config({ roles: ['app'], command: 'queue' });
-    const q = new NotificationQueue({ config, logger: ctx.logger(config), metrics: new Metrics() });
+    const q = new NotificationQueue({ config, keys: ctx.keys(config), logger: ctx.logger(config), metrics: new Metrics() });
     try {
       return await fn(q);
     } finally {

@@ -16,6 +16,7 @@ export function registerServe(program: Command, ctx: CommandContext): void {
       const logger = ctx.logger(config);
       const server = await startServer({
         config,
+        keys: ctx.keys(config),
         logger,
         ...(opts.port !== undefined ? { port: Number(opts.port) } : {}),
         ...(opts.host !== undefined ? { host: opts.host } : {}),

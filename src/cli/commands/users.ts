@@ -1,6 +1,7 @@
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
-import { USER_ROLES, UserStore, type UserRole } from '../../auth/users.js';
+import { USER_ROLES, type UserRole } from '../../auth/principal.js';
+import { UserStore } from '../../auth/users.js';
 import { NaboomError } from '../../errors/catalogue.js';
 import { RoleClients } from '../../redis/connections.js';
 import { DATABASES } from '../../redis/databases.js';
@@ -46,7 +47,7 @@ export function registerUsers(program: Command, ctx: CommandContext): void {
     const config = ctx.config({ roles: ['app'], command: 'users' });
     const clients = new RoleClients(config, ctx.logger(config));
     try {
-      return await fn(new UserStore(clients.get('app', 'command', DATABASES.accounts), config.keys));
+      return await fn(new UserStore(clients.get('app', 'command', DATABASES.accounts), ctx.keys(config)));
     } finally {
       await clients.close();
     }

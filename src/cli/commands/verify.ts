@@ -33,7 +33,7 @@ export function registerVerify(program: Command, ctx: CommandContext): void {
       if (opts.url !== undefined && !/^https?:\/\/[^\s/]+/.test(opts.url)) throw new NaboomError('NABOOM_USAGE', `--url must be an http(s) URL, got "${opts.url}"`);
       const config = ctx.config({ roles: ROLE_NAMES.filter((r) => r !== 'replica' && r !== 'sentinel'), secretKey: true, command: 'verify' });
       const extra = [cacheRoundTrips, channelRoundTrips, queueRoundTrip, ...(config.settings.DJANGO_COMPAT ? [djangoChecks] : []), ...(opts.url ? [apiRoundTrip(opts.url)] : [])];
-      const report = await runVerify({ config, logger: ctx.logger(config), extra, strict: opts.strict });
+      const report = await runVerify({ config, keys: ctx.keys(config), logger: ctx.logger(config), extra, strict: opts.strict });
       ctx.io.out(opts.json ? `${JSON.stringify(report, null, 2)}\n` : renderTable(report));
       if (!report.ok) throw new NaboomError('NABOOM_VERIFY_FAILED', `${report.summary.fail} check(s) failed`);
     });

@@ -43,7 +43,7 @@ export function registerWorker(program: Command, ctx: CommandContext): void {
       const config = ctx.config({ roles: ['app'], command: 'worker' });
       const logger = ctx.logger(config);
       await runWorker(
-        { config, logger, metrics: new Metrics({ defaultMetrics: true }) },
+        { config, keys: ctx.keys(config), logger, metrics: new Metrics({ defaultMetrics: true }) },
         {
           concurrency,
           graceMs: graceS * 1000,

@@ -7,7 +7,7 @@
  */
 import type { FastifyRequest } from 'fastify';
 import type { AlertFeed } from '../../alerts/feed.js';
-import type { Principal } from '../../alerts/service.js';
+import type { Principal } from '../../auth/principal.js';
 import type { UserStore } from '../../auth/users.js';
 import type { Settings } from '../../config/schema.js';
 import type { Logger } from '../../log/logger.js';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { generateEnv } from '../../config/generate.js';
 import { loadConfig } from '../../config/load.js';
+import { layoutOf } from '../keys.js';
 import { FORBIDDEN_FOR_APP_ROLES, ROLE_NAMES, roleCommands } from '../roles.js';
 import { renderAclFile } from './render.js';
 import { desiredRules, hashPassword } from './rules.js';
@@ -40,7 +41,7 @@ describe('ACL generator', () => {
         expect(line).toContain(' -@all ');
         expect(line.split(' ').filter((t) => t.startsWith('+@'))).toEqual([]);
         for (const bad of FORBIDDEN_FOR_APP_ROLES) {
-          expect(roleCommands(role, config.layout).some((c) => c === bad || c.startsWith(`${bad}|`)), `${role} ${bad}`).toBe(false);
+          expect(roleCommands(role, layoutOf(config)).some((c) => c === bad || c.startsWith(`${bad}|`)), `${role} ${bad}`).toBe(false);
         }
       }
     });

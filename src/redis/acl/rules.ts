@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Config } from '../../config/load.js';
-import type { KeyLayout } from '../keys.js';
+import { layoutOf, type KeyLayout } from '../keys.js';
 import { NO_PROFILE, ROLE_NAMES, roleCommands, rolePatterns, roleSpec, type RoleName, type RoleProfile } from '../roles.js';
 
 export interface UserRules {
@@ -49,7 +49,7 @@ export function userRules(role: RoleName, username: string, passwordHashes: read
  * Desired rules for every provisioned role from the configuration; roles without a password are skipped.
  * `layout` defaults to the configured topology's (a local cluster is provisioned with 'cluster').
  */
-export function desiredRules(config: Config, layout: KeyLayout = config.layout): UserRules[] {
+export function desiredRules(config: Config, layout: KeyLayout = layoutOf(config)): UserRules[] {
   const out: UserRules[] = [];
   for (const role of PROVISIONED_ROLES) {
     const cred = config.credentials[role];

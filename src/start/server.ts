@@ -51,7 +51,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const { config, logger } = o;
   const metrics = new Metrics({ defaultMetrics: true });
   const clients = new RoleClients(config, logger, { onNoPerm: (role) => metrics.redisNoPerm.inc({ role }) });
-  const notifications = new NotificationQueue({ config, logger, metrics });
+  const notifications = new NotificationQueue({ config, logger, metrics, clients });
   const users = new UserStore(clients.get('app', 'command', DATABASES.cache), config.keys);
   const store = new AlertStore(clients.get('realtime'), config);
   const alerts = new AlertService({ store, notifications, metrics, logger });
@@ -86,8 +86,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const reloadCredentials = (why: string): void => {
     try {
       const roles = clients.reloadCredentials();
-      const queue = notifications.reloadCredentials();
-      if (roles.length > 0 || queue) logger.info({ roles: queue && !roles.includes('app') ? [...roles, 'app'] : roles, why }, 'role passwords changed; used from the next connection on');
+      if (roles.length > 0) logger.info({ roles, why }, 'role passwords changed; used from the next connection on');
     } catch (err) {
       logger.warn({ err }, 'could not re-read the role passwords');
     }

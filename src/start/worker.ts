@@ -1,13 +1,15 @@
 /**
- * `naboom worker`: the job worker process. Wires config → logger/metrics → NotificationWorker, logs what it
- * runs, re-reads the app password every few seconds and on SIGHUP (after `naboom acl rotate`), and installs
- * the one shutdown handler: the first SIGINT/SIGTERM drains, a second one exits at once.
+ * `naboom worker`: the job worker process. Wires config → logger/metrics → role clients → NotificationWorker,
+ * logs what it runs, re-reads the app password into the role clients every few seconds and on SIGHUP (after
+ * `naboom acl rotate`), and installs the one shutdown handler: the first SIGINT/SIGTERM drains, a second one
+ * exits at once.
  */
 import type { Config } from '../config/load.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/registry.js';
+import { RoleClients } from '../redis/connections.js';
 import { QUEUE_NAME, timeLimits } from '../queue/settings.js';
-import { NotificationWorker } from '../queue/worker.js';
+import { NotificationWorker, type StopResult } from '../queue/worker.js';
 import { startMetricsServer } from './metrics-server.js';
 import { runUntilSignal, waitForShutdownSignal } from './shutdown.js';
 
@@ -34,11 +36,20 @@ export async function runWorker(deps: { config: Config; logger: Logger; metrics:
   if (limits.softMs >= limits.hardMs) {
     logger.warn({ JOB_SOFT_LIMIT_S: config.settings.JOB_SOFT_LIMIT_S, JOB_HARD_LIMIT_S: config.settings.JOB_HARD_LIMIT_S }, 'the soft time limit is not below the hard limit: jobs get no chance to stop cleanly');
   }
-  const worker = new NotificationWorker(deps, { concurrency: opts.concurrency, summaryPattern: opts.summaryPattern });
-  const { schedules } = await worker.start();
+  const clients = new RoleClients(config, logger, { onNoPerm: (role) => deps.metrics.redisNoPerm.inc({ role }) });
+  const worker = new NotificationWorker({ ...deps, clients }, { concurrency: opts.concurrency, summaryPattern: opts.summaryPattern });
+  const stopWorker = async (graceMs: number): Promise<StopResult> => {
+    const result = await worker.stop(graceMs);
+    await clients.close();
+    return result;
+  };
+  const { schedules } = await worker.start().catch(async (err: unknown) => {
+    await clients.close();
+    throw err;
+  });
   const metricsServer = opts.metricsListen
     ? await startMetricsServer({ metrics: deps.metrics, token: config.metricsToken?.reveal(), ...opts.metricsListen, logger }).catch(async (err: unknown) => {
-        await worker.stop(0);
+        await stopWorker(0);
         throw err;
       })
     : undefined;
@@ -63,7 +74,7 @@ export async function runWorker(deps: { config: Config; logger: Logger; metrics:
 
   const reload = (why: string): void => {
     try {
-      if (worker.reloadCredentials()) logger.info({ role: 'app', why }, 'app password changed; used from the next connection on');
+      if (clients.reloadCredentials().includes('app')) logger.info({ role: 'app', why }, 'app password changed; used from the next connection on');
     } catch (err) {
       logger.warn({ err }, 'could not re-read the app password');
     }
@@ -75,7 +86,7 @@ export async function runWorker(deps: { config: Config; logger: Logger; metrics:
   try {
     await runUntilSignal(async () => {
       logger.info({ running: worker.running, graceS: opts.graceMs / 1000 }, 'stopping: no new jobs; waiting for the running ones');
-      const result = await worker.stop(opts.graceMs);
+      const result = await stopWorker(opts.graceMs);
       await metricsServer?.close();
       logger.info({ forced: result.forced, handedBack: result.handedBack }, 'worker stopped');
     }, opts.graceMs + STOP_MARGIN_MS);

@@ -325,14 +325,15 @@ export class RoleClients {
         // Already gone (disconnected or closed by its owner): QUIT would fail and the fallback would keep the
         // process alive for ioredis' reconnect timer.
         if (c.status === 'end') return;
-        const timer = setTimeout(() => c.disconnect(), 1000);
-        try {
-          await c.quit();
-        } catch {
-          c.disconnect();
-        } finally {
-          clearTimeout(timer);
-        }
+        // QUIT never settles on a connection that is down (it waits behind the offline queue, and a disconnect
+        // while ioredis waits to reconnect flushes nothing): give up on it after a second.
+        let timer: NodeJS.Timeout | undefined;
+        const late = new Promise<false>((resolve) => {
+          timer = setTimeout(() => resolve(false), 1000);
+        });
+        const quit = await Promise.race([c.quit().then(() => true, () => false), late]);
+        clearTimeout(timer);
+        if (!quit) c.disconnect();
       }),
     );
   }

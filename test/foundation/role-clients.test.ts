@@ -55,6 +55,16 @@ describe('role clients', () => {
     await clients.close();
   });
 
+  it('close() finishes when Redis is gone and a blocking client still holds queued commands', async () => {
+    const cfg = { ...t.config, topology: { kind: 'standalone' as const, host: '127.0.0.1', port: await freePort() } };
+    const clients = new RoleClients(cfg, createLogger({ level: 'silent' }));
+    const waiting = clients.dedicated('app', 'gone').get('naboom:cache:1:x');
+    waiting.catch(() => undefined);
+    const started = Date.now();
+    await clients.close();
+    expect(Date.now() - started).toBeLessThan(3000);
+  });
+
   it('adopts a copy a library made of a client: counted, logged and closed with the rest, under its own name', async () => {
     const noperms: string[] = [];
     const clients = new RoleClients(t.config, createLogger({ level: 'silent' }), { onNoPerm: (r) => noperms.push(r) });

@@ -1,125 +1,36 @@
 /**
- * The app-role Redis connections BullMQ runs on. We create the ioredis clients ourselves (BullMQ then shares
- * them and never closes them), so each is named `naboom:app:<pid>:<name>` in CLIENT LIST and ACL LOG, selects
- * the queue database on standalone, and can take a rotated password. BullMQ duplicates the worker's client
- * for its blocking connection and would name the copy after the queue; the copy keeps our naming instead.
+ * The queue's Redis connections, all from `RoleClients` on the app role and the queue database: we create the
+ * clients (BullMQ then shares them and never closes them), so each is named `naboom:app:<pid>:<name>`, counts
+ * its NOPERM replies and takes rotated passwords like every other role client.
+ *
+ * A worker's blocking reads run on a copy BullMQ makes of the worker's client, under BullMQ's own name
+ * (`<prefix>:<base64 queue name>:w:<worker name>`, the worker name being `<host>:<pid>`); the copy is adopted
+ * into the same registry once BullMQ has connected it, and `verify/acl-log.ts` recognises the name as ours.
  */
-import { Cluster, type ClusterNode, type ClusterOptions, type RedisOptions } from 'ioredis';
-import type { Config } from '../config/load.js';
-import { rereadPassword } from '../config/load.js';
-import type { Logger } from '../log/logger.js';
-import { createRoleClient, type RedisClient } from '../redis/connections.js';
+import { Cluster, Redis } from 'ioredis';
+import type { Worker } from 'bullmq';
 import { DATABASES } from '../redis/databases.js';
+import type { RedisClient, RoleClients } from '../redis/connections.js';
 
+/**
+ * `command` fails fast (producers on the request path); `blocking` waits through outages
+ * (`maxRetriesPerRequest: null`, which BullMQ requires of a worker's connection and of its copies).
+ */
 export type QueueConnectionPurpose = 'command' | 'blocking';
 
-export interface QueueConnection {
-  readonly client: RedisClient;
-  /** `naboom:app:<pid>:<name>` */
-  readonly name: string;
-  /** The most recent connection error (for a clear start-up failure instead of an endless retry). */
-  readonly lastError: Error | undefined;
-  /** Resolves with the first credential error (WRONGPASS, NOAUTH): start-up stops at once instead of retrying. */
-  readonly authFailure: Promise<Error>;
-  /** Re-reads the app password from its source; returns true when it changed (used from the next connect on). */
-  reloadCredentials(): boolean;
-  /** Drops the connection and its copies at once (pending commands fail), e.g. when Redis is gone at shutdown. */
-  disconnect(): void;
-  /** QUIT, or disconnect after a short grace. Idempotent. */
-  close(): Promise<void>;
+/** The app-role client named `naboom:app:<pid>:<name>` on the queue database. */
+export function queueClient(clients: RoleClients, purpose: QueueConnectionPurpose, name: string): RedisClient {
+  return clients.dedicated('app', name, { purpose, db: DATABASES.queue });
 }
 
 /**
- * Opens one app-role connection for BullMQ. `command` fails fast (producers on the request path); `blocking`
- * waits through outages (`maxRetriesPerRequest: null`, which BullMQ requires for workers).
+ * Adopts the blocking copy BullMQ made of the worker's client (call once the worker is ready) and returns it.
+ * BullMQ hands it out as its ioredis adapter, which forwards to the ioredis client it wraps. Throws when it is
+ * not one: a copy outside the registry would miss rotated passwords and lose its connection for good.
  */
-export function openQueueConnection(config: Config, purpose: QueueConnectionPurpose, name: string, logger: Logger): QueueConnection {
-  const cred = config.credentials.app;
-  const client = createRoleClient(config, cred, purpose, `${process.pid}:${name}`, DATABASES.queue);
-  const connectionName = `naboom:app:${process.pid}:${name}`;
-  const copies: RedisClient[] = [];
-  let lastError: Error | undefined;
-  let lastLogged = 0;
-  let reportAuthFailure: (err: Error) => void = () => undefined;
-  const authFailure = new Promise<Error>((resolve) => {
-    reportAuthFailure = resolve;
-  });
-  const onError = (err: unknown): void => {
-    lastError = err instanceof Error ? err : new Error(String(err));
-    if (isAuthError(lastError)) reportAuthFailure(lastError);
-    const now = Date.now();
-    if (now - lastLogged < 5000) return;
-    lastLogged = now;
-    logger.warn({ role: 'app', client: connectionName, err }, 'queue redis connection error');
-  };
-  client.on('error', onError);
-  keepNameOnDuplicate(client, `${connectionName}-blocking`, (copy) => {
-    copy.on('error', onError);
-    copies.push(copy);
-  });
-  let closing: Promise<void> | undefined;
-  return {
-    client,
-    name: connectionName,
-    get lastError() {
-      return lastError;
-    },
-    authFailure,
-    reloadCredentials() {
-      const fresh = rereadPassword(cred);
-      if (!fresh) return false;
-      let changed = false;
-      for (const c of [client, ...copies]) {
-        const target: RedisOptions = c instanceof Cluster ? (c.options.redisOptions ??= {}) : c.options;
-        if (target.password !== fresh.reveal()) {
-          target.password = fresh.reveal();
-          changed = true;
-        }
-      }
-      return changed;
-    },
-    disconnect() {
-      for (const c of [client, ...copies]) c.disconnect();
-    },
-    close() {
-      closing ??= (async () => {
-        if (client.status === 'end') return;
-        let timer: NodeJS.Timeout | undefined;
-        // QUIT never settles on a connection that is down: give up on it after a second.
-        const late = new Promise<void>((resolve) => {
-          timer = setTimeout(resolve, 1000);
-        });
-        const quit = await Promise.race([client.quit().then(() => true, () => false), late.then(() => false)]);
-        clearTimeout(timer);
-        if (!quit) client.disconnect();
-      })();
-      return closing;
-    },
-  };
-}
-
-/** A refused login: retrying with the same password cannot help. */
-export function isAuthError(err: Error): boolean {
-  return /WRONGPASS|NOAUTH|invalid username-password/i.test(err.message);
-}
-
-/** Makes `duplicate()` keep our connection name (BullMQ passes its own) and reports every copy. */
-function keepNameOnDuplicate(client: RedisClient, connectionName: string, onCopy: (copy: RedisClient) => void): void {
-  if (client instanceof Cluster) {
-    const original = client.duplicate.bind(client);
-    const duplicate = (nodes?: ClusterNode[], options?: ClusterOptions): Cluster => {
-      const copy = original(nodes, { ...options, redisOptions: { ...client.options.redisOptions, ...options?.redisOptions, connectionName } });
-      onCopy(copy);
-      return copy;
-    };
-    client.duplicate = duplicate;
-    return;
-  }
-  const original = client.duplicate.bind(client);
-  const duplicate = (override?: Partial<RedisOptions>): RedisClient => {
-    const copy = original({ ...override, connectionName });
-    onCopy(copy);
-    return copy;
-  };
-  client.duplicate = duplicate as typeof client.duplicate;
+export async function adoptBlockingClient(clients: RoleClients, worker: Worker<unknown, unknown, string>): Promise<RedisClient> {
+  const copy: unknown = await worker.getBackend().blockingClient;
+  if (!(copy instanceof Redis || copy instanceof Cluster)) throw new Error('BullMQ did not open its blocking connection as an ioredis client of ours');
+  clients.adopt('app', copy);
+  return copy;
 }

@@ -15,9 +15,9 @@ import { NaboomError } from '../errors/catalogue.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/registry.js';
 import { TurnBatcher } from '../redis/batch.js';
-import { isNoPerm } from '../redis/connections.js';
+import { RoleClients } from '../redis/connections.js';
 import type { KeySpace } from '../redis/keys.js';
-import { openQueueConnection, type QueueConnection } from './connection.js';
+import { queueClient } from './connection.js';
 import { notificationEventSchema, type NotificationEvent, type NotificationEventInput } from './events.js';
 import type { DispatchPayload } from './jobs/dispatch.js';
 import { DISPATCH_MAX_EVENTS } from './jobs/dispatch.js';
@@ -32,6 +32,11 @@ export interface NotificationQueueDeps {
   readonly keys: KeySpace;
   readonly logger: Logger;
   readonly metrics: Metrics;
+  /**
+   * The process's role clients (built from the same config); their owner reloads and closes them. Without
+   * them the queue builds its own, counting NOPERM replies in `metrics`, and closes them with the queue.
+   */
+  readonly clients?: RoleClients;
   /** First retry delay (exponential after that); default 2 s. */
   readonly backoffMs?: number;
 }
@@ -47,8 +52,8 @@ type DispatchItem = DispatchPayload['items'][number];
 export class NotificationQueue {
   readonly #config: Config;
   readonly #log: Logger;
-  readonly #metrics: Metrics;
-  readonly #conn: QueueConnection;
+  readonly #clients: RoleClients;
+  readonly #ownsClients: boolean;
   readonly #queue: Queue<AnyPayload, unknown, JobType>;
   readonly #timeoutMs: number;
   readonly #batch = new TurnBatcher<DispatchItem, string[]>((items) => this.#addBatch(items), DISPATCH_MAX_EVENTS);
@@ -57,10 +62,10 @@ export class NotificationQueue {
   constructor(deps: NotificationQueueDeps) {
     this.#config = deps.config;
     this.#log = deps.logger.child({ component: 'queue-producer', queue: QUEUE_NAME });
-    this.#metrics = deps.metrics;
-    this.#conn = openQueueConnection(deps.config, 'command', 'queue', this.#log);
+    this.#ownsClients = deps.clients === undefined;
+    this.#clients = deps.clients ?? new RoleClients(deps.config, deps.logger, { onNoPerm: (role) => deps.metrics.redisNoPerm.inc({ role }) });
     this.#queue = new Queue<AnyPayload, unknown, JobType>(QUEUE_NAME, {
-      connection: this.#conn.client,
+      connection: queueClient(this.#clients, 'command', 'queue'),
       prefix: deps.keys.queuePrefix,
       defaultJobOptions: defaultJobOptions(deps.config, deps.backoffMs ?? DEFAULT_BACKOFF_MS),
     });
@@ -123,7 +128,6 @@ export class NotificationQueue {
         }),
       ]);
     } catch (err) {
-      if (isNoPerm(err)) this.#metrics.redisNoPerm.inc({ role: 'app' });
       this.#log.error({ err, events: items.length, alerts: items.slice(0, 10).map((i) => i.event.alert.id) }, 'could not enqueue notification jobs');
       if (err instanceof NaboomError) throw err;
       throw new NaboomError('NABOOM_UNAVAILABLE', 'The job queue is unavailable', { cause: err });
@@ -160,16 +164,11 @@ export class NotificationQueue {
     return await this.#queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed');
   }
 
-  /** Re-reads the app password (after `naboom acl rotate app`); true when it changed. */
-  reloadCredentials(): boolean {
-    return this.#conn.reloadCredentials();
-  }
-
-  /** Closes the queue and its connection. */
+  /** Closes the queue, and its connection when the queue built its own role clients. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     await this.#queue.close();
-    await this.#conn.close();
+    if (this.#ownsClients) await this.#clients.close();
   }
 }

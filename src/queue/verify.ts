@@ -5,8 +5,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Queue } from 'bullmq';
+import { RoleClients } from '../redis/connections.js';
 import type { CheckResult, VerifyContext } from '../verify/types.js';
-import { openQueueConnection } from './connection.js';
+import { queueClient } from './connection.js';
 import { liveWorkers, type WorkerInfo } from './heartbeat.js';
 import type { LogPayload } from './jobs/log.js';
 import { QUEUE_NAME } from './settings.js';
@@ -26,14 +27,15 @@ const check = (name: string, status: CheckResult['status'], detail: string, hint
 export async function queueRoundTrip(ctx: VerifyContext, opts: { timeoutMs?: number } = {}): Promise<CheckResult[]> {
   const timeoutMs = opts.timeoutMs ?? ROUND_TRIP_TIMEOUT_MS;
   const prefix = ctx.keys.queuePrefix;
-  const conn = openQueueConnection(ctx.config, 'command', 'queue-roundtrip', ctx.logger);
-  const queue = new Queue<LogPayload, unknown, 'log'>(QUEUE_NAME, { connection: conn.client, prefix });
+  const clients = new RoleClients(ctx.config, ctx.logger);
+  const client = queueClient(clients, 'command', 'queue-roundtrip');
+  const queue = new Queue<LogPayload, unknown, 'log'>(QUEUE_NAME, { connection: client, prefix });
   queue.on('error', () => undefined);
   const name = `job queue "${QUEUE_NAME}": a worker completes a job`;
   try {
     let workers: WorkerInfo[];
     try {
-      workers = await liveWorkers(conn.client, ctx.keys);
+      workers = await liveWorkers(client, ctx.keys);
     } catch (err) {
       return [check(name, 'fail', `cannot read worker heartbeats: ${(err as Error).message}`, 'Run `naboom acl diff`; the app role needs its queue keys.')];
     }
@@ -74,6 +76,6 @@ export async function queueRoundTrip(ctx: VerifyContext, opts: { timeoutMs?: num
     return [check(name, 'fail', (err as Error).message, 'Is Redis reachable as the app role? Run `naboom acl diff`.')];
   } finally {
     await queue.close().catch(() => undefined);
-    await conn.close();
+    await clients.close();
   }
 }

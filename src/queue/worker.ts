@@ -1,6 +1,7 @@
 /**
  * The notification worker: one BullMQ Worker on the app role (its connection plus the blocking copy BullMQ
- * makes), a Queue handle sharing the same connection for schedules and counts, and the heartbeat.
+ * makes, both in the role-client registry), a Queue handle sharing the same connection for schedules and
+ * counts, and the heartbeat.
  *
  * Stopping: the heartbeat goes first (verify stops counting on this worker), then BullMQ stops fetching and
  * waits for the jobs in flight. Jobs still running after the grace period are handed back — moved to the
@@ -13,10 +14,10 @@ import type { Config } from '../config/load.js';
 import { NaboomError } from '../errors/catalogue.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/registry.js';
-import { isNoPerm } from '../redis/connections.js';
-import { classifyRedisError } from '../redis/errors.js';
+import { isNoPerm, RoleClients, type RedisClient } from '../redis/connections.js';
+import { classifyRedisError, redisFailureKind } from '../redis/errors.js';
 import type { KeySpace } from '../redis/keys.js';
-import { openQueueConnection, type QueueConnection } from './connection.js';
+import { adoptBlockingClient, queueClient } from './connection.js';
 import { WorkerHeartbeat, workerHost, type WorkerInfo } from './heartbeat.js';
 import type { JobDefinition } from './jobs/job.js';
 import { dispatchJob } from './jobs/dispatch.js';
@@ -32,6 +33,11 @@ export interface WorkerDeps {
   readonly keys: KeySpace;
   readonly logger: Logger;
   readonly metrics: Metrics;
+  /**
+   * The process's role clients (built from the same config); their owner reloads and closes them. Without
+   * them the worker builds its own, counting NOPERM replies in `metrics`, and closes them when it stops.
+   */
+  readonly clients?: RoleClients;
 }
 
 export interface NotificationWorkerOptions {
@@ -90,7 +96,13 @@ function startupError(err: Error | undefined, waitedMs: number): NaboomError {
 export class NotificationWorker {
   readonly #d: WorkerDeps;
   readonly #log: Logger;
-  readonly #conn: QueueConnection;
+  readonly #clients: RoleClients;
+  readonly #ownsClients: boolean;
+  readonly #client: RedisClient;
+  #blocking: RedisClient | undefined;
+  #lastError: Error | undefined;
+  readonly #authFailure: Promise<Error>;
+  #reportAuthFailure: (err: Error) => void = () => undefined;
   readonly #worker: Worker<unknown, unknown, string>;
   readonly #queue: Queue<unknown, unknown, string>;
   readonly #heartbeat: WorkerHeartbeat;
@@ -115,8 +127,13 @@ export class NotificationWorker {
     };
     for (const j of [...standardJobs(config, addJobs), ...(opts.jobs ?? [])]) jobs.set(j.name, j);
 
-    this.#conn = openQueueConnection(config, 'blocking', 'worker', this.#log);
-    this.#queue = new Queue<unknown, unknown, string>(QUEUE_NAME, { connection: this.#conn.client, prefix: deps.keys.queuePrefix });
+    this.#ownsClients = deps.clients === undefined;
+    this.#clients = deps.clients ?? new RoleClients(config, deps.logger, { onNoPerm: (role) => deps.metrics.redisNoPerm.inc({ role }) });
+    this.#authFailure = new Promise<Error>((resolve) => {
+      this.#reportAuthFailure = resolve;
+    });
+    this.#client = queueClient(this.#clients, 'blocking', 'worker');
+    this.#queue = new Queue<unknown, unknown, string>(QUEUE_NAME, { connection: this.#client, prefix: deps.keys.queuePrefix });
     const processor = createProcessor({
       config,
       logger: this.#log,
@@ -126,8 +143,9 @@ export class NotificationWorker {
       track: (job, token) => this.#track(job, token),
     });
     this.#worker = new Worker<unknown, unknown, string>(QUEUE_NAME, processor, {
-      connection: this.#conn.client,
+      connection: this.#client,
       prefix: deps.keys.queuePrefix,
+      // BullMQ names the worker's blocking connection after this (`…:w:<host>:<pid>`): CLIENT LIST shows the process.
       name: `${workerHost()}:${process.pid}`,
       concurrency,
       autorun: false,
@@ -147,7 +165,7 @@ export class NotificationWorker {
       tz: config.settings.TZ,
       startedAt: new Date().toISOString(),
     };
-    this.#heartbeat = new WorkerHeartbeat({ client: this.#conn.client, keys: deps.keys, info: this.#info, logger: this.#log, ...opts.heartbeat });
+    this.#heartbeat = new WorkerHeartbeat({ client: this.#client, keys: deps.keys, info: this.#info, logger: this.#log, ...opts.heartbeat });
 
     const onError = (err: Error): void => this.#onError(err);
     this.#worker.on('error', onError);
@@ -172,19 +190,20 @@ export class NotificationWorker {
     try {
       const ready = await Promise.race([
         Promise.all([this.#worker.waitUntilReady(), this.#queue.waitUntilReady()]).then(() => 'ready' as const),
-        this.#conn.authFailure,
+        this.#authFailure,
         deadline,
       ]);
       if (ready instanceof Error) throw startupError(ready, this.#readyTimeoutMs);
-      if (ready === 'timeout') throw startupError(this.#conn.lastError, this.#readyTimeoutMs);
+      if (ready === 'timeout') throw startupError(this.#lastError, this.#readyTimeoutMs);
     } catch (err) {
       await this.#abandon();
-      throw err instanceof NaboomError ? err : startupError(err instanceof Error ? err : this.#conn.lastError, this.#readyTimeoutMs);
+      throw err instanceof NaboomError ? err : startupError(err instanceof Error ? err : this.#lastError, this.#readyTimeoutMs);
     } finally {
       clearTimeout(timer);
     }
     let schedules: RegisteredSchedule[];
     try {
+      this.#blocking = await adoptBlockingClient(this.#clients, this.#worker);
       schedules = await registerSchedules(this.#queue, { summaryPattern: this.#summary, tz: this.#d.config.settings.TZ });
       await this.#heartbeat.start();
     } catch (err) {
@@ -209,20 +228,24 @@ export class NotificationWorker {
       if (!finished && !(await within(closing, STEP_TIMEOUT_MS))) {
         // Only a Redis that stopped answering gets here: fail the pending commands so the process can exit.
         this.#log.warn('the worker did not close in time (is Redis reachable?): disconnecting');
-        this.#conn.disconnect();
+        this.#client.disconnect();
+        this.#blocking?.disconnect();
         await within(closing, STEP_TIMEOUT_MS);
       }
       await within(this.#running ?? Promise.resolve(), STEP_TIMEOUT_MS);
       await within(this.#queue.close(), STEP_TIMEOUT_MS);
-      await this.#conn.close();
+      if (this.#ownsClients) await this.#clients.close();
       return { forced: !finished, handedBack };
     })();
     return this.#stopping;
   }
 
-  /** Re-reads the app password (after `naboom acl rotate`); true when it changed. */
+  /**
+   * Re-reads the app password (after `naboom acl rotate`) into the worker's role clients, the blocking copy
+   * included; true when it changed.
+   */
   reloadCredentials(): boolean {
-    return this.#conn.reloadCredentials();
+    return this.#clients.reloadCredentials().includes('app');
   }
 
   /** Number of jobs this worker is running now. */
@@ -269,12 +292,15 @@ export class NotificationWorker {
   async #abandon(): Promise<void> {
     await this.#worker.close(true).catch(() => undefined);
     await this.#queue.close().catch(() => undefined);
-    await this.#conn.close();
+    if (this.#ownsClients) await this.#clients.close();
   }
 
+  /** BullMQ passes on the errors of both connections: a refused login stops start-up at once. */
   #onError(err: Error): void {
+    this.#lastError = err;
+    if (redisFailureKind(err) === 'auth') this.#reportAuthFailure(err);
+    // Counted per role where the reply arrived (RoleClients); the worker's log says which job loop met it.
     if (isNoPerm(err)) {
-      this.#d.metrics.redisNoPerm.inc({ role: 'app' });
       this.#log.error({ err }, 'redis refused a queue command (NOPERM)');
       return;
     }

@@ -130,17 +130,57 @@ export function roleClusterOptions(redisOptions: RedisOptions): ClusterOptions {
 }
 
 /**
- * A node connection starts a command's timeout only when the command reaches it; while the Cluster itself is
- * not ready (slots refresh after a failover, every node reconnecting) commands wait in the Cluster's offline
- * queue with no timer at all. Start the timer when the command is issued, so it covers that wait, the
- * retries after MOVED/TRYAGAIN/CLUSTERDOWN and the node's own queue (the timer is armed once per command).
+ * Starts a Cluster command's timeout when the command is issued, not when it reaches a node.
+ *
+ * Why: a node connection arms `commandTimeout` only when it writes the command; while the Cluster itself is not
+ * ready (slots refresh after a failover, every node reconnecting) commands wait in the Cluster's offline queue
+ * with no timer at all, so a request could hang for the whole failover. Arming the timer here covers that wait,
+ * the retries after MOVED/TRYAGAIN/CLUSTERDOWN and the node's own queue (ioredis arms a command's timer once).
+ * ioredis 6 has no supported hook for this: its `ioredis:command` tracing channel only observes, and only
+ * commands a node connection writes. test/foundation/role-clients.test.ts pins the offline-queue behaviour this
+ * relies on; when it fails after an ioredis upgrade, this wrapper may be unnecessary.
  */
-function boundClusterCommands(cluster: Cluster, timeoutMs: number): void {
+function timeClusterCommandsFromIssue(cluster: Cluster, timeoutMs: number): void {
   const send = cluster.sendCommand.bind(cluster);
   cluster.sendCommand = (command, stream, node) => {
     command.setTimeout(timeoutMs);
     return send(command, stream, node);
   };
+}
+
+/**
+ * Calls `onRefused` with the command name for every NOPERM reply a client receives, by wrapping each command's
+ * reject as the command is sent (no extra promise per command on the hot path).
+ *
+ * Why a wrapper and not ioredis' tracing channel: ioredis 6 publishes every command and its reply error on the
+ * `ioredis:command` diagnostics channel, but the context names only the command, its arguments, the database and
+ * the server address, not the client that sent it. Every role talks to the same server (on Cluster all in DB 0),
+ * so the role would be lost. test/foundation/role-clients.test.ts pins what that context carries.
+ *
+ * A Cluster sends every command through one of its node connections: those are wrapped as they appear.
+ * A command issued before the connection is ready passes sendCommand twice (queued, then flushed): wrap once.
+ */
+function countNoPermReplies(client: RedisClient, onRefused: (command: string) => void): void {
+  const wrapped = new WeakSet<object>();
+  const wrap = (conn: Redis): void => {
+    const send = conn.sendCommand.bind(conn);
+    conn.sendCommand = (command, stream) => {
+      if (wrapped.has(command)) return send(command, stream);
+      wrapped.add(command);
+      const reject = command.reject;
+      command.reject = (err: Error) => {
+        if (isNoPerm(err)) onRefused(command.name);
+        reject(err);
+      };
+      return send(command, stream);
+    };
+  };
+  if (client instanceof Cluster) {
+    for (const node of client.nodes()) wrap(node);
+    client.on('+node', (node: Redis) => wrap(node));
+  } else {
+    wrap(client);
+  }
 }
 
 /** Creates one client for a role (not cached; use `RoleClients.get` in services). */
@@ -151,21 +191,38 @@ export function createRoleClient(config: Config, cred: RoleCredentials, purpose:
       config.topology.nodes.map((n) => ({ host: n.host, port: n.port })),
       roleClusterOptions(opts),
     );
-    if (opts.commandTimeout !== undefined) boundClusterCommands(cluster, opts.commandTimeout);
+    if (opts.commandTimeout !== undefined) timeClusterCommandsFromIssue(cluster, opts.commandTimeout);
     return cluster;
   }
   return new Redis(opts);
 }
 
-/** The per-process registry of role clients. */
+/** Options of a dedicated client. */
+export interface DedicatedOptions {
+  /** Default `blocking`: a loop that owns its connection waits through outages. */
+  readonly purpose?: ClientPurpose;
+  /** Another of the role's databases (standalone/Sentinel only; ignored on Cluster). */
+  readonly db?: number;
+}
+
+interface Registered {
+  readonly role: ClientRole;
+  readonly client: RedisClient;
+}
+
+/**
+ * The per-process registry of role clients: every client it creates or adopts gets the one error-log throttle,
+ * the one NOPERM count, the one password reload and the one close.
+ */
 export class RoleClients {
   readonly #config: Config;
   readonly #log: Logger;
   readonly #hooks: RoleClientHooks;
-  readonly #clients = new Map<string, RedisClient>();
+  readonly #clients = new Map<string, Registered>();
   readonly #lastErrorLog = new Map<string, number>();
   /** Passwords re-read after a rotation; they win over the (frozen) configuration for new clients. */
   readonly #rotated = new Map<ClientRole, Secret>();
+  #adopted = 0;
   #closed = false;
 
   constructor(config: Config, logger: Logger, hooks: RoleClientHooks = {}) {
@@ -183,30 +240,44 @@ export class RoleClients {
    * (the app role keeps cache, queue and sessions in DBs 0, 2 and 3 on standalone; see databases.ts).
    */
   get(role: ClientRole, purpose: ClientPurpose = 'command', db?: number): RedisClient {
-    if (this.#closed) throw new NaboomError('NABOOM_SHUTTING_DOWN', 'Redis clients are closed');
+    this.#assertOpen();
     const database = this.#config.topology.kind === 'cluster' ? undefined : db;
     const id = `${role}/${purpose}${database === undefined ? '' : `/db${database}`}`;
-    let client = this.#clients.get(id);
-    if (!client) {
-      const cred = this.#credentials(role);
-      const label = [process.pid, purpose === 'command' ? undefined : purpose, database === undefined ? undefined : `db${database}`].filter((x) => x !== undefined).join(':');
-      client = createRoleClient(this.#config, cred, purpose, label, database);
-      this.#instrument(role, id, client);
-      this.#clients.set(id, client);
-    }
-    return client;
+    const existing = this.#clients.get(id);
+    if (existing) return existing.client;
+    const label = [process.pid, purpose === 'command' ? undefined : purpose, database === undefined ? undefined : `db${database}`].filter((x) => x !== undefined).join(':');
+    return this.#register(role, id, createRoleClient(this.#config, this.#credentials(role), purpose, label, database));
   }
 
-  /** A new, unshared client (for loops that must own a connection, e.g. one BLPOP per channel). Closed with the rest. */
-  dedicated(role: ClientRole, name: string): RedisClient {
-    if (this.#closed) throw new NaboomError('NABOOM_SHUTTING_DOWN', 'Redis clients are closed');
+  /**
+   * A client of its own, named `naboom:<role>:<pid>:<name>` (for a loop that must own a connection, e.g. one
+   * BLPOP per channel, or a library such as BullMQ that needs one). The same name returns the same client.
+   */
+  dedicated(role: ClientRole, name: string, opts: DedicatedOptions = {}): RedisClient {
+    this.#assertOpen();
     const id = `${role}/dedicated/${name}`;
     const existing = this.#clients.get(id);
-    if (existing) return existing;
-    const client = createRoleClient(this.#config, this.#credentials(role), 'blocking', `${process.pid}:${name}`);
-    this.#instrument(role, id, client);
-    this.#clients.set(id, client);
-    return client;
+    if (existing) return existing.client;
+    const database = this.#config.topology.kind === 'cluster' ? undefined : opts.db;
+    return this.#register(role, id, createRoleClient(this.#config, this.#credentials(role), opts.purpose ?? 'blocking', `${process.pid}:${name}`, database));
+  }
+
+  /**
+   * Takes in a copy that a library made of one of these clients (BullMQ duplicates a worker's client for its
+   * blocking reads, under its own connection name): its NOPERM replies are counted for the role, its errors
+   * logged, rotated passwords reach it (also one rotated before it was adopted) and `close()` ends it unless
+   * its owner already did.
+   */
+  adopt(role: ClientRole, client: RedisClient): void {
+    this.#assertOpen();
+    for (const r of this.#clients.values()) if (r.client === client) return;
+    this.#adopted += 1;
+    this.#register(role, `${role}/adopted/${this.#adopted}`, client);
+    this.#applyRotated(role, client);
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new NaboomError('NABOOM_SHUTTING_DOWN', 'Redis clients are closed');
   }
 
   #credentials(role: ClientRole): RoleCredentials {
@@ -216,25 +287,30 @@ export class RoleClients {
 
   /** Re-reads every role's password from its source and uses it for the next (re)connect and new clients. */
   reloadCredentials(): string[] {
-    const changed: string[] = [];
+    const changed = new Set<ClientRole>();
     for (const role of CLIENT_ROLES) {
       const fresh = rereadPassword(this.#config.credentials[role]);
       if (!fresh || fresh.reveal() === this.#credentials(role).password?.reveal()) continue;
       this.#rotated.set(role, fresh);
-      changed.push(role);
+      changed.add(role);
     }
-    for (const [id, client] of this.#clients) {
-      const role = id.split('/')[0] as ClientRole;
-      const fresh = this.#rotated.get(role);
-      if (!fresh) continue;
-      // A Cluster keeps one connection per node, each with its own copy of the options.
-      const targets = client instanceof Cluster ? [(client.options.redisOptions ??= {}), ...client.nodes().map((n) => n.options)] : [client.options];
-      for (const t of targets) {
-        if (t.password !== fresh.reveal()) {
-          t.password = fresh.reveal();
-          if (!changed.includes(role)) changed.push(role);
-        }
-      }
+    for (const { role, client } of this.#clients.values()) {
+      if (this.#applyRotated(role, client)) changed.add(role);
+    }
+    return [...changed];
+  }
+
+  /** Writes the role's rotated password where the client reads it on its next (re)connect; true if it changed. */
+  #applyRotated(role: ClientRole, client: RedisClient): boolean {
+    const fresh = this.#rotated.get(role)?.reveal();
+    if (fresh === undefined) return false;
+    // A Cluster keeps one connection per node, each with its own copy of the options.
+    const targets = client instanceof Cluster ? [(client.options.redisOptions ??= {}), ...client.nodes().map((n) => n.options)] : [client.options];
+    let changed = false;
+    for (const t of targets) {
+      if (t.password === fresh) continue;
+      t.password = fresh;
+      changed = true;
     }
     return changed;
   }
@@ -242,59 +318,38 @@ export class RoleClients {
   /** Closes every client: QUIT where possible, disconnect after a short grace. */
   async close(): Promise<void> {
     this.#closed = true;
-    const all = [...this.#clients.values()];
+    const all = [...this.#clients.values()].map((r) => r.client);
     this.#clients.clear();
     await Promise.all(
       all.map(async (c) => {
-        // Already gone (disconnected by its owner): QUIT would fail and the fallback would keep the process
-        // alive for ioredis' reconnect timer.
+        // Already gone (disconnected or closed by its owner): QUIT would fail and the fallback would keep the
+        // process alive for ioredis' reconnect timer.
         if (c.status === 'end') return;
-        const timer = setTimeout(() => c.disconnect(), 1000);
-        try {
-          await c.quit();
-        } catch {
-          c.disconnect();
-        } finally {
-          clearTimeout(timer);
-        }
+        // QUIT never settles on a connection that is down (it waits behind the offline queue, and a disconnect
+        // while ioredis waits to reconnect flushes nothing): give up on it after a second.
+        let timer: NodeJS.Timeout | undefined;
+        const late = new Promise<false>((resolve) => {
+          timer = setTimeout(() => resolve(false), 1000);
+        });
+        const quit = await Promise.race([c.quit().then(() => true, () => false), late]);
+        clearTimeout(timer);
+        if (!quit) c.disconnect();
       }),
     );
   }
 
-  #instrument(role: ClientRole, id: string, client: RedisClient): void {
+  #register(role: ClientRole, id: string, client: RedisClient): RedisClient {
     client.on('error', (err: unknown) => {
       const now = Date.now();
       if (now - (this.#lastErrorLog.get(id) ?? 0) < 5000) return;
       this.#lastErrorLog.set(id, now);
       this.#log.warn({ role, client: id, err }, 'redis connection error');
     });
-    const hooks = this.#hooks;
-    const log = this.#log;
-    // Count NOPERM replies by wrapping each command's reject (no extra promise per command on the hot path).
-    // A Cluster sends every command through one of its node connections: those are wrapped as they appear.
-    // A command issued before the connection is ready passes sendCommand twice (queued, then flushed): wrap once.
-    const wrapped = new WeakSet<object>();
-    const wrap = (conn: Redis): void => {
-      const send = conn.sendCommand.bind(conn);
-      conn.sendCommand = (command, stream) => {
-        if (wrapped.has(command)) return send(command, stream);
-        wrapped.add(command);
-        const reject = command.reject;
-        command.reject = (err: Error) => {
-          if (isNoPerm(err)) {
-            log.error({ role, command: command.name }, 'redis refused a command (NOPERM)');
-            hooks.onNoPerm?.(role);
-          }
-          reject(err);
-        };
-        return send(command, stream);
-      };
-    };
-    if (client instanceof Cluster) {
-      for (const node of client.nodes()) wrap(node);
-      client.on('+node', (node: Redis) => wrap(node));
-    } else {
-      wrap(client);
-    }
+    countNoPermReplies(client, (command) => {
+      this.#log.error({ role, command }, 'redis refused a command (NOPERM)');
+      this.#hooks.onNoPerm?.(role);
+    });
+    this.#clients.set(id, { role, client });
+    return client;
   }
 }

@@ -55,7 +55,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const { config, keys, logger } = o;
   const metrics = new Metrics({ defaultMetrics: true });
   const clients = new RoleClients(config, logger, { onNoPerm: (role) => metrics.redisNoPerm.inc({ role }) });
-  const notifications = new NotificationQueue({ config, keys, logger, metrics });
+  const notifications = new NotificationQueue({ config, keys, logger, metrics, clients });
   const users = new UserStore(clients.get('app', 'command', DATABASES.accounts), keys);
   const store = new AlertStore(clients.get('realtime'), config, keys);
   const alerts = new AlertService({ store, notifications, metrics, logger });
@@ -91,8 +91,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const reloadCredentials = (why: string): void => {
     try {
       const roles = clients.reloadCredentials();
-      const queue = notifications.reloadCredentials();
-      if (roles.length > 0 || queue) logger.info({ roles: queue && !roles.includes('app') ? [...roles, 'app'] : roles, why }, 'role passwords changed; used from the next connection on');
+      if (roles.length > 0) logger.info({ roles, why }, 'role passwords changed; used from the next connection on');
     } catch (err) {
       logger.warn({ err }, 'could not re-read the role passwords');
     }

@@ -1,10 +1,12 @@
 /**
- * `naboom worker`: the job worker process. Wires config → logger/metrics → NotificationWorker, logs what it
- * runs, re-reads the app password every few seconds and on SIGHUP (after `naboom acl rotate`), and installs
- * the one shutdown handler: the first SIGINT/SIGTERM drains, a second one exits at once.
+ * `naboom worker`: the job worker process. Wires config → logger/metrics → role clients → NotificationWorker,
+ * logs what it runs, re-reads the app password into the role clients every few seconds and on SIGHUP (after
+ * `naboom acl rotate`), and installs the one shutdown handler: the first SIGINT/SIGTERM drains, a second one
+ * exits at once.
  */
+import { RoleClients } from '../redis/connections.js';
 import { QUEUE_NAME, timeLimits } from '../queue/settings.js';
-import { NotificationWorker, type WorkerDeps } from '../queue/worker.js';
+import { NotificationWorker, type StopResult, type WorkerDeps } from '../queue/worker.js';
 import { startMetricsServer } from './metrics-server.js';
 import { runUntilSignal, waitForShutdownSignal } from './shutdown.js';
 
@@ -31,11 +33,20 @@ export async function runWorker(deps: WorkerDeps, opts: WorkerRunOptions): Promi
   if (limits.softMs >= limits.hardMs) {
     logger.warn({ JOB_SOFT_LIMIT_S: config.settings.JOB_SOFT_LIMIT_S, JOB_HARD_LIMIT_S: config.settings.JOB_HARD_LIMIT_S }, 'the soft time limit is not below the hard limit: jobs get no chance to stop cleanly');
   }
-  const worker = new NotificationWorker(deps, { concurrency: opts.concurrency, summaryPattern: opts.summaryPattern });
-  const { schedules } = await worker.start();
+  const clients = new RoleClients(config, logger, { onNoPerm: (role) => deps.metrics.redisNoPerm.inc({ role }) });
+  const worker = new NotificationWorker({ ...deps, clients }, { concurrency: opts.concurrency, summaryPattern: opts.summaryPattern });
+  const stopWorker = async (graceMs: number): Promise<StopResult> => {
+    const result = await worker.stop(graceMs);
+    await clients.close();
+    return result;
+  };
+  const { schedules } = await worker.start().catch(async (err: unknown) => {
+    await clients.close();
+    throw err;
+  });
   const metricsServer = opts.metricsListen
     ? await startMetricsServer({ metrics: deps.metrics, token: config.metricsToken?.reveal(), ...opts.metricsListen, logger }).catch(async (err: unknown) => {
-        await worker.stop(0);
+        await stopWorker(0);
         throw err;
       })
     : undefined;
@@ -60,7 +71,7 @@ export async function runWorker(deps: WorkerDeps, opts: WorkerRunOptions): Promi
 
   const reload = (why: string): void => {
     try {
-      if (worker.reloadCredentials()) logger.info({ role: 'app', why }, 'app password changed; used from the next connection on');
+      if (clients.reloadCredentials().includes('app')) logger.info({ role: 'app', why }, 'app password changed; used from the next connection on');
     } catch (err) {
       logger.warn({ err }, 'could not re-read the app password');
     }
@@ -72,7 +83,7 @@ export async function runWorker(deps: WorkerDeps, opts: WorkerRunOptions): Promi
   try {
     await runUntilSignal(async () => {
       logger.info({ running: worker.running, graceS: opts.graceMs / 1000 }, 'stopping: no new jobs; waiting for the running ones');
-      const result = await worker.stop(opts.graceMs);
+      const result = await stopWorker(opts.graceMs);
       await metricsServer?.close();
       logger.info({ forced: result.forced, handedBack: result.handedBack }, 'worker stopped');
     }, opts.graceMs + STOP_MARGIN_MS);

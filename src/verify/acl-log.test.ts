@@ -24,6 +24,14 @@ describe('ACL LOG classification', () => {
     // Only Naboom's own role names count: a look-alike name is someone else.
     expect(classifyEntry(entry({ name: 'naboom:root:1' }))).toEqual({ class: 'foreign' });
     expect(classifyEntry(entry({ name: 'xnaboom:app:1' }))).toEqual({ class: 'foreign' });
+    // The blocking copy BullMQ makes of a worker's client carries BullMQ's name, under our queue prefix.
+    expect(classifyEntry(entry({ name: 'naboom:queue:bm90aWZpY2F0aW9ucw==:w:host-1:42' }))).toEqual({ class: 'grant-missing', role: 'app' });
+    expect(classifyEntry(entry({ name: '{naboom:queue}:bm90aWZpY2F0aW9ucw==:w:host-1:42' }))).toEqual({ class: 'grant-missing', role: 'app' });
+    expect(classifyEntry(entry({ name: 'naboom:queue:bm90aWZpY2F0aW9ucw==' }))).toEqual({ class: 'grant-missing', role: 'app' });
+    // Another prefix, or not BullMQ's shape under ours, is someone else.
+    expect(classifyEntry(entry({ name: 'bull:bm90aWZpY2F0aW9ucw==:w:host-1:42' }))).toEqual({ class: 'foreign' });
+    expect(classifyEntry(entry({ name: 'naboom:queuex:bm90aWZpY2F0aW9ucw==' }))).toEqual({ class: 'foreign' });
+    expect(classifyEntry(entry({ name: 'naboom:queue:not-base64!' }))).toEqual({ class: 'foreign' });
     expect(classifyEntry(entry({ name: 'naboom:app:verify-42', object: 'keys' }))).toEqual({ class: 'verify-probe', role: 'app' });
     expect(classifyEntry(entry({ name: 'naboom:realtime:verify-42', reason: 'key', object: 'naboom:cache:verify-probe:ab12' }))).toEqual({ class: 'verify-probe', role: 'realtime' });
     // A verify connection refused something verify does not provoke: a grant is missing.

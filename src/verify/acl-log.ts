@@ -1,6 +1,7 @@
 /**
  * ACL LOG, read and classified by who caused each denial. Naboom names every connection it opens
- * (`CLIENT SETNAME naboom:<role>:<pid>…`, see src/redis/connections.ts), so an entry is one of:
+ * (`CLIENT SETNAME naboom:<role>:<pid>…`, see src/redis/connections.ts) and BullMQ names the copies it makes of
+ * our queue clients after the queue (`<queue prefix>:<base64 queue name>:w:<host>:<pid>`), so an entry is one of:
  *
  * - `grant-missing`: one of Naboom's own connections was refused — the ACL lacks a grant the code needs;
  * - `verify-probe`: one of verify's deliberate negative checks (`naboom:<role>:verify-<pid>`) got the refusal
@@ -11,6 +12,7 @@
  * Redis merges repeated denials (same user, reason, context and object within 60 s) into one entry whose
  * client-info is the latest client's, so entries are grouped again here by client host as well.
  */
+import { createKeySpace } from '../redis/keys.js';
 import { fieldText, replyFields } from '../redis/reply.js';
 import { CLIENT_ROLES, type ClientRole } from '../redis/roles.js';
 
@@ -89,10 +91,21 @@ const PROBE_KEY_MARK = 'verify-probe:';
 
 const NAME = new RegExp(`^naboom:(${CLIENT_ROLES.join('|')}):`);
 
+const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/**
+ * A connection BullMQ opened from one of our queue clients: `<prefix>:<base64 queue name>`, then `:w:<worker
+ * name>` for a worker's blocking copy (see createBlockingConnection in bullmq). Only the app role runs the queue.
+ */
+const QUEUE_PREFIXES = [createKeySpace('standalone').queuePrefix, createKeySpace('cluster').queuePrefix];
+const BULLMQ_NAME = new RegExp(`^(?:${QUEUE_PREFIXES.map(escapeRegExp).join('|')}):[A-Za-z0-9+/]+={0,2}(?::|$)`);
+const QUEUE_ROLE: ClientRole = 'app';
+
 /** Which Naboom role a client name belongs to, if it is one of Naboom's own connections. */
 export function naboomRole(clientName: string | undefined): ClientRole | undefined {
-  const m = clientName ? NAME.exec(clientName) : null;
-  return m ? (m[1] as ClientRole) : undefined;
+  if (!clientName) return undefined;
+  const m = NAME.exec(clientName);
+  if (m) return m[1] as ClientRole;
+  return BULLMQ_NAME.test(clientName) ? QUEUE_ROLE : undefined;
 }
 
 /** Who caused one entry. */

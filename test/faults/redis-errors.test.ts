@@ -12,7 +12,7 @@ import { connectAdmin } from '../../src/redis/admin.js';
 import { RoleClients } from '../../src/redis/connections.js';
 import { redisFailureKind } from '../../src/redis/errors.js';
 import { createLogger } from '../../src/log/logger.js';
-import { openQueueConnection } from '../../src/queue/connection.js';
+import { queueClient } from '../../src/queue/connection.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis.js';
 
 const logger = createLogger({ level: 'silent' });
@@ -96,8 +96,8 @@ describe('real Redis failures', () => {
   });
 
   it('a server that does not answer (command timeout), also under BullMQ, is 503 NABOOM_UNAVAILABLE', async () => {
-    const conn = openQueueConnection(r.config, 'command', 'error-probe', logger);
-    const queue = new Queue('error-probe', { connection: conn.client, prefix: r.keys.queuePrefix });
+    const own = new RoleClients(r.config, logger);
+    const queue = new Queue('error-probe', { connection: queueClient(own, 'command', 'error-probe'), prefix: r.keys.queuePrefix });
     try {
       await queue.waitUntilReady();
       await admin.call('CLIENT', 'PAUSE', '1000', 'ALL');
@@ -107,7 +107,7 @@ describe('real Redis failures', () => {
       expect(answer(enqueue)).toEqual([503, 'NABOOM_UNAVAILABLE']);
     } finally {
       await queue.close();
-      await conn.close();
+      await own.close();
     }
   });
 

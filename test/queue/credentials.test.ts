@@ -13,7 +13,9 @@ import { createLogger } from '../../src/log/logger.js';
 import { Metrics } from '../../src/metrics/registry.js';
 import { connectAdmin } from '../../src/redis/admin.js';
 import { addNewPassword, planRotation, removeOldPassword } from '../../src/redis/acl/rotate.js';
-import { openQueueConnection, type QueueConnection } from '../../src/queue/connection.js';
+import { RoleClients } from '../../src/redis/connections.js';
+import { queueClient } from '../../src/queue/connection.js';
+import { workerHost } from '../../src/queue/heartbeat.js';
 import { QUEUE_NAME } from '../../src/queue/settings.js';
 import { NotificationWorker } from '../../src/queue/worker.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis.js';
@@ -36,7 +38,7 @@ describe('job queue: app password rotation', () => {
   it('the worker picks up the rotated password and survives losing its connections', async () => {
     const worker = new NotificationWorker({ config: t.config, keys: t.keys, logger, metrics: new Metrics() }, { summaryPattern: false });
     await worker.start();
-    let conn: QueueConnection | undefined;
+    let clients: RoleClients | undefined;
     let queue: Queue<unknown, unknown, string> | undefined;
     try {
       expect(worker.reloadCredentials()).toBe(false);
@@ -52,17 +54,19 @@ describe('job queue: app password rotation', () => {
       await admin.call('CLIENT', 'KILL', 'USER', cred.username);
 
       const config = t.reload();
-      conn = openQueueConnection(config, 'command', 'test-producer', logger);
-      queue = new Queue(QUEUE_NAME, { connection: conn.client, prefix: t.keys.queuePrefix });
+      clients = new RoleClients(config, logger);
+      queue = new Queue(QUEUE_NAME, { connection: queueClient(clients, 'command', 'test-producer'), prefix: t.keys.queuePrefix });
       const job = await queue.add('log', { v: 1, kind: 'summary' });
       expect(await settled(queue, job.id!, 15_000)).toBe('completed');
+      // The worker's own client and the blocking copy BullMQ made of it (under BullMQ's name for it).
+      const blockingName = `${t.keys.queuePrefix}:${Buffer.from(QUEUE_NAME).toString('base64')}:w:${workerHost()}:${process.pid}`;
       await waitFor('worker connections back', async () => {
         const list = String(await admin.client('LIST'));
-        return list.includes(`name=naboom:app:${process.pid}:worker `) && list.includes(`name=naboom:app:${process.pid}:worker-blocking `);
+        return list.includes(`name=naboom:app:${process.pid}:worker `) && list.includes(`name=${blockingName} `);
       });
     } finally {
       await queue?.close();
-      await conn?.close();
+      await clients?.close();
       await worker.stop(1000);
     }
   });

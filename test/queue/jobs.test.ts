@@ -10,9 +10,12 @@ import { Metrics } from '../../src/metrics/registry.js';
 import { connectAdmin } from '../../src/redis/admin.js';
 import { roleRedisOptions } from '../../src/redis/connections.js';
 import { NaboomError } from '../../src/errors/catalogue.js';
+import { workerHost } from '../../src/queue/heartbeat.js';
 import { NotificationQueue } from '../../src/queue/notifications.js';
+import { QUEUE_NAME } from '../../src/queue/settings.js';
 import { verifySignature } from '../../src/queue/signature.js';
 import { NotificationWorker } from '../../src/queue/worker.js';
+import { naboomRole } from '../../src/verify/acl-log.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis.js';
 import { aclLog, sampleEvent, settled, startReceiver, waitFor, type Receiver } from './helpers.js';
 
@@ -237,7 +240,26 @@ describe('job queue: notifications', () => {
     const list = String(await admin.client('LIST')).split('\n');
     const mine = list.filter((l) => l.includes(`name=naboom:app:${process.pid}:`));
     const names = mine.map((l) => /name=(\S+)/.exec(l)?.[1]).sort();
-    expect(names).toEqual([`naboom:app:${process.pid}:queue`, `naboom:app:${process.pid}:worker`, `naboom:app:${process.pid}:worker-blocking`]);
+    expect(names).toEqual([`naboom:app:${process.pid}:queue`, `naboom:app:${process.pid}:worker`]);
     for (const l of mine) expect(l).toMatch(/ db=2 .* user=app_user /);
+    // The worker's blocking reads run on the copy BullMQ makes of its client, under BullMQ's name for it: the
+    // queue, the worker's host and this process. ACL LOG classification counts it as the app role's.
+    const blockingName = `naboom:queue:${Buffer.from(QUEUE_NAME).toString('base64')}:w:${workerHost()}:${process.pid}`;
+    const blocking = list.filter((l) => l.includes(`name=${blockingName} `));
+    expect(blocking).toHaveLength(1);
+    expect(blocking[0]).toMatch(/ db=2 .* user=app_user /);
+    for (const name of [...names, blockingName]) expect(naboomRole(name)).toBe('app');
+  });
+
+  it('counts a refused command on a queue connection once, for the app role', async () => {
+    const appNoPerms = async (): Promise<number> => (await metrics.redisNoPerm.get()).values.find((v) => v.labels.role === 'app')?.value ?? 0;
+    const before = await appNoPerms();
+    const client: unknown = await producer.queue.getBackend().client;
+    if (!(client instanceof Redis)) throw new Error('the producer runs on an ioredis client');
+    await expect(client.get('panic:x')).rejects.toThrow(/NOPERM/);
+    expect(await appNoPerms()).toBe(before + 1);
+    // The deliberate denial is the producer's own, and the only one besides the probe's; cleared afterwards.
+    expect((await aclLog(admin, [`naboom:app:${process.pid}:queue-probe`])).map((e) => e.clientName)).toEqual([`naboom:app:${process.pid}:queue`]);
+    await admin.call('ACL', 'LOG', 'RESET');
   });
 });

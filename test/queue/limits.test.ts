@@ -9,7 +9,8 @@ import { z } from 'zod';
 import { createLogger } from '../../src/log/logger.js';
 import { Metrics } from '../../src/metrics/registry.js';
 import { connectAdmin } from '../../src/redis/admin.js';
-import { openQueueConnection, type QueueConnection } from '../../src/queue/connection.js';
+import { RoleClients } from '../../src/redis/connections.js';
+import { queueClient } from '../../src/queue/connection.js';
 import { defineJob } from '../../src/queue/jobs/job.js';
 import { SoftTimeLimitError } from '../../src/queue/limits.js';
 import { defaultJobOptions, QUEUE_NAME } from '../../src/queue/settings.js';
@@ -38,7 +39,7 @@ const stubborn = defineJob('test-stubborn', payload, async () => {
 describe('job queue: time limits', () => {
   let t: TestRedis;
   let admin: Redis;
-  let conn: QueueConnection;
+  let clients: RoleClients;
   let queue: Queue<unknown, unknown, string>;
   let worker: NotificationWorker;
   const metrics = new Metrics();
@@ -47,15 +48,15 @@ describe('job queue: time limits', () => {
   beforeAll(async () => {
     t = await startTestRedis({ env: { JOB_SOFT_LIMIT_S: '1', JOB_HARD_LIMIT_S: '2', JOB_ATTEMPTS: '3' } });
     admin = await connectAdmin(t.config);
-    conn = openQueueConnection(t.config, 'command', 'test-producer', logger);
-    queue = new Queue(QUEUE_NAME, { connection: conn.client, prefix: t.keys.queuePrefix, defaultJobOptions: defaultJobOptions(t.config, 50) });
+    clients = new RoleClients(t.config, logger);
+    queue = new Queue(QUEUE_NAME, { connection: queueClient(clients, 'command', 'test-producer'), prefix: t.keys.queuePrefix, defaultJobOptions: defaultJobOptions(t.config, 50) });
     worker = new NotificationWorker({ config: t.config, keys: t.keys, logger, metrics }, { summaryPattern: false, jobs: [cooperative, stubborn] });
     await worker.start();
   });
   afterAll(async () => {
     await worker?.stop(1000);
     await queue?.close();
-    await conn?.close();
+    await clients?.close();
     admin?.disconnect();
     await t?.stop();
   });

@@ -7,7 +7,8 @@ import { NaboomError } from '../../src/errors/catalogue.js';
 import { createLogger } from '../../src/log/logger.js';
 import { Metrics } from '../../src/metrics/registry.js';
 import { connectAdmin } from '../../src/redis/admin.js';
-import { openQueueConnection, type QueueConnection } from '../../src/queue/connection.js';
+import { RoleClients } from '../../src/redis/connections.js';
+import { queueClient } from '../../src/queue/connection.js';
 import { registerSchedules, SUMMARY_SCHEDULER_ID } from '../../src/queue/schedules.js';
 import { QUEUE_NAME } from '../../src/queue/settings.js';
 import { NotificationWorker } from '../../src/queue/worker.js';
@@ -21,7 +22,7 @@ const clockIn = (ms: number, tz: string): string =>
 describe('job queue: schedules in TZ', () => {
   let t: TestRedis;
   let admin: Redis;
-  let conn: QueueConnection;
+  let clients: RoleClients;
   let queue: Queue<unknown, unknown, string>;
   const logger = createLogger({ level: 'silent' });
   const metrics = new Metrics();
@@ -29,12 +30,12 @@ describe('job queue: schedules in TZ', () => {
   beforeAll(async () => {
     t = await startTestRedis();
     admin = await connectAdmin(t.config);
-    conn = openQueueConnection(t.config, 'command', 'test-inspect', logger);
-    queue = new Queue(QUEUE_NAME, { connection: conn.client, prefix: t.keys.queuePrefix });
+    clients = new RoleClients(t.config, logger);
+    queue = new Queue(QUEUE_NAME, { connection: queueClient(clients, 'command', 'test-inspect'), prefix: t.keys.queuePrefix });
   });
   afterAll(async () => {
     await queue?.close();
-    await conn?.close();
+    await clients?.close();
     admin?.disconnect();
     await t?.stop();
   });

@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log/logger.js';
 import { Metrics } from '../../src/metrics/registry.js';
 import { connectAdmin } from '../../src/redis/admin.js';
-import { openQueueConnection } from '../../src/queue/connection.js';
+import { RoleClients } from '../../src/redis/connections.js';
+import { queueClient } from '../../src/queue/connection.js';
 import { WorkerHeartbeat } from '../../src/queue/heartbeat.js';
 import { queueRoundTrip } from '../../src/queue/verify.js';
 import { NotificationWorker } from '../../src/queue/worker.js';
@@ -62,9 +63,9 @@ describe('job queue: verify round trip', () => {
   });
 
   it('a heartbeat without a working worker fails with a hint', async () => {
-    const conn = openQueueConnection(t.config, 'command', 'fake-worker', logger);
+    const clients = new RoleClients(t.config, logger);
     const hb = new WorkerHeartbeat({
-      client: conn.client,
+      client: queueClient(clients, 'command', 'fake-worker'),
       keys: t.keys,
       logger,
       info: { id: 'fake-1', pid: 1, host: 'nowhere', queue: 'notifications', concurrency: 1, tz: 'UTC', startedAt: new Date().toISOString() },
@@ -77,7 +78,7 @@ describe('job queue: verify round trip', () => {
       expect(c?.hint).toMatch(/not taking jobs/);
     } finally {
       await hb.stop();
-      await conn.close();
+      await clients.close();
     }
   });
 

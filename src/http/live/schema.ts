@@ -8,5 +8,15 @@ import { liveProtocolSchemaText } from './protocol.js';
 /** Registers the schema route; the document is generated once, from the protocol's zod union. */
 export function liveSchemaRoute({ app }: Pick<RouteContext, 'app'>): void {
   const text = liveProtocolSchemaText();
-  app.get('/api/live/schema', async (_req, reply) => reply.type('application/schema+json; charset=utf-8').send(text));
+  app.get(
+    '/api/live/schema',
+    {
+      schema: {
+        summary: 'The live protocol (JSON Schema)',
+        description: 'Every WebSocket and SSE message, both directions, as one JSON Schema document (docs/live-protocol.schema.json). No login.',
+        tags: ['live'],
+      },
+    },
+    async (_req, reply) => reply.type('application/schema+json; charset=utf-8').send(text),
+  );
 }

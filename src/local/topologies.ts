@@ -8,10 +8,10 @@ import { join, resolve } from 'node:path';
 import type { Config, HostPort } from '../config/load.js';
 import { NaboomError } from '../errors/catalogue.js';
 import { connectAdmin } from '../redis/admin.js';
-import { renderAclFile } from '../redis/acl/render.js';
-import { desiredRules, hashPassword } from '../redis/acl/rules.js';
+import { hashPassword } from '../redis/acl/rules.js';
 import { sentinelConnection } from '../redis/sentinel.js';
-import { findRedisServer, freePort, launch, startRedisServer, type LaunchedProcess, type RunningRedis } from './redis-server.js';
+import { startProvisionedNode } from './provisioned.js';
+import { findRedisServer, freePort, launch, type LaunchedProcess, type RunningRedis } from './redis-server.js';
 import { waitFor, WaitTimeoutError } from './wait.js';
 
 export interface SentinelTopology {
@@ -102,7 +102,6 @@ function sentinelConf(port: number, dir: string, masterName: string, master: Hos
 export async function startSentinelTopology(config: Config, o: TopologyOptions): Promise<SentinelTopology> {
   const masterName = config.topology.kind === 'sentinel' ? config.topology.masterName : config.settings.REDIS_SENTINEL_MASTER;
   const [p0, p1, s0, s1, s2] = await ports(5, o.ports);
-  const acl = renderAclFile(desiredRules(config));
   const repl = secret(config, 'replica');
   const sen = secret(config, 'sentinel');
   const started: LaunchedProcess[] = [];
@@ -111,10 +110,10 @@ export async function startSentinelTopology(config: Config, o: TopologyOptions):
   };
   try {
     const node = (port: number, name: string, replicaOf?: HostPort): Promise<RunningRedis> =>
-      startRedisServer({
+      startProvisionedNode({
+        config,
         port,
         dir: join(o.dir, name),
-        aclFileContent: acl,
         appendonly: o.appendonly ?? true,
         replicationAuth: repl,
         ...(replicaOf ? { replicaOf } : {}),
@@ -184,8 +183,7 @@ const SLOT_RANGES: readonly [number, number][] = [
 /** 3 masters + 3 replicas, slots split evenly, each replica following one master. */
 export async function startClusterTopology(config: Config, o: TopologyOptions): Promise<ClusterTopology> {
   const ps = await ports(6, o.ports, true);
-  // The cluster's users get the cluster layout (hash-tagged patterns, CLUSTER SLOTS …) whatever `config` says.
-  const acl = o.aclFileContent ? o.aclFileContent(config) : renderAclFile(desiredRules(config, 'cluster'));
+  const misconfigured = o.aclFileContent;
   const repl = secret(config, 'replica');
   const nodes: RunningRedis[] = [];
   const stopAll = async (): Promise<void> => {
@@ -194,10 +192,13 @@ export async function startClusterTopology(config: Config, o: TopologyOptions): 
   try {
     for (const port of ps) {
       nodes.push(
-        await startRedisServer({
+        await startProvisionedNode({
+          config,
+          // The cluster's users get the cluster layout (hash-tagged patterns, CLUSTER SLOTS …) whatever `config` says.
+          layout: 'cluster',
+          ...(misconfigured ? { aclFileContent: () => misconfigured(config) } : {}),
           port,
           dir: join(o.dir, `node-${port}`),
-          aclFileContent: acl,
           appendonly: o.appendonly ?? true,
           replicationAuth: repl,
           cluster: true,

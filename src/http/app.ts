@@ -1,6 +1,6 @@
 /**
- * `buildApp(deps)` builds the Fastify application without listening, so tests drive it with `inject()` or
- * a real port, and `start/server.ts` owns `listen()` and shutdown.
+ * `buildApp(services)` builds the Fastify application without opening a port, so tests drive it with
+ * `inject()` (src/http/*.test.ts, with in-memory services) and `start/server.ts` owns `listen()` and shutdown.
  */
 import type { Socket } from 'node:net';
 import fastifyWebsocket from '@fastify/websocket';
@@ -8,7 +8,6 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Settings } from '../config/schema.js';
 import { NaboomError, type ErrorCode } from '../errors/catalogue.js';
 import { registerSessions, SESSION_COOKIE } from '../sessions/sessions.js';
-import { DATABASES } from '../redis/databases.js';
 import { Authenticator } from './auth.js';
 import type { AppDeps, RouteContext } from './deps.js';
 import { registerDeadline } from './deadline.js';
@@ -58,6 +57,7 @@ function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
   socket.destroy();
 }
 
+/** The API, the live feeds and the dashboard on one Fastify instance, not yet listening. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config } = deps;
   const { settings } = config;
@@ -99,8 +99,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   if (!config.metricsToken) deps.logger.warn('METRICS_TOKEN is not set: /metrics is open to anyone who can reach this port (`naboom init` writes one)');
 
-  await registerSessions(app, { config, clients: deps.clients });
-  await registerRateLimits(app, deps.clients.get('app', 'command', DATABASES.cache), config.keys.rateLimitPrefix, config.settings.RATE_LIMIT_WINDOW_S);
+  await registerSessions(app, { config, store: deps.sessionStore });
+  await registerRateLimits(app, deps.rateLimitStore, config.settings.RATE_LIMIT_WINDOW_S);
   // No permessage-deflate: live frames are framed once and written straight to each socket (live/ws.ts).
   await app.register(fastifyWebsocket, { options: { maxPayload: 4096, perMessageDeflate: false } });
   // After the WebSocket plugin: its onRequest hook marks upgrades so a refused one has its socket closed.

@@ -4,13 +4,13 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { settingsSchema } from '../../src/config/schema.js';
 import { installErrorHandling } from '../../src/http/errors.js';
-import { limiter, registerRateLimits } from '../../src/http/rate-limit.js';
+import { limiter, redisRateLimitStore, registerRateLimits } from '../../src/http/rate-limit.js';
 import { createLogger } from '../../src/log/logger.js';
 import { Metrics } from '../../src/metrics/registry.js';
 import { connectAdmin } from '../../src/redis/admin.js';
 import { RoleClients } from '../../src/redis/connections.js';
 import { DATABASES } from '../../src/redis/databases.js';
-import { registerSessions, SESSION_COOKIE } from '../../src/sessions/sessions.js';
+import { createSessionStore, registerSessions, SESSION_COOKIE } from '../../src/sessions/sessions.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis.js';
 
 const sidOf = (setCookie: string | string[] | undefined): string => {
@@ -28,8 +28,8 @@ describe('time settings', () => {
     clients = new RoleClients(t.config, createLogger({ level: 'silent' }));
     app = Fastify();
     installErrorHandling(app);
-    await registerSessions(app, { config: t.config, clients });
-    await registerRateLimits(app, clients.get('app', 'command', DATABASES.cache), t.config.keys.rateLimitPrefix, t.config.settings.RATE_LIMIT_WINDOW_S);
+    await registerSessions(app, { config: t.config, store: createSessionStore({ config: t.config, clients }) });
+    await registerRateLimits(app, redisRateLimitStore(clients.get('app', 'command', DATABASES.cache), t.config.keys.rateLimitPrefix), t.config.settings.RATE_LIMIT_WINDOW_S);
     const limits = limiter(app, new Metrics(), [{ name: 'probe', max: 1, key: () => 'one' }]);
     app.post('/login', async (req) => {
       await req.session.regenerate();

@@ -293,7 +293,8 @@ describe('error mapping (inject, no Redis)', () => {
   });
 
   it('a Redis that cannot serve is 503 NABOOM_UNAVAILABLE with Retry-After, whatever shape ioredis reports it in', async () => {
-    for (const err of [new Error('Connection is closed.'), new Error('Command timed out'), new MaxRetriesPerRequestError(1), new ReplyError('LOADING Redis is loading the dataset in memory'), new ReplyError('WRONGPASS invalid username-password pair or user is disabled.')]) {
+    const outages: Error[] = [new Error('Connection is closed.'), new Error('Command timed out'), new MaxRetriesPerRequestError(1) as unknown as Error, new ReplyError('LOADING Redis is loading the dataset in memory'), new ReplyError('WRONGPASS invalid username-password pair or user is disabled.')];
+    for (const err of outages) {
       expect(await answer(err), err.message).toMatchObject({ status: 503, code: 'NABOOM_UNAVAILABLE', retryAfter: '1' });
     }
     // An internal error wrapping an outage is the outage.

@@ -16,10 +16,12 @@ import type { User } from '../auth/users.js';
 import { generateEnv } from '../config/generate.js';
 import { loadConfig, type Config } from '../config/load.js';
 import { ERRORS, NaboomError, type ErrorCode } from '../errors/catalogue.js';
+import { liveBody } from '../health/live.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { Metrics } from '../metrics/registry.js';
 import { RoleClients } from '../redis/connections.js';
 import { ROLE_NAMES } from '../redis/roles.js';
+import { startMetricsServer } from '../start/metrics-server.js';
 import { buildApp } from './app.js';
 import type { AccountLookup, AlertOperations, AppDeps, LiveFeed } from './deps.js';
 
@@ -219,6 +221,19 @@ describe('authorisation matrix (inject, no Redis)', () => {
     expect(res.statusCode).toBe(404);
     const revoked = await h.app.inject({ method: 'GET', url: '/api/auth/me', headers: { authorization: `Bearer nbm_${'r'.repeat(43)}` } });
     expect(revoked.statusCode).toBe(401);
+  });
+
+  it("the worker's /health/live answers the API's body", async () => {
+    const api = await h.app.inject({ method: 'GET', url: '/health/live' });
+    const worker = await startMetricsServer({ metrics: new Metrics(), token: METRICS_TOKEN, host: '127.0.0.1', port: 0, logger: createLogger({ level: 'silent' }) });
+    try {
+      const res = await fetch(`${worker.url}/health/live`);
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual(api.json());
+      expect(api.json()).toEqual(liveBody());
+    } finally {
+      await worker.close();
+    }
   });
 
   it('GET /metrics answers with the metrics token', async () => {

@@ -10,7 +10,7 @@ import { NaboomError, type ErrorCode } from '../errors/catalogue.js';
 import { registerSessions, SESSION_COOKIE } from '../sessions/sessions.js';
 import { Authenticator } from './auth.js';
 import type { AppDeps, RouteContext } from './deps.js';
-import { registerDeadline } from './deadline.js';
+import { registerDeadline, type CommonHeaders } from './deadline.js';
 import { errorBody, installErrorHandling } from './errors.js';
 import { sseRoute } from './live/sse.js';
 import { wsRoute } from './live/ws.js';
@@ -58,6 +58,19 @@ function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
 }
 
 /** The API, the live feeds and the dashboard on one Fastify instance, not yet listening. */
+/** The security headers of every answer; `hsts` when the site is served over TLS (COOKIE_SECURE). */
+function commonHeaders(hsts: boolean): CommonHeaders {
+  return (req) => ({
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+    'x-frame-options': 'DENY',
+    // COOKIE_SECURE means the site is served over TLS: tell browsers never to try plain HTTP.
+    ...(hsts ? { 'strict-transport-security': 'max-age=31536000' } : {}),
+    // API answers carry addresses and names: no browser or proxy cache may keep them.
+    ...(req.url.startsWith('/api/') ? { 'cache-control': 'no-store' } : {}),
+  });
+}
+
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config } = deps;
   const { settings } = config;
@@ -86,16 +99,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // JSON only: a text/plain body is a 415, not a string that fails validation.
   app.removeContentTypeParser('text/plain');
   installErrorHandling(app);
-  registerDeadline(app, settings.REQUEST_DEADLINE_MS);
-  const hsts = settings.COOKIE_SECURE;
+  const common = commonHeaders(settings.COOKIE_SECURE);
+  registerDeadline(app, settings.REQUEST_DEADLINE_MS, common);
   app.addHook('onSend', async (req, reply) => {
-    reply.header('x-content-type-options', 'nosniff');
-    reply.header('referrer-policy', 'no-referrer');
-    reply.header('x-frame-options', 'DENY');
-    // COOKIE_SECURE means the site is served over TLS: tell browsers never to try plain HTTP.
-    if (hsts) reply.header('strict-transport-security', 'max-age=31536000');
-    // API answers carry addresses and names: no browser or proxy cache may keep them.
-    if (req.url.startsWith('/api/')) reply.header('cache-control', 'no-store');
+    reply.headers(common(req));
   });
   if (!config.metricsToken) deps.logger.warn('METRICS_TOKEN is not set: /metrics is open to anyone who can reach this port (`naboom init` writes one)');
 

@@ -7,9 +7,8 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Principal, PrincipalRole } from '../alerts/service.js';
-import type { User } from '../auth/users.js';
+import type { User, UserStore } from '../auth/users.js';
 import { NaboomError } from '../errors/catalogue.js';
-import type { AccountLookup } from './deps.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -21,10 +20,10 @@ const TTL_MS = 5000;
 const MAX_ENTRIES = 10_000;
 
 export class Authenticator {
-  readonly #users: AccountLookup;
+  readonly #users: Pick<UserStore, 'get' | 'byToken'>;
   readonly #cache = new Map<string, { user: User | undefined; until: number }>();
 
-  constructor(users: AccountLookup) {
+  constructor(users: Pick<UserStore, 'get' | 'byToken'>) {
     this.#users = users;
   }
 

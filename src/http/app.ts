@@ -57,7 +57,6 @@ function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
   socket.destroy();
 }
 
-/** The API, the live feeds and the dashboard on one Fastify instance, not yet listening. */
 /** The security headers of every answer; `hsts` when the site is served over TLS (COOKIE_SECURE). */
 function commonHeaders(hsts: boolean): CommonHeaders {
   return (req) => ({
@@ -71,6 +70,7 @@ function commonHeaders(hsts: boolean): CommonHeaders {
   });
 }
 
+/** The API, the live feeds and the dashboard on one Fastify instance, not yet listening. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config } = deps;
   const { settings } = config;

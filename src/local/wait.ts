@@ -31,8 +31,11 @@ export class WaitTimeoutError extends Error {
   }
 }
 
-/** Polls `probe` until it returns something other than undefined, null or false, and returns that. */
-export async function waitFor<T>(what: string, probe: () => T | NotYet | Promise<T | NotYet>, opts: WaitOptions = {}): Promise<T> {
+/**
+ * Polls `probe` until it returns something other than undefined, null or false, and returns that. `what`
+ * may be a function, asked only on timeout (to describe the state the wait ended in).
+ */
+export async function waitFor<T>(what: string | (() => string), probe: () => T | NotYet | Promise<T | NotYet>, opts: WaitOptions = {}): Promise<T> {
   const timeoutMs = opts.timeoutMs ?? 10_000;
   const intervalMs = opts.intervalMs ?? 25;
   const deadline = Date.now() + timeoutMs;
@@ -45,7 +48,7 @@ export async function waitFor<T>(what: string, probe: () => T | NotYet | Promise
       if (!opts.ignoreErrors) throw err;
       lastError = err;
     }
-    if (Date.now() > deadline) throw new WaitTimeoutError(what, timeoutMs, lastError);
+    if (Date.now() > deadline) throw new WaitTimeoutError(typeof what === 'string' ? what : what(), timeoutMs, lastError);
     if (intervalMs > 0) await sleep(intervalMs);
     else await nextTurn();
   }

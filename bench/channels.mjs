@@ -8,22 +8,18 @@
 // It starts its own redis-server on a free port (our ACL file, AOF on as in `naboom redis`), prints a JSON
 // summary, writes bench/results/channels.json, and stops the server and the child whatever happens.
 import { fork } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { ChannelLayer } from '../dist/channels/layer.js';
-import { generateEnv } from '../dist/config/generate.js';
 import { loadConfig } from '../dist/config/load.js';
-import { freePort, startRedisServer } from '../dist/local/redis-server.js';
+import { startProvisionedRedis } from '../dist/local/provisioned.js';
 import { createLogger } from '../dist/log/logger.js';
 import { Metrics } from '../dist/metrics/registry.js';
-import { renderAclFile } from '../dist/redis/acl/render.js';
-import { desiredRules } from '../dist/redis/acl/rules.js';
 import { RoleClients } from '../dist/redis/connections.js';
 import { createKeySpace, layoutOf } from '../dist/redis/keys.js';
-import { ROLE_NAMES } from '../dist/redis/roles.js';
 
 const SELF = fileURLToPath(import.meta.url);
 const GROUP = 'bench.group';
@@ -219,20 +215,14 @@ async function main() {
   const loadBefore = Math.round(loadavg()[0] * 100) / 100;
   const messages = arg('--messages', 100_000);
   const groupSends = arg('--group-sends', 200);
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'naboom-bench-'));
-  const env = { ...generateEnv(port).vars, REDIS_PORT: String(port), LOG_LEVEL: 'silent' };
-  const envFile = join(dir, '.env');
-  writeFileSync(envFile, Object.entries(env).map(([k, v]) => `${k}=${v}`).join('\n') + '\n', { mode: 0o600 });
-  const config = loadConfig({ env: {}, envFile, requireRoles: ROLE_NAMES, requireSecretKey: true });
-  const server = await startRedisServer({ port, dir: join(dir, 'redis'), aclFileContent: renderAclFile(desiredRules(config)), appendonly: true });
+  const redis = await startProvisionedRedis({ env: { LOG_LEVEL: 'silent' }, appendonly: true, tmpPrefix: 'naboom-bench-' });
+  const { config, envFile } = redis;
   let child;
   const opened = [];
   const stopAll = async () => {
     if (child && child.exitCode === null) child.kill('SIGKILL');
     for (const p of opened) await p.close().catch(() => undefined);
-    await server.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await redis.stop();
   };
   for (const sig of ['SIGINT', 'SIGTERM']) process.once(sig, () => void stopAll().finally(() => process.exit(130)));
   // A stuck phase must not leave the server and the child running: give up after 5 minutes.

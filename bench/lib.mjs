@@ -1,41 +1,19 @@
 // Shared helpers for the benchmarks: our own redis-server with the generated ACL (never port 6379),
 // the configuration it implies, and `naboom serve` child processes. Imports the built code in dist/.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { generateEnv } from '../dist/config/generate.js';
-import { loadConfig } from '../dist/config/load.js';
-import { freePort, startRedisServer } from '../dist/local/redis-server.js';
-import { renderAclFile } from '../dist/redis/acl/render.js';
-import { desiredRules } from '../dist/redis/acl/rules.js';
-import { ROLE_NAMES } from '../dist/redis/roles.js';
+import { startProvisionedRedis } from '../dist/local/provisioned.js';
+import { freePort } from '../dist/local/redis-server.js';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const BIN = join(ROOT, 'bin', 'naboom.js');
 
-/** Starts redis-server (AOF on, as `naboom redis` runs it) and writes an env file for it. */
+/** Starts a provisioned redis-server (AOF on, as `naboom redis` runs it; BENCH_AOF=no turns it off) and its env file. */
 export async function startBenchRedis(extraEnv = {}) {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'naboom-bench-'));
-  const env = { ...generateEnv(port).vars, REDIS_PORT: String(port), NABOOM_REDIS_PORT: String(port), LOG_LEVEL: 'warn', ...extraEnv };
-  const envFile = join(dir, '.env');
-  writeFileSync(envFile, Object.entries(env).map(([k, v]) => `${k}=${v}`).join('\n') + '\n', { mode: 0o600 });
-  const config = loadConfig({ env: {}, envFile, requireRoles: ROLE_NAMES, requireSecretKey: true });
-  const server = await startRedisServer({ port, dir: join(dir, 'redis'), aclFileContent: renderAclFile(desiredRules(config)), appendonly: process.env.BENCH_AOF !== 'no' });
-  return {
-    port,
-    dir,
-    env,
-    envFile,
-    config,
-    server,
-    async stop() {
-      await server.stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  return await startProvisionedRedis({ env: extraEnv, appendonly: process.env.BENCH_AOF !== 'no', tmpPrefix: 'naboom-bench-' });
 }
 
 /** Spawns `naboom serve` on a free port and resolves once it listens. */

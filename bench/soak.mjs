@@ -21,6 +21,7 @@ import { generateEnv } from '../dist/config/generate.js';
 import { loadConfig } from '../dist/config/load.js';
 import { freePort } from '../dist/local/redis-server.js';
 import { startSentinelTopology } from '../dist/local/topologies.js';
+import { waitFor, WaitTimeoutError } from '../dist/local/wait.js';
 import { createLogger } from '../dist/log/logger.js';
 import { connectAdmin } from '../dist/redis/admin.js';
 import { RoleClients } from '../dist/redis/connections.js';
@@ -227,6 +228,11 @@ process.on('SIGINT', () => {
   stopSignal.abort();
 });
 const pause = (ms) => sleep(ms, undefined, { signal: stopSignal.signal }).catch(() => undefined);
+/** The soak measures what it can: a wait that runs out continues the run (callers count what matters). */
+const timedOut = (err) => {
+  if (err instanceof WaitTimeoutError) return undefined;
+  throw err;
+};
 
 const loadStart = loadavg();
 const dir = mkdtempSync(join(tmpdir(), 'naboom-soak-'));
@@ -358,8 +364,7 @@ try {
   }
   for (let i = 0; i < steadyCount + opts.reconnectors; i++) subs.push(makeSub(i, i < steadyCount ? 'steady' : 'reconnector'));
   for (let i = 0; i < subs.length; i += 50) await Promise.all(subs.slice(i, i + 50).map((s) => connect(s)));
-  const liveBy = Date.now() + 60_000;
-  while (!stopping && subs.some((s) => !s.live) && Date.now() < liveBy) await pause(100);
+  await waitFor('every subscriber live', () => stopping || subs.every((s) => s.live), { timeoutMs: 60_000, intervalMs: 100 }).catch(timedOut);
   log(`soak: ${subs.filter((s) => s.live).length}/${subs.length} subscribers live`);
 
   // --------------------------------------------------------------------------------------- requests
@@ -450,11 +455,8 @@ try {
     }
   }
   async function waitHealthy(what) {
-    const until = Date.now() + 60_000;
-    while (Date.now() < until && !stopping) {
-      if (await topologyHealthy().catch(() => false)) return true;
-      await pause(200);
-    }
+    const healthy = await waitFor(`the topology to be healthy after ${what}`, async () => (stopping ? 'stopped' : topologyHealthy()), { timeoutMs: 60_000, intervalMs: 200, ignoreErrors: true }).catch(timedOut);
+    if (healthy === true) return true;
     countError(`topology not healthy within 60 s after ${what}`);
     return false;
   }
@@ -504,8 +506,7 @@ try {
         } finally {
           s.disconnect();
         }
-        const until = Date.now() + 30_000;
-        while (Date.now() < until && (await sentinelView(config).catch(() => ({ master: { port: before } }))).master.port === before) await pause(100);
+        await waitFor('the Sentinels to name a new master', async () => (await sentinelView(config).catch(() => ({ master: { port: before } }))).master.port !== before, { timeoutMs: 30_000, intervalMs: 100 }).catch(timedOut);
       },
     ],
   ];
@@ -619,16 +620,13 @@ try {
   // Every acknowledged alert delivered to every subscriber, or 60 s passed.
   const ackedIdx = () => alerts.map((a, i) => (a.acked ? i : -1)).filter((i) => i >= 0);
   const has = (sub, i) => (sub.bits[i >> 3] ?? 0) & (1 << (i & 7));
-  const drainBy = Date.now() + 60_000;
-  while (Date.now() < drainBy && !stopping) {
+  await waitFor('every acknowledged alert delivered to every subscriber', () => {
     const idx = ackedIdx();
-    if (subs.every((s) => idx.every((i) => has(s, i)))) break;
-    await pause(500);
-  }
+    return stopping || subs.every((s) => idx.every((i) => has(s, i)));
+  }, { timeoutMs: 60_000, intervalMs: 500 }).catch(timedOut);
   const drainMs = Date.now() - loadEndedAt;
   // Let the acknowledgements scheduled for the last alerts run, then stop sampling.
-  const ackBy = Date.now() + 15_000;
-  while (!stopping && ackTimers.size > 0 && Date.now() < ackBy) await pause(200);
+  await waitFor('the scheduled acknowledgements', () => stopping || ackTimers.size === 0, { timeoutMs: 15_000, intervalMs: 200 }).catch(timedOut);
   for (const t of ackTimers) clearTimeout(t);
   sampleRss();
   clearInterval(rssTimer);

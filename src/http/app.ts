@@ -1,6 +1,6 @@
 /**
- * `buildApp(deps)` builds the Fastify application without listening, so tests drive it with `inject()` or
- * a real port, and `start/server.ts` owns `listen()` and shutdown.
+ * `buildApp(services)` builds the Fastify application without opening a port, so tests drive it with
+ * `inject()` (src/http/*.test.ts, with in-memory services) and `start/server.ts` owns `listen()` and shutdown.
  */
 import type { Socket } from 'node:net';
 import fastifyWebsocket from '@fastify/websocket';
@@ -8,10 +8,9 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Settings } from '../config/schema.js';
 import { NaboomError, type ErrorCode } from '../errors/catalogue.js';
 import { registerSessions, SESSION_COOKIE } from '../sessions/sessions.js';
-import { DATABASES } from '../redis/databases.js';
 import { Authenticator } from './auth.js';
 import type { AppDeps, RouteContext } from './deps.js';
-import { registerDeadline } from './deadline.js';
+import { registerDeadline, type CommonHeaders } from './deadline.js';
 import { errorBody, installErrorHandling } from './errors.js';
 import { liveSchemaRoute } from './live/schema.js';
 import { sseRoute } from './live/sse.js';
@@ -60,6 +59,20 @@ function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
   socket.destroy();
 }
 
+/** The security headers of every answer; `hsts` when the site is served over TLS (COOKIE_SECURE). */
+function commonHeaders(hsts: boolean): CommonHeaders {
+  return (req) => ({
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+    'x-frame-options': 'DENY',
+    // COOKIE_SECURE means the site is served over TLS: tell browsers never to try plain HTTP.
+    ...(hsts ? { 'strict-transport-security': 'max-age=31536000' } : {}),
+    // API answers carry addresses and names: no browser or proxy cache may keep them.
+    ...(req.url.startsWith('/api/') ? { 'cache-control': 'no-store' } : {}),
+  });
+}
+
+/** The API, the live feeds and the dashboard on one Fastify instance, not yet listening. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config } = deps;
   const { settings } = config;
@@ -88,21 +101,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // JSON only: a text/plain body is a 415, not a string that fails validation.
   app.removeContentTypeParser('text/plain');
   installErrorHandling(app);
-  registerDeadline(app, settings.REQUEST_DEADLINE_MS);
-  const hsts = settings.COOKIE_SECURE;
+  const common = commonHeaders(settings.COOKIE_SECURE);
+  registerDeadline(app, settings.REQUEST_DEADLINE_MS, common);
   app.addHook('onSend', async (req, reply) => {
-    reply.header('x-content-type-options', 'nosniff');
-    reply.header('referrer-policy', 'no-referrer');
-    reply.header('x-frame-options', 'DENY');
-    // COOKIE_SECURE means the site is served over TLS: tell browsers never to try plain HTTP.
-    if (hsts) reply.header('strict-transport-security', 'max-age=31536000');
-    // API answers carry addresses and names: no browser or proxy cache may keep them.
-    if (req.url.startsWith('/api/')) reply.header('cache-control', 'no-store');
+    reply.headers(common(req));
   });
   if (!config.metricsToken) deps.logger.warn('METRICS_TOKEN is not set: /metrics is open to anyone who can reach this port (`naboom init` writes one)');
 
-  await registerSessions(app, { config, keys: deps.keys, clients: deps.clients });
-  await registerRateLimits(app, deps.clients.get('app', 'command', DATABASES.rateLimits), deps.keys.rateLimitPrefix, config.settings.RATE_LIMIT_WINDOW_S);
+  await registerSessions(app, { config, store: deps.sessionStore });
+  await registerRateLimits(app, deps.rateLimitStore, config.settings.RATE_LIMIT_WINDOW_S);
   // No permessage-deflate: live frames are framed once and written straight to each socket (live/ws.ts).
   await app.register(fastifyWebsocket, { options: { maxPayload: 4096, perMessageDeflate: false } });
   // After the WebSocket plugin: its onRequest hook marks upgrades so a refused one has its socket closed.

@@ -20,10 +20,10 @@ const TTL_MS = 5000;
 const MAX_ENTRIES = 10_000;
 
 export class Authenticator {
-  readonly #users: UserStore;
+  readonly #users: Pick<UserStore, 'get' | 'byToken'>;
   readonly #cache = new Map<string, { user: User | undefined; until: number }>();
 
-  constructor(users: UserStore) {
+  constructor(users: Pick<UserStore, 'get' | 'byToken'>) {
     this.#users = users;
   }
 

@@ -8,9 +8,10 @@
  * The live feeds (SSE, WebSocket) are long-lived by design and exempt; so is any response that has already
  * started (a hijacked reply writes its own bytes).
  */
+import type { OutgoingHttpHeaders } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { NaboomError } from '../errors/catalogue.js';
-import { sendError } from './errors.js';
+import { errorBody } from './errors.js';
 
 /** Routes that stream for as long as the client stays (exempt from the deadline). */
 export const LONG_LIVED_ROUTES: ReadonlySet<string> = new Set(['/api/emergency/stream', '/ws']);
@@ -24,17 +25,33 @@ function exempt(req: FastifyRequest): boolean {
   return req.headers.upgrade !== undefined || LONG_LIVED_ROUTES.has(req.routeOptions.url ?? '');
 }
 
-/** Answers 503 NABOOM_UNAVAILABLE + Retry-After for any request still unanswered `deadlineMs` after it arrived. */
-export function registerDeadline(app: FastifyInstance, deadlineMs: number): void {
+/** Headers every answer carries (the app's security headers), given the request. */
+export type CommonHeaders = (req: FastifyRequest) => Record<string, string>;
+
+/**
+ * Answers 503 NABOOM_UNAVAILABLE + Retry-After for any request still unanswered `deadlineMs` after it arrived.
+ * The answer is written on the raw response of a hijacked reply, not through `reply.send`: the onSend hooks
+ * may wait on Redis themselves (a rolling session is saved there), and while they ran, the late handler could
+ * still change the status (`reply.code(201)`) or send a second answer. Hijacked, the reply counts as sent at
+ * once: Fastify runs no further hook or handler for it and ignores what the handler returns.
+ */
+export function registerDeadline(app: FastifyInstance, deadlineMs: number, commonHeaders: CommonHeaders = () => ({})): void {
   let lastLog = 0;
   let unlogged = 0;
   const expire = (req: FastifyRequest, reply: FastifyReply): void => {
     if (reply.sent || reply.raw.headersSent) return;
-    sendError(reply, new NaboomError('NABOOM_UNAVAILABLE', DEADLINE_MESSAGE, { details: { deadline_ms: deadlineMs } }));
-    // The handler is still running: whatever it sends, returns or throws later is dropped. Fastify would
-    // otherwise send it (the 503 is still in its onSend hooks) or log "reply already sent" per request.
-    reply.send = () => reply;
+    const err = new NaboomError('NABOOM_UNAVAILABLE', DEADLINE_MESSAGE, { details: { deadline_ms: deadlineMs } });
+    const body = JSON.stringify(errorBody(err));
+    reply.hijack();
+    // A late `reply.send` or a late throw would each log a line ("Reply was already sent", "Promise errored"):
+    // the count below reports them instead.
     reply.log = req.log.child({}, { level: 'silent' });
+    // Whatever the hooks set so far (rate-limit headers), then the common ones and the error's own.
+    const headers: OutgoingHttpHeaders = {};
+    for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) headers[name] = value;
+    Object.assign(headers, commonHeaders(req), { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'retry-after': '1' });
+    reply.raw.writeHead(err.status, headers);
+    reply.raw.end(body);
     unlogged += 1;
     const now = Date.now();
     if (now - lastLog >= LOG_INTERVAL_MS) {

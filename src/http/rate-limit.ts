@@ -22,8 +22,8 @@ export interface Limit {
 
 export type LimitHook = (req: FastifyRequest, reply: FastifyReply) => Promise<void>;
 
-/** A @fastify/rate-limit store whose increments are batched per event-loop turn. */
-function batchedStore(redis: RedisClient, prefix: string): FastifyRateLimitStoreCtor {
+/** The shared store in Redis (app role): a @fastify/rate-limit store whose increments are batched per event-loop turn. */
+export function redisRateLimitStore(redis: RedisClient, prefix: string): FastifyRateLimitStoreCtor {
   const counter = new RateLimitCounter(redis, prefix);
   class BatchedRedisStore implements FastifyRateLimitStore {
     incr(key: string, callback: (error: Error | null, result?: Counted) => void, timeWindow: number): void {
@@ -41,9 +41,12 @@ function batchedStore(redis: RedisClient, prefix: string): FastifyRateLimitStore
   return BatchedRedisStore;
 }
 
-/** Registers the shared store; every limit counts in fixed windows of `windowS` (RATE_LIMIT_WINDOW_S). */
-export async function registerRateLimits(app: FastifyInstance, redis: RedisClient, prefix: string, windowS: number): Promise<void> {
-  await app.register(fastifyRateLimit, { global: false, store: batchedStore(redis, prefix), skipOnError: false, timeWindow: windowS * 1000 });
+/**
+ * Registers the counters' store (`redisRateLimitStore` in production; undefined counts in this process's
+ * memory); every limit counts in fixed windows of `windowS` (RATE_LIMIT_WINDOW_S).
+ */
+export async function registerRateLimits(app: FastifyInstance, store: FastifyRateLimitStoreCtor | undefined, windowS: number): Promise<void> {
+  await app.register(fastifyRateLimit, { global: false, ...(store ? { store } : {}), skipOnError: false, timeWindow: windowS * 1000 });
 }
 
 /** A preHandler enforcing all `limits` per window (the one given to registerRateLimits). */

@@ -5,14 +5,14 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config, HostPort } from '../config/load.js';
 import { NaboomError } from '../errors/catalogue.js';
 import { connectAdmin } from '../redis/admin.js';
-import { renderAclFile } from '../redis/acl/render.js';
-import { desiredRules, hashPassword } from '../redis/acl/rules.js';
+import { hashPassword } from '../redis/acl/rules.js';
 import { sentinelConnection } from '../redis/sentinel.js';
-import { findRedisServer, freePort, launch, startRedisServer, type LaunchedProcess, type RunningRedis } from './redis-server.js';
+import { startProvisionedNode } from './provisioned.js';
+import { findRedisServer, freePort, launch, type LaunchedProcess, type RunningRedis } from './redis-server.js';
+import { waitFor, WaitTimeoutError } from './wait.js';
 
 export interface SentinelTopology {
   readonly masterName: string;
@@ -64,17 +64,13 @@ async function ports(count: number, given?: readonly number[], withBus = false):
   return out;
 }
 
-/** Polls `check` until it returns true or the deadline passes. */
-export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 20_000, everyMs = 100): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      if (await check()) return;
-    } catch {
-      // not yet
-    }
-    if (Date.now() > deadline) throw new NaboomError('NABOOM_REDIS_START_FAILED', `timed out waiting for ${what}`);
-    await sleep(everyMs);
+/** Polls `check` (errors mean "not yet") until it holds; a node that never gets there fails the start. */
+async function untilReady(what: string, check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  try {
+    await waitFor(what, check, { timeoutMs, intervalMs: 100, ignoreErrors: true });
+  } catch (err) {
+    if (err instanceof WaitTimeoutError) throw new NaboomError('NABOOM_REDIS_START_FAILED', err.message, { cause: err });
+    throw err;
   }
 }
 
@@ -106,7 +102,6 @@ function sentinelConf(port: number, dir: string, masterName: string, master: Hos
 export async function startSentinelTopology(config: Config, o: TopologyOptions): Promise<SentinelTopology> {
   const masterName = config.topology.kind === 'sentinel' ? config.topology.masterName : config.settings.REDIS_SENTINEL_MASTER;
   const [p0, p1, s0, s1, s2] = await ports(5, o.ports);
-  const acl = renderAclFile(desiredRules(config));
   const repl = secret(config, 'replica');
   const sen = secret(config, 'sentinel');
   const started: LaunchedProcess[] = [];
@@ -115,10 +110,10 @@ export async function startSentinelTopology(config: Config, o: TopologyOptions):
   };
   try {
     const node = (port: number, name: string, replicaOf?: HostPort): Promise<RunningRedis> =>
-      startRedisServer({
+      startProvisionedNode({
+        config,
         port,
         dir: join(o.dir, name),
-        aclFileContent: acl,
         appendonly: o.appendonly ?? true,
         replicationAuth: repl,
         ...(replicaOf ? { replicaOf } : {}),
@@ -141,7 +136,7 @@ export async function startSentinelTopology(config: Config, o: TopologyOptions):
     }
     // Ready when every Sentinel knows the replica and the two other Sentinels (so a failover can win a vote).
     for (const s of sentinels) {
-      await waitFor(`sentinel ${s.port} to discover the replica and its peers`, async () => {
+      await untilReady(`sentinel ${s.port} to discover the replica and its peers`, async () => {
         const c = sentinelConnection(config, { host: HOST, port: s.port });
         try {
           await c.connect();
@@ -155,7 +150,7 @@ export async function startSentinelTopology(config: Config, o: TopologyOptions):
     }
     const admin = await connectAdmin(config, { host: HOST, port: replica.port });
     try {
-      await waitFor('the replica to finish its first sync', async () => (await admin.info('replication')).includes('master_link_status:up'));
+      await untilReady('the replica to finish its first sync', async () => (await admin.info('replication')).includes('master_link_status:up'));
     } finally {
       admin.disconnect();
     }
@@ -188,8 +183,7 @@ const SLOT_RANGES: readonly [number, number][] = [
 /** 3 masters + 3 replicas, slots split evenly, each replica following one master. */
 export async function startClusterTopology(config: Config, o: TopologyOptions): Promise<ClusterTopology> {
   const ps = await ports(6, o.ports, true);
-  // The cluster's users get the cluster layout (hash-tagged patterns, CLUSTER SLOTS …) whatever `config` says.
-  const acl = o.aclFileContent ? o.aclFileContent(config) : renderAclFile(desiredRules(config, 'cluster'));
+  const misconfigured = o.aclFileContent;
   const repl = secret(config, 'replica');
   const nodes: RunningRedis[] = [];
   const stopAll = async (): Promise<void> => {
@@ -198,10 +192,13 @@ export async function startClusterTopology(config: Config, o: TopologyOptions): 
   try {
     for (const port of ps) {
       nodes.push(
-        await startRedisServer({
+        await startProvisionedNode({
+          config,
+          // The cluster's users get the cluster layout (hash-tagged patterns, CLUSTER SLOTS …) whatever `config` says.
+          layout: 'cluster',
+          ...(misconfigured ? { aclFileContent: () => misconfigured(config) } : {}),
           port,
           dir: join(o.dir, `node-${port}`),
-          aclFileContent: acl,
           appendonly: o.appendonly ?? true,
           replicationAuth: repl,
           cluster: true,
@@ -214,16 +211,16 @@ export async function startClusterTopology(config: Config, o: TopologyOptions): 
       const ids = await Promise.all(admins.map(async (a) => String(await a.call('CLUSTER', 'MYID'))));
       for (const [i, [from, to]] of SLOT_RANGES.entries()) await admins[i]?.call('CLUSTER', 'ADDSLOTSRANGE', String(from), String(to));
       for (const n of nodes.slice(1)) await admins[0]?.call('CLUSTER', 'MEET', HOST, String(n.port));
-      await waitFor('every cluster node to know the others', async () => {
+      await untilReady('every cluster node to know the others', async () => {
         const views = await Promise.all(admins.map(async (a) => String(await a.call('CLUSTER', 'NODES')).trim().split('\n').length));
         return views.every((v) => v === nodes.length);
       });
       for (let r = 3; r < 6; r++) {
         const masterId = ids[r - 3] ?? '';
-        await waitFor(`node ${nodes[r]?.port} to see master ${masterId}`, async () => String(await admins[r]?.call('CLUSTER', 'NODES')).includes(masterId));
+        await untilReady(`node ${nodes[r]?.port} to see master ${masterId}`, async () => String(await admins[r]?.call('CLUSTER', 'NODES')).includes(masterId));
         await admins[r]?.call('CLUSTER', 'REPLICATE', masterId);
       }
-      await waitFor('cluster_state:ok on every node and replicas in sync', async () => {
+      await untilReady('cluster_state:ok on every node and replicas in sync', async () => {
         const infos = await Promise.all(admins.map(async (a) => String(await a.call('CLUSTER', 'INFO'))));
         if (!infos.every((i) => i.includes('cluster_state:ok'))) return false;
         const links = await Promise.all(admins.slice(3).map((a) => a.info('replication')));

@@ -39,8 +39,8 @@ export function createSessionStore(d: SessionDeps): RedisStore {
   });
 }
 
-/** Registers cookies and sessions on an app. Requires SECRET_KEY. */
-export async function registerSessions(app: FastifyInstance, d: SessionDeps): Promise<void> {
+/** Registers cookies and sessions on an app, kept in `store` (createSessionStore in production). Requires SECRET_KEY. */
+export async function registerSessions(app: FastifyInstance, d: { readonly config: Config; readonly store: fastifySession.SessionStore }): Promise<void> {
   const secrets = deriveKeys(d.config.secretKeys, 'session-cookie').map((k) => k.toString('hex'));
   await app.register(fastifyCookie);
   const randomId = (): string => randomBytes(24).toString('base64url');
@@ -52,7 +52,7 @@ export async function registerSessions(app: FastifyInstance, d: SessionDeps): Pr
     // @fastify/session skip saving (and the per-request session bookkeeping on the hottest path).
     idGenerator: (req?: FastifyRequest) => (req?.headers.authorization ? '' : randomId()),
     cookieName: SESSION_COOKIE,
-    store: createSessionStore(d),
+    store: d.store,
     saveUninitialized: false,
     rolling: true,
     cookie: {

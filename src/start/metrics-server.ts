@@ -1,11 +1,12 @@
 /**
  * The worker's HTTP endpoint (`naboom worker --metrics-port`): `GET /metrics` (Prometheus text; with
- * METRICS_TOKEN set, only for `Authorization: Bearer <token>`) and `GET /health/live`. Nothing else, no
+ * METRICS_TOKEN set, only for `Authorization: Bearer <token>`) and `GET /health/live` (the API's body). Nothing else, no
  * Redis, no secrets; errors in the same `{"error":{"code","message"}}` shape as the API.
  */
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { NaboomError, type ErrorCode } from '../errors/catalogue.js';
+import { liveBody } from '../health/live.js';
 import { errorBody } from '../http/errors.js';
 import type { Logger } from '../log/logger.js';
 import { metricsAuthorized, type Metrics } from '../metrics/registry.js';
@@ -21,13 +22,14 @@ function fail(res: ServerResponse, code: ErrorCode, message: string): void {
   res.end(JSON.stringify(errorBody(err)));
 }
 
+/** Listens on host:port for /metrics and /health/live; `close` ends every connection. */
 export async function startMetricsServer(opts: { metrics: Metrics; token: string | undefined; host: string; port: number; logger: Logger }): Promise<MetricsServer> {
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') return fail(res, 'NABOOM_NOT_FOUND', `No route ${req.method ?? ''} ${path ?? ''}`);
     if (path === '/health/live') {
       res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
-      res.end(JSON.stringify({ status: 'live' }));
+      res.end(JSON.stringify(liveBody()));
       return;
     }
     if (path !== '/metrics') return fail(res, 'NABOOM_NOT_FOUND', `No route GET ${path ?? ''}; this endpoint serves /metrics and /health/live`);

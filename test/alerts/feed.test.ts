@@ -4,6 +4,7 @@
  * acknowledged, even with two processes sweeping.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../../src/local/wait.js';
 import { AlertFeed, REPLAY_CONCURRENCY, type EndReason, type FeedSink, type Frame } from '../../src/alerts/feed.js';
 import { DATABASES } from '../../src/redis/databases.js';
 import { AlertService } from '../../src/alerts/service.js';
@@ -134,13 +135,12 @@ describe('feed and escalation', () => {
     const unsubscribes: (() => Promise<void>)[] = [];
     for (const sink of sinks) unsubscribes.push(await feed.subscribe(responder, { severities: ['high'], since: '0-0' }, sink));
     const started = (): number => sinks.filter((k) => k.writes > 0).length;
-    const deadline = Date.now() + 5000;
-    while (started() < REPLAY_CONCURRENCY && Date.now() < deadline) await new Promise<void>((r) => setImmediate(r));
+    await waitFor(`${REPLAY_CONCURRENCY} replays to start`, () => started() >= REPLAY_CONCURRENCY, { timeoutMs: 5000, intervalMs: 0 });
     expect(started()).toBe(REPLAY_CONCURRENCY);
     const last = sinks[REPLAY_CONCURRENCY];
     expect(last?.writes).toBe(0);
     await unsubscribes[0]?.();
-    while (last?.writes === 0 && Date.now() < deadline) await new Promise<void>((r) => setImmediate(r));
+    await waitFor('the queued replay to start', () => last?.writes !== 0, { timeoutMs: 5000, intervalMs: 0 });
     expect(last?.writes).toBe(1);
     for (const u of unsubscribes) await u();
     expect(feed.subscribers).toBe(0);

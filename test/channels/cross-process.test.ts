@@ -13,7 +13,8 @@ import { channelRoundTrips } from '../../src/channels/verify.js';
 import { connectAdmin } from '../../src/redis/admin.js';
 import { childEnv } from '../helpers/cli.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis.js';
-import { silent, startProcess, waitUntil, type TestProcess } from './harness.js';
+import { waitFor } from '../../src/local/wait.js';
+import { silent, startProcess, type TestProcess } from './harness.js';
 
 const CHILD = fileURLToPath(new URL('./child-layer.mjs', import.meta.url));
 const SRC = fileURLToPath(new URL('../../src/channels/', import.meta.url));
@@ -119,7 +120,7 @@ describe('channel layer across processes', () => {
     expect(r).toEqual({ processes: 1, channels: 1, local: 50, skipped: [], skippedProcesses: [] });
     for (const c of mine) expect(await me.layer.receive(c, { timeoutMs: 2000 })).toEqual({ type: 'alert', id: '1-0', severity: 'high' });
     expect(await me.layer.receive('xp.worker', { timeoutMs: 2000 })).toMatchObject({ id: '1-0' });
-    await waitUntil(() => child.received.length >= 50);
+    await waitFor('the child to receive 50 messages', () => child.received.length >= 50, { timeoutMs: 5000 });
     for (const c of theirs) expect(child.receivedOn(c)).toEqual([{ type: 'alert', id: '1-0', severity: 'high' }]);
     expect(child.received).toHaveLength(50);
   });
@@ -128,12 +129,12 @@ describe('channel layer across processes', () => {
     const [theirs] = channelsOf(await child.request({ cmd: 'open', count: 1 }));
     await me.layer.groupAdd('xp-remote', theirs!);
     expect(await me.layer.groupSend('xp-remote', { type: 'joined' })).toMatchObject({ processes: 1 });
-    await waitUntil(() => child.receivedOn(theirs!).length === 1);
+    await waitFor("the child's channel to receive one message", () => child.receivedOn(theirs!).length === 1, { timeoutMs: 5000 });
     await me.layer.groupDiscard('xp-remote', theirs!);
     await me.layer.groupSend('xp-remote', { type: 'after-discard' });
     // The inbox is FIFO: once the marker arrived, the group envelope before it has been handled too.
     await me.layer.send(theirs!, { type: 'marker' });
-    await waitUntil(() => child.receivedOn(theirs!).length === 2);
+    await waitFor("the child's channel to receive two messages", () => child.receivedOn(theirs!).length === 2, { timeoutMs: 5000 });
     expect(child.receivedOn(theirs!)).toEqual([{ type: 'joined' }, { type: 'marker' }]);
   });
 

@@ -1,7 +1,8 @@
 /** Groups against a real Redis: per-process fan-out, membership across processes, capacity, expiry, local delivery. */
 import type { Redis } from 'ioredis';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { counterValue, twoProcesses, waitUntil, type TestProcess } from './harness.js';
+import { waitFor } from '../../src/local/wait.js';
+import { counterValue, twoProcesses, type TestProcess } from './harness.js';
 
 /** Calls of one command so far, from INFO commandstats (commands inside scripts count too). */
 async function calls(admin: Redis, command: string): Promise<number> {
@@ -64,7 +65,7 @@ describe('channel layer: groups', () => {
     await a.layer.groupSend('remote', { type: 'after-discard' });
     await expect(b.layer.receive(bc, { timeoutMs: 200 })).rejects.toThrow(/No message within/);
     // The last local member left, so process b unregisters itself.
-    await waitUntil(async () => (await admin.zscore('naboom:channels:gproc:remote', b.layer.processId)) === null);
+    await waitFor("process b to leave the group's process set", async () => (await admin.zscore('naboom:channels:gproc:remote', b.layer.processId)) === null, { timeoutMs: 5000 });
   });
 
   it('reports members skipped because they are full: returned, logged, counted and signalled', async () => {
@@ -86,7 +87,7 @@ describe('channel layer: groups', () => {
     expect(fullHere).toEqual([mine]);
     expect(await counterValue(small.metrics.groupSkipped, { group: 'busy' })).toBe(2);
     // The other process learns about its own full member when the envelope arrives.
-    await waitUntil(() => fullThere.length === 1);
+    await waitFor("the remote member's queue to report full", () => fullThere.length === 1, { timeoutMs: 5000 });
     expect(fullThere).toEqual([theirs]);
     expect(await counterValue(other.metrics.groupSkipped, { group: 'busy' })).toBe(1);
     expect(await other.layer.receive(theirs)).toEqual({ type: 'one' });
@@ -104,7 +105,7 @@ describe('channel layer: groups', () => {
     const addedAt = Date.now();
     expect(await s1.layer.groupSend('brief', { type: 'in-time' })).toMatchObject({ processes: 1, channels: 1, local: 1 });
     expect(await admin.pttl('naboom:channels:group:brief')).toBeLessThanOrEqual(1000);
-    await waitUntil(() => Date.now() > addedAt + 1050);
+    await waitFor('the membership to pass its expiry', () => Date.now() > addedAt + 1050, { timeoutMs: 5000 });
     expect(await s1.layer.groupSend('brief', { type: 'too-late' })).toMatchObject({ processes: 0, channels: 0, local: 0 });
     expect(s2.layer.deliverLocal('brief', { type: 'too-late' })).toEqual({ delivered: 0, skipped: [] });
     for (const [p, c] of [[s1, c1], [s2, c2], [s1, 'brief.q']] as const) {

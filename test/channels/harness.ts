@@ -66,15 +66,6 @@ export async function counterValue(counter: Counter<string>, labels: Record<stri
   return hit?.value ?? 0;
 }
 
-/** Polls `check` until it returns true or the deadline passes (for expiries, which take real time). */
-export async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs = 5000, stepMs = 25): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, stepMs));
-  }
-}
-
 export const key32 = (c: string): string => c.repeat(40);
 
 /** What `twoProcesses()` provides once its `beforeAll` has run. */

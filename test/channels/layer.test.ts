@@ -1,7 +1,8 @@
 /** Channel layer against a real Redis: send/receive, FIFO, local channels, capacity, expiry, cancel and close. */
 import type { Redis } from 'ioredis';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { counterValue, twoProcesses, waitUntil, type TestProcess } from './harness.js';
+import { waitFor } from '../../src/local/wait.js';
+import { counterValue, twoProcesses, type TestProcess } from './harness.js';
 
 describe('channel layer: send and receive', () => {
   const env = twoProcesses();
@@ -90,7 +91,7 @@ describe('channel layer: send and receive', () => {
     small.layer.onChannelFull((c) => full.push(c));
     const ch = small.layer.newChannel();
     for (let i = 0; i < 4; i++) await a.layer.send(ch, { type: 't', i });
-    await waitUntil(() => full.length === 1);
+    await waitFor('the sender to report the channel full', () => full.length === 1, { timeoutMs: 5000 });
     expect(full).toEqual([ch]);
     expect(await counterValue(small.metrics.channelFull, { operation: 'deliver' })).toBe(1);
     await expect(small.layer.send(ch, { type: 't', i: 9 })).rejects.toMatchObject({ code: 'NABOOM_CHANNEL_FULL' });
@@ -113,13 +114,13 @@ describe('channel layer: send and receive', () => {
     const ttl = await admin.pttl('naboom:channels:q:exp.q');
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(1000);
-    await waitUntil(() => Date.now() > lastSentAt + 1050);
+    await waitFor('the messages to pass their expiry', () => Date.now() > lastSentAt + 1050, { timeoutMs: 5000 });
     // The two expired messages are trimmed by the send script instead of blocking the channel.
     await short.layer.send('exp.q', { type: 'new' });
     expect(await short.layer.receive('exp.q', { timeoutMs: 1000 })).toEqual({ type: 'new' });
     await expect(peer.layer.receive(local, { timeoutMs: 100 })).rejects.toThrow(/No message within/);
     await short.layer.send('exp.gone', { type: 'x' });
-    await waitUntil(async () => (await admin.exists('naboom:channels:q:exp.gone')) === 0, 3000);
+    await waitFor('the expired queue key to be gone', async () => (await admin.exists('naboom:channels:q:exp.gone')) === 0, { timeoutMs: 3000 });
   });
 
   it('a cancelled receive loses nothing: a message popped for it stays for the next receive', async () => {
@@ -143,7 +144,7 @@ describe('channel layer: send and receive', () => {
     for (let i = 0; i < 5; i++) await a.layer.send('idle.q', { type: 't', i });
     expect((await b.layer.receive('idle.q'))['i']).toBe(0);
     expect(await admin.llen('naboom:channels:q:idle.q')).toBe(0);
-    await waitUntil(async () => (await admin.llen('naboom:channels:q:idle.q')) === 4);
+    await waitFor('four messages queued on idle.q', async () => (await admin.llen('naboom:channels:q:idle.q')) === 4, { timeoutMs: 5000 });
     const rest = [];
     for (let i = 0; i < 4; i++) rest.push((await a.layer.receive('idle.q', { timeoutMs: 2000 }))['i']);
     expect(rest).toEqual([1, 2, 3, 4]);

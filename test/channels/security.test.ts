@@ -11,7 +11,8 @@ import { Secret } from '../../src/config/secret.js';
 import { connectAdmin } from '../../src/redis/admin.js';
 import { createRoleClient, type RedisClient } from '../../src/redis/connections.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis.js';
-import { counterValue, key32, startProcess, waitUntil, type TestProcess } from './harness.js';
+import { waitFor } from '../../src/local/wait.js';
+import { counterValue, key32, startProcess, type TestProcess } from './harness.js';
 
 const K1 = key32('1');
 const K2 = key32('2');
@@ -88,7 +89,7 @@ describe('channel layer: encryption, rejection and ACL boundaries', () => {
     // The same through a process inbox: a local channel of the stranger.
     const local = stranger.layer.newChannel();
     await old.layer.send(local, { type: 'for-a-stranger' });
-    await waitUntil(async () => (await rejected(stranger, 'foreign')) === 2);
+    await waitFor('two foreign envelopes rejected', async () => (await rejected(stranger, 'foreign')) === 2, { timeoutMs: 5000 });
     await expect(stranger.layer.receive(local, { timeoutMs: 100 })).rejects.toThrow(/No message within/);
   });
 
@@ -109,7 +110,7 @@ describe('channel layer: encryption, rejection and ACL boundaries', () => {
     const flipped = Buffer.from(raw);
     flipped[flipped.length - 5] = flipped[flipped.length - 5]! ^ 0x01;
     await ws.rpush(`naboom:channels:inbox:${p.layer.processId}`, flipped);
-    await waitUntil(async () => (await rejected(p, 'tampered')) === 4);
+    await waitFor('four tampered envelopes rejected', async () => (await rejected(p, 'tampered')) === 4, { timeoutMs: 5000 });
     await expect(p.layer.receive(local, { timeoutMs: 100 })).rejects.toThrow(/No message within/);
   });
 
@@ -129,7 +130,7 @@ describe('channel layer: encryption, rejection and ACL boundaries', () => {
     // In the inbox: a message for a channel of another process.
     const other = await proc([K1]);
     await ws.rpush(`naboom:channels:inbox:${p.layer.processId}`, seal({ k: 'm', c: other.layer.newChannel(), m: { type: 'misrouted' } }));
-    await waitUntil(async () => (await rejected(p, 'invalid')) === 5);
+    await waitFor('five invalid envelopes rejected', async () => (await rejected(p, 'invalid')) === 5, { timeoutMs: 5000 });
   });
 
   it('normal operation leaves ACL LOG empty', async () => {

@@ -11,7 +11,7 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCaches, type Caches } from '../../src/cache/caches.js';
 import { RedisHealth } from '../../src/health/redis-health.js';
-import { waitFor } from '../../src/local/topologies.js';
+import { waitFor } from '../../src/local/wait.js';
 import { createLogger } from '../../src/log/logger.js';
 import { Metrics } from '../../src/metrics/registry.js';
 import { connectAdmin } from '../../src/redis/admin.js';
@@ -123,7 +123,7 @@ describe('the original Django services on the Django ACL profile', () => {
     const sent = await runPy(['celery_client.py', 'hang', marker]);
     expect(sent.code, sent.stderr).toBe(0);
     const { id } = JSON.parse(sent.stdout) as { id: string };
-    await waitFor('the task to start on the first worker', () => Promise.resolve(existsSync(marker)), 20_000, 50);
+    await waitFor('the task to start on the first worker', () => existsSync(marker), { timeoutMs: 20_000, intervalMs: 50 });
     first.kill('SIGKILL');
     await exited(first);
 

@@ -5,6 +5,7 @@
  * deadline, the deadline answers.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../../src/local/wait.js';
 import { attemptRequest, describeAttempts, summarizeAttempts, type Attempt } from '../helpers/load.js';
 import { auth, get, post, sampleAlert, SseClient, startStack, WsClient, type Stack } from '../helpers/stack.js';
 
@@ -103,11 +104,14 @@ describe('Request deadline', () => {
 
     // Redis is back: the late handlers finish without a second answer or a log line each. Redis answers one
     // connection in order, so once the list below is answered the late handlers' commands were answered too.
-    let retried = await post(alerts, sampleAlert({ description: key }), { ...auth(s.member), 'idempotency-key': key });
-    const until = Date.now() + 10_000;
-    while (retried.status !== 200 && retried.status !== 201 && Date.now() < until) {
-      retried = await post(alerts, sampleAlert({ description: key }), { ...auth(s.member), 'idempotency-key': key });
-    }
+    const retried = await waitFor(
+      'the retry with the same Idempotency-Key to be answered 200 or 201',
+      async () => {
+        const r = await post(alerts, sampleAlert({ description: key }), { ...auth(s.member), 'idempotency-key': key });
+        return r.status === 200 || r.status === 201 ? r : undefined;
+      },
+      { timeoutMs: 10_000, intervalMs: 0 },
+    );
     expect([200, 201]).toContain(retried.status);
     const list = await get(`${alerts}?limit=100`, auth(s.responder));
     const items = (list.body as { alerts: { description?: string }[] }).alerts;

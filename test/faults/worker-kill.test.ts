@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../../src/local/wait.js';
 import { createLogger } from '../../src/log/logger.js';
 import { Metrics } from '../../src/metrics/registry.js';
 import { NotificationQueue } from '../../src/queue/notifications.js';
@@ -53,8 +54,7 @@ describe('worker killed mid-job', () => {
       { v: 1, event: 'alert.raised', alert: { id: '1700000000000-0', type: 'panic', severity: 'critical', status: 'open', location: { lat: 1, lon: 2 }, reporter: { id: 'u1', username: 'kim' }, created_at: now }, at: now },
       { dedupeId: 'kill-test' },
     );
-    const deadline = Date.now() + 10_000;
-    while (receiver.requests.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await waitFor('the first webhook request', () => receiver.requests.length > 0, { timeoutMs: 10_000, intervalMs: 20 });
     expect(receiver.requests).toHaveLength(1);
     const killedAt = Date.now();
     first.kill('SIGKILL');
@@ -62,8 +62,7 @@ describe('worker killed mid-job', () => {
 
     const second = await startWorker(t.envFile);
     children.push(second);
-    const until = Date.now() + 20_000;
-    while (receiver.requests.length < 2 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    await waitFor('the redelivery', () => receiver.requests.length >= 2, { timeoutMs: 20_000, intervalMs: 50 });
     expect(receiver.requests.length).toBeGreaterThanOrEqual(2);
     const [a, b] = receiver.requests;
     expect(b?.headers['x-naboom-delivery']).toBe(a?.headers['x-naboom-delivery']);

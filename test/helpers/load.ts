@@ -3,6 +3,7 @@
  * 201/200 — what a panic-button app does during a failover. Records what it saw for the fault tests: every
  * attempt's status, latency and whether a refusal carried Retry-After.
  */
+import { waitFor, WaitTimeoutError } from '../../src/local/wait.js';
 import { sampleAlert } from './stack.js';
 
 /** One HTTP attempt as the client saw it. status 0: no answer (transport error, or gave up after `giveUpMs`). */
@@ -143,9 +144,11 @@ export function startRetryingLoad(url: string, token: string, prefix: string): R
     },
     recovered: async (timeoutMs, afterMs = 0) => {
       const since = Date.now();
-      const deadline = since + timeoutMs;
-      while (lastSuccess <= since && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-      if (lastSuccess <= since) return false;
+      const answered = await waitFor('a request answered after the fault', () => lastSuccess > since, { timeoutMs, intervalMs: 50 }).catch((err: unknown) => {
+        if (err instanceof WaitTimeoutError) return false;
+        throw err;
+      });
+      if (!answered) return false;
       await new Promise((r) => setTimeout(r, afterMs));
       return true;
     },

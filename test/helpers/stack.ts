@@ -5,6 +5,7 @@
 import { Writable } from 'node:stream';
 import type { Redis } from 'ioredis';
 import { WebSocket } from 'ws';
+import { waitFor } from '../../src/local/wait.js';
 import { createLogger } from '../../src/log/logger.js';
 import { connectAdmin } from '../../src/redis/admin.js';
 import { startServer, type RunningServer } from '../../src/start/server.js';
@@ -97,6 +98,9 @@ export async function get(url: string, headers: Record<string, string> = {}): Pr
   return { status: res.status, body: parsed, text, headers: res.headers };
 }
 
+/** How often `until` looks at what a live client received: short, so latencies measured around it stay honest. */
+const FRAME_POLL_MS = 2;
+
 export interface Frame {
   type: string;
   id?: string;
@@ -108,18 +112,15 @@ export interface Frame {
 export class WsClient {
   readonly frames: Frame[] = [];
   readonly ws: WebSocket;
-  readonly #waiters: (() => void)[] = [];
   closed: { code: number; reason: string } | undefined;
 
   constructor(baseUrl: string, headers: Record<string, string>) {
     this.ws = new WebSocket(`${baseUrl.replace(/^http/, 'ws')}/ws`, { headers });
     this.ws.on('message', (d: Buffer) => {
       this.frames.push(JSON.parse(d.toString()) as Frame);
-      for (const w of this.#waiters.splice(0)) w();
     });
     this.ws.on('close', (code, reason) => {
       this.closed = { code, reason: reason.toString() };
-      for (const w of this.#waiters.splice(0)) w();
     });
   }
 
@@ -138,18 +139,15 @@ export class WsClient {
 
   /** Resolves once `pred` holds for the frames received so far (or rejects after `ms`). */
   async until(pred: (frames: Frame[]) => boolean, ms = 5000): Promise<void> {
-    const deadline = Date.now() + ms;
-    while (!pred(this.frames)) {
-      if (Date.now() > deadline) throw new Error(`timed out; frames: ${JSON.stringify(this.frames.map((f) => [f.type, f.id]))}`);
-      if (this.closed && !pred(this.frames)) throw new Error(`socket closed ${JSON.stringify(this.closed)}`);
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, Math.max(1, deadline - Date.now()));
-        this.#waiters.push(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
-    }
+    await waitFor(
+      () => `the frames to match; frames: ${JSON.stringify(this.frames.map((f) => [f.type, f.id]))}`,
+      () => {
+        if (pred(this.frames)) return true;
+        if (this.closed) throw new Error(`socket closed ${JSON.stringify(this.closed)}`);
+        return false;
+      },
+      { timeoutMs: ms, intervalMs: FRAME_POLL_MS },
+    );
   }
 
   alerts(): Frame[] {
@@ -171,7 +169,6 @@ export interface SseEvent {
 export class SseClient {
   readonly events: SseEvent[] = [];
   readonly #abort = new AbortController();
-  readonly #waiters: (() => void)[] = [];
   #done: Promise<void> | undefined;
   status = 0;
 
@@ -204,7 +201,6 @@ export class SseClient {
               else if (line.startsWith('data: ')) ev.dataLines.push(line.slice(6));
             }
             if (ev.event) this.events.push({ ...(ev.id ? { id: ev.id } : {}), event: ev.event, data: JSON.parse(ev.dataLines.join('\n')) as Frame });
-            for (const w of this.#waiters.splice(0)) w();
           }
         }
       } catch {
@@ -215,17 +211,7 @@ export class SseClient {
 
   /** Resolves once `pred` holds for the events received so far (or rejects after `ms`). */
   async until(pred: (events: SseEvent[]) => boolean, ms = 5000): Promise<void> {
-    const deadline = Date.now() + ms;
-    while (!pred(this.events)) {
-      if (Date.now() > deadline) throw new Error(`timed out; events: ${JSON.stringify(this.events.map((e) => [e.event, e.id]))}`);
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, Math.max(1, deadline - Date.now()));
-        this.#waiters.push(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
-    }
+    await waitFor(() => `the events to match; events: ${JSON.stringify(this.events.map((e) => [e.event, e.id]))}`, () => pred(this.events), { timeoutMs: ms, intervalMs: FRAME_POLL_MS });
   }
 
   alertIds(): string[] {

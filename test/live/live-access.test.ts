@@ -4,6 +4,7 @@
  * the account id, and a logout that forgets only its own user.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../../src/local/wait.js';
 import { runCli } from '../helpers/cli.js';
 import { auth, get, post, SseClient, startStack, WsClient, type Account, type Stack } from '../helpers/stack.js';
 
@@ -67,16 +68,17 @@ describe('live feed access', () => {
     (await liveWs(auth(other))).close();
     one.close();
     await one.until(() => one.closed !== undefined);
-    let again: WsClient | undefined;
-    const deadline = Date.now() + 5000;
-    while (!again) {
-      const c = new WsClient(s.url, auth(a));
-      await c.open();
-      c.subscribe();
-      await c.until((f) => f.some((x) => x.type === 'live') || c.closed !== undefined);
-      if (!c.closed) again = c;
-      else if (Date.now() > deadline) throw new Error('the freed connection slot was never reusable');
-    }
+    const again = await waitFor(
+      'the freed connection slot to be reusable',
+      async () => {
+        const c = new WsClient(s.url, auth(a));
+        await c.open();
+        c.subscribe();
+        await c.until((f) => f.some((x) => x.type === 'live') || c.closed !== undefined);
+        return c.closed ? undefined : c;
+      },
+      { timeoutMs: 5000, intervalMs: 0 },
+    );
     again.close();
     await two.close();
   });

@@ -4,18 +4,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_STREAM_ID } from '../../src/alerts/stream-id.js';
+import { waitFor } from '../../src/local/wait.js';
 import { auth, get, post, sampleAlert, SseClient, startStack, WsClient, type Frame, type Stack } from '../helpers/stack.js';
 
 const HEARTBEAT_MS = 250;
-
-/** Polls a condition with a deadline (for state the server changes asynchronously, such as a gauge). */
-async function eventually(pred: () => Promise<boolean> | boolean, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await pred())) {
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await new Promise<void>((r) => setImmediate(r));
-  }
-}
 
 const heartbeats = (frames: readonly Frame[]): Frame[] => frames.filter((f) => f.type === 'heartbeat');
 
@@ -100,7 +92,7 @@ describe('live feed in operation', () => {
     await ws.until((f) => f.some((x) => x.id === marker));
     expect(ws.alerts().filter((x) => x.id === low)).toHaveLength(1);
     ws.close();
-    await eventually(async () => (await liveClients('ws')) === 0);
+    await waitFor('no live WebSocket clients', async () => (await liveClients('ws')) === 0, { timeoutMs: 5000, intervalMs: 0 });
   });
 
   it('validates since: a bad id is an error frame (socket open) or a 400; the largest id replays nothing', async () => {
@@ -157,7 +149,7 @@ describe('live feed in operation', () => {
     await ws.open();
     const errorsBefore = s.logs.filter((l) => l.includes('"level":50')).length;
     ws.ws.send('x'.repeat(10_000));
-    await eventually(() => ws.closed !== undefined);
+    await waitFor('the socket to be closed', () => ws.closed !== undefined, { timeoutMs: 5000, intervalMs: 0 });
     expect(ws.closed?.code).toBe(1009);
     expect(s.logs.filter((l) => l.includes('"level":50')).length).toBe(errorsBefore);
     expect(await s.server.metrics.registry.getSingleMetricAsString('naboom_live_oversized_frames_total')).toMatch(/ 1$/m);
@@ -174,8 +166,8 @@ describe('live feed in operation', () => {
       if (i % 5000 === 0) await new Promise<void>((r) => setImmediate(r));
     }
     ws.ws.resume();
-    await eventually(() => ws.closed !== undefined, 20_000);
+    await waitFor('the socket to be closed', () => ws.closed !== undefined, { timeoutMs: 20_000, intervalMs: 0 });
     expect(await s.server.metrics.registry.getSingleMetricAsString('naboom_live_refused_total')).toMatch(/reason="not_reading"\} [1-9]/);
-    await eventually(async () => (await liveClients('ws')) === 0);
+    await waitFor('no live WebSocket clients', async () => (await liveClients('ws')) === 0, { timeoutMs: 5000, intervalMs: 0 });
   }, 40_000);
 });

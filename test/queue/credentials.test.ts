@@ -19,7 +19,8 @@ import { workerHost } from '../../src/queue/heartbeat.js';
 import { QUEUE_NAME } from '../../src/queue/settings.js';
 import { NotificationWorker } from '../../src/queue/worker.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis.js';
-import { settled, waitFor } from './helpers.js';
+import { waitFor } from '../../src/local/wait.js';
+import { settled } from './helpers.js';
 
 describe('job queue: app password rotation', () => {
   let t: TestRedis;

@@ -1,8 +1,9 @@
-/** Shared pieces of the queue tests: a webhook receiver, polling with a deadline, a sample event, ACL LOG. */
+/** Shared pieces of the queue tests: a webhook receiver, waiting for a job to settle, a sample event, ACL LOG. */
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { waitFor } from '../../src/local/wait.js';
 import type { NotificationEvent } from '../../src/queue/events.js';
 import { parseAclLog, type AclLogEntry } from '../../src/verify/acl-checks.js';
 
@@ -58,23 +59,12 @@ export async function startReceiver(): Promise<Receiver> {
   return receiver;
 }
 
-/** Polls `probe` until it returns a value other than undefined/false, or fails after `timeoutMs`. */
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 10_000, everyMs = 25): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
-
 /** Waits until a job reaches `completed` or `failed` and returns the state. */
 export async function settled(queue: Pick<Queue, 'getJobState'>, id: string, timeoutMs = 10_000): Promise<'completed' | 'failed'> {
   return await waitFor(`job ${id} to finish`, async () => {
     const s = await queue.getJobState(id);
     return s === 'completed' || s === 'failed' ? s : undefined;
-  }, timeoutMs);
+  }, { timeoutMs });
 }
 
 export function sampleEvent(id = '1712345678901-0', event: NotificationEvent['event'] = 'alert.raised'): NotificationEvent {

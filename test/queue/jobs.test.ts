@@ -17,7 +17,8 @@ import { verifySignature } from '../../src/queue/signature.js';
 import { NotificationWorker } from '../../src/queue/worker.js';
 import { naboomRole } from '../../src/verify/acl-log.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis.js';
-import { aclLog, sampleEvent, settled, startReceiver, waitFor, type Receiver } from './helpers.js';
+import { waitFor } from '../../src/local/wait.js';
+import { aclLog, sampleEvent, settled, startReceiver, type Receiver } from './helpers.js';
 
 const SECRET = 'whsec-test-0123456789abcdef0123456789';
 

@@ -17,7 +17,8 @@ import { NotificationQueue } from '../../src/queue/notifications.js';
 import { NotificationWorker } from '../../src/queue/worker.js';
 import { childEnv, NABOOM_BIN, runCli } from '../helpers/cli.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis.js';
-import { aclLog, sampleEvent, settled, startReceiver, waitFor, type Receiver } from './helpers.js';
+import { waitFor } from '../../src/local/wait.js';
+import { aclLog, sampleEvent, settled, startReceiver, type Receiver } from './helpers.js';
 
 interface RunningWorker {
   readonly child: ChildProcessByStdio<null, Readable, Readable>;
@@ -88,7 +89,7 @@ describe('naboom worker (child process)', () => {
     rx.reply = () => ({ status: 200, release: held });
     const w = spawnWorker(t.envFile, ['--grace', '20', '--summary', 'off']);
     try {
-      const started = await waitFor('worker start-up log', () => logged(w, 'worker started'), 15_000);
+      const started = await waitFor('worker start-up log', () => logged(w, 'worker started'), { timeoutMs: 15_000 });
       expect(started).toMatchObject({ queue: 'notifications', concurrency: 6, tz: 'Africa/Johannesburg', prefix: 'naboom:queue', webhooks: 1 });
       const id = String(started['worker']);
       expect(await admin.exists(createKeySpace('standalone').queue.worker(id))).toBe(1);
@@ -130,7 +131,7 @@ describe('naboom worker (child process)', () => {
     const w = spawnWorker(t.envFile, ['--grace', '1', '--summary', 'off']);
     let other: NotificationWorker | undefined;
     try {
-      await waitFor('worker start-up log', () => logged(w, 'worker started'), 15_000);
+      await waitFor('worker start-up log', () => logged(w, 'worker started'), { timeoutMs: 15_000 });
       const [, hookId] = (await producer.enqueue(sampleEvent('1712345678992-0'))) as [string, string];
       const delivery = ((await producer.queue.getJob(hookId))!.data as { deliveryId: string }).deliveryId;
       await waitFor('the first delivery attempt', () => seen.get(delivery) === 1);
@@ -162,7 +163,7 @@ describe('naboom worker (child process)', () => {
     rx.reply = () => 200;
     const w = spawnWorker(envFile, ['--metrics-port', '0', '--summary', 'off']);
     try {
-      const started = await waitFor('worker start-up log', () => logged(w, 'worker started'), 15_000);
+      const started = await waitFor('worker start-up log', () => logged(w, 'worker started'), { timeoutMs: 15_000 });
       const url = String(started['metrics']);
       expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
       const [logId] = (await producer.enqueue(sampleEvent('1712345678993-0'))) as [string];

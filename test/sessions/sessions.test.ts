@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log/logger.js';
 import { connectAdmin } from '../../src/redis/admin.js';
 import { RoleClients } from '../../src/redis/connections.js';
-import { registerSessions, SESSION_COOKIE } from '../../src/sessions/sessions.js';
+import { createSessionStore, registerSessions, SESSION_COOKIE } from '../../src/sessions/sessions.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis.js';
 
 function sid(setCookie: string | string[] | undefined): string | undefined {
@@ -24,7 +24,7 @@ describe('sessions', () => {
     t = await startTestRedis();
     clients = new RoleClients(t.config, createLogger({ level: 'silent' }));
     app = Fastify();
-    await registerSessions(app, { config: t.config, keys: t.keys, clients });
+    await registerSessions(app, { config: t.config, store: createSessionStore({ config: t.config, keys: t.keys, clients }) });
     app.get('/visit', async (req) => {
       req.session.role = 'visitor';
       return { ok: true };

@@ -1,10 +1,9 @@
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { Config } from '../../config/load.js';
-import { startRedisServer, type RunningRedis } from '../../local/redis-server.js';
+import { startProvisionedNode } from '../../local/provisioned.js';
+import type { RunningRedis } from '../../local/redis-server.js';
 import { startClusterTopology, startSentinelTopology } from '../../local/topologies.js';
-import { renderAclFile } from '../../redis/acl/render.js';
-import { desiredRules } from '../../redis/acl/rules.js';
 import { ROLE_NAMES } from '../../redis/roles.js';
 import { NaboomError } from '../../errors/catalogue.js';
 import type { CommandContext, Io } from '../context.js';
@@ -17,10 +16,10 @@ export async function startLocalRedis(config: Config, io: Io, opts: { verbose?: 
     io.err(`note: REDIS_PORT=${config.topology.port} but the local Redis listens on NABOOM_REDIS_PORT=${port}\n`);
   }
   const dir = resolve(join(config.settings.NABOOM_DATA_DIR, `redis-${port}`));
-  return await startRedisServer({
+  return await startProvisionedNode({
+    config,
     port,
     dir,
-    aclFileContent: renderAclFile(desiredRules(config)),
     appendonly: true,
     onLine: opts.verbose ? (l) => io.err(`[redis] ${l}\n`) : undefined,
   });

@@ -6,12 +6,10 @@
  * a revoked token or a changed role close that user's feeds within a few seconds.
  */
 import type { FastifyRequest } from 'fastify';
-import type { AlertFeed } from '../../alerts/feed.js';
 import type { Principal } from '../../auth/principal.js';
-import type { UserStore } from '../../auth/users.js';
 import type { Settings } from '../../config/schema.js';
 import type { Logger } from '../../log/logger.js';
-import type { RouteContext } from '../deps.js';
+import type { AccountLookup, LiveFeed, RouteContext } from '../deps.js';
 
 const MINUTE_MS = 60_000;
 
@@ -110,7 +108,7 @@ export class LiveGuard {
   }
 }
 
-const guards = new WeakMap<AlertFeed, LiveGuard>();
+const guards = new WeakMap<LiveFeed, LiveGuard>();
 
 /** The guard of the process that owns this feed (one per app, shared by the WebSocket and SSE routes). */
 export function liveGuard(ctx: RouteContext): LiveGuard {
@@ -127,7 +125,7 @@ export function liveGuard(ctx: RouteContext): LiveGuard {
 const sameAccount = (p: Principal, u: { id: string; role: string } | undefined): boolean => u !== undefined && u.id === p.id && u.role === p.role;
 
 /** The credential a live request authenticated with: its bearer token, or its session as stored now. */
-export function credentialOf(req: FastifyRequest, principal: Principal, users: UserStore): Credential {
+export function credentialOf(req: FastifyRequest, principal: Principal, users: AccountLookup): Credential {
   const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
   const token = m?.[1];
   if (token !== undefined) {

@@ -1,4 +1,5 @@
 /** GET /health/redis, /health/live, /health/ready and /metrics: no login (probes, Prometheus), no secrets. */
+import { liveBody } from '../../../health/live.js';
 import { metricsAuthorized } from '../../../metrics/registry.js';
 import { NaboomError } from '../../../errors/catalogue.js';
 import type { RouteContext } from '../../deps.js';
@@ -35,7 +36,7 @@ export function healthRoutes(ctx: RouteContext): void {
     return reply.code(report.overall_status === 'healthy' ? 200 : 503).send(report);
   });
 
-  app.get('/health/live', { schema: { summary: 'Liveness probe', tags: ['health'], response: { 200: { type: 'object', properties: { status: { type: 'string' } } } } } }, async () => ({ status: 'ok' }));
+  app.get('/health/live', { schema: { summary: 'Liveness probe', tags: ['health'], response: { 200: { type: 'object', properties: { status: { type: 'string' } } } } } }, async () => liveBody());
 
   app.get(
     '/health/ready',

@@ -180,6 +180,8 @@ describe('config loader', () => {
     expect(loadConfig({ env: { ...base, VAPID_SUBJECT: 'https://ops.example.org/contact' }, envFile: false }).vapid?.subject).toBe('https://ops.example.org/contact');
     expect(fails(() => loadConfig({ env: { ...base, VAPID_PUBLIC_KEY: `${pub ?? ''}x` }, envFile: false })).message).toContain('VAPID_PUBLIC_KEY');
     expect(fails(() => loadConfig({ env: { ...base, VAPID_PRIVATE_KEY: 'short' }, envFile: false })).message).toContain('VAPID_PRIVATE_KEY: must be');
+    const other = generateEnv(6380).vars;
+    expect(fails(() => loadConfig({ env: { ...base, VAPID_PRIVATE_KEY: other['VAPID_PRIVATE_KEY'] ?? '' }, envFile: false })).message).toContain('VAPID_PUBLIC_KEY does not belong to VAPID_PRIVATE_KEY');
     expect(loadConfig({ env: base, envFile: false }).settings.PUSH_MAX_SUBSCRIPTIONS_PER_USER).toBe(10);
   });
 });

@@ -3,6 +3,7 @@
  * validated against the schema, the result frozen and passed down. Nothing in Naboom reads `process.env`
  * elsewhere.
  */
+import { createECDH } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
@@ -63,6 +64,17 @@ export interface VapidConfig {
 
 const VAPID_PRIVATE_KEY = /^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/;
 
+/** True when the public key is the P-256 point of the private key (a mismatched pair fails every push). */
+function vapidPairMatches(publicKey: string, privateKey: string): boolean {
+  try {
+    const ecdh = createECDH('prime256v1');
+    ecdh.setPrivateKey(Buffer.from(privateKey, 'base64url'));
+    return ecdh.getPublicKey().equals(Buffer.from(publicKey, 'base64url'));
+  } catch {
+    return false;
+  }
+}
+
 /** The VAPID settings, or `undefined` when neither key is set; half a pair or a pair without a subject is refused. */
 function loadVapid(settings: Settings, privateKey: SecretLookup): VapidConfig | undefined {
   const pub = settings.VAPID_PUBLIC_KEY;
@@ -74,6 +86,9 @@ function loadVapid(settings: Settings, privateKey: SecretLookup): VapidConfig | 
   }
   if (!VAPID_PRIVATE_KEY.test(priv)) {
     throw new NaboomError('NABOOM_CONFIG_INVALID', `${privateKey.variable}: must be the base64url (no padding) of a 32-byte P-256 private key (\`naboom init\` writes one)`);
+  }
+  if (!vapidPairMatches(pub, priv)) {
+    throw new NaboomError('NABOOM_CONFIG_INVALID', `VAPID_PUBLIC_KEY does not belong to ${privateKey.variable}: every push would be refused; set the pair \`naboom init\` wrote together`);
   }
   if (settings.VAPID_SUBJECT === undefined) {
     throw new NaboomError('NABOOM_CONFIG_INVALID', 'VAPID_SUBJECT: required with a VAPID key pair (mailto:ops@example.org or an https: URL)');

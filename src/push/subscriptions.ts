@@ -55,11 +55,14 @@ export class PushSubscriptionStore {
     return await this.removeById(username, endpointId(endpoint));
   }
 
-  /** Removes one subscription by id (the worker, on 404/410 from the push service). */
+  /**
+   * Removes one subscription by id (the worker, on 404/410 from the push service). The user stays in the
+   * subscribers set even when this was their last one: taking them out here could race a concurrent `save`
+   * and silence their new device; an empty entry costs the fan-out one HGETALL. Removing or demoting the
+   * user takes them out.
+   */
   async removeById(username: string, id: string): Promise<boolean> {
-    const removed = (await this.#redis.hdel(this.#keys.push.subscriptions(username), id)) > 0;
-    if (removed && (await this.#redis.hlen(this.#keys.push.subscriptions(username))) === 0) await this.#redis.srem(this.#keys.push.subscribers, username);
-    return removed;
+    return (await this.#redis.hdel(this.#keys.push.subscriptions(username), id)) > 0;
   }
 
   /** The user's subscriptions, oldest first. */

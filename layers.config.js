@@ -16,7 +16,7 @@
 const BELOW_DELIVERY = [
   'errors', 'log', 'metrics', 'config', 'crypto',
   'redis', 'local',
-  'cache', 'sessions', 'channels', 'queue', 'ratelimit', 'verify', 'health',
+  'cache', 'sessions', 'channels', 'push', 'queue', 'ratelimit', 'verify', 'health',
   'auth', 'alerts',
 ];
 
@@ -40,8 +40,11 @@ export const SRC_LAYERS = {
   cache: ['config', 'log', 'metrics', 'redis', 'verify/types'],
   sessions: ['config', 'crypto', 'redis'],
   channels: ['config', 'crypto', 'errors', 'log', 'metrics', 'redis', 'verify/types'],
+  // Web Push subscriptions (app role) and sending; its payloads are derived from the alert model.
+  push: ['alerts/model', 'config', 'redis'],
   // Job payloads are derived from the alert model (pure schemas, no Redis), so the two can never disagree.
-  queue: ['alerts/model', 'config', 'errors', 'log', 'metrics', 'redis', 'verify/types'],
+  // The worker sends Web Push (push/) for alert events.
+  queue: ['alerts/model', 'config', 'errors', 'log', 'metrics', 'push', 'redis', 'verify/types'],
   // Counters shared by every serve process (the HTTP layer wires them into @fastify/rate-limit).
   ratelimit: ['errors', 'redis'],
   // The `--url` round trip creates a throw-away account with the UserStore.

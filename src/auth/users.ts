@@ -77,7 +77,7 @@ export class UserStore {
     return users.filter((u): u is User => u !== undefined);
   }
 
-  /** Removes the user and revokes every token issued to them. */
+  /** Removes the user, revokes every token issued to them and deletes their push subscriptions. */
   async remove(username: string): Promise<void> {
     if (!USERNAME.test(username) || (await this.#redis.srem(this.#keys.auth.userIndex, username)) === 0) {
       throw new NaboomError('NABOOM_USER_NOT_FOUND', `No user "${username}"`);
@@ -86,6 +86,13 @@ export class UserStore {
     const keys = [this.#keys.auth.user(username), this.#keys.auth.userTokens(username), ...hashes.map((h) => this.#keys.auth.token(h))];
     // One DEL per key: on Cluster they live in different slots.
     await Promise.all(keys.map((k) => this.#redis.del(k)));
+    await this.#dropPushSubscriptions(username);
+  }
+
+  /** Push goes to responders and admins only: an account that is neither (or is gone) holds no subscription. */
+  async #dropPushSubscriptions(username: string): Promise<void> {
+    await this.#redis.del(this.#keys.push.subscriptions(username));
+    await this.#redis.srem(this.#keys.push.subscribers, username);
   }
 
   /** Checks a username and password; spends the same time on unknown users. */
@@ -121,12 +128,16 @@ export class UserStore {
     return hashes.length;
   }
 
-  /** Changes the user's role (sessions and tokens keep working with the new role; live feeds are reopened). */
+  /**
+   * Changes the user's role (sessions and tokens keep working with the new role; live feeds are reopened). A
+   * member holds no push subscription, so a demotion to member deletes them.
+   */
   async setRole(username: string, role: UserRole): Promise<User> {
     if (!(USER_ROLES as readonly string[]).includes(role)) throw new NaboomError('NABOOM_VALIDATION', `The role must be one of ${USER_ROLES.join(', ')}`);
     const user = await this.get(username);
     if (!user) throw new NaboomError('NABOOM_USER_NOT_FOUND', `No user "${username}"`);
     await this.#redis.hset(this.#keys.auth.user(username), 'role', role);
+    if (role === 'member') await this.#dropPushSubscriptions(username);
     return { ...user, role };
   }
 

@@ -1,9 +1,10 @@
 /**
  * Fresh secrets for `naboom init`: one random password per role (32 bytes from the CSPRNG, base64url: 43
  * characters), a SECRET_KEY of 48 random bytes and a METRICS_TOKEN (so `/metrics` is never open on a stack
- * set up this way).
+ * set up this way), and a VAPID key pair for Web Push.
  */
 import { randomBytes } from 'node:crypto';
+import webpush from 'web-push';
 import { ROLE_ACCOUNTS, ROLE_NAMES } from './roles.js';
 
 export const newPassword = (): string => randomBytes(32).toString('base64url');
@@ -40,6 +41,10 @@ export function generateEnv(localRedisPort = 6380, options: GenerateOptions = {}
   }
   vars['SECRET_KEY'] = newSecretKey();
   vars['METRICS_TOKEN'] = newPassword();
+  const vapid = webpush.generateVAPIDKeys();
+  vars['VAPID_PUBLIC_KEY'] = vapid.publicKey;
+  vars['VAPID_PRIVATE_KEY'] = vapid.privateKey;
+  vars['VAPID_SUBJECT'] = 'mailto:ops@example.org';
   vars['REDIS_HOST'] = '127.0.0.1';
   vars['REDIS_PORT'] = String(localRedisPort);
   vars['NABOOM_REDIS_PORT'] = String(localRedisPort);
@@ -49,6 +54,12 @@ export function generateEnv(localRedisPort = 6380, options: GenerateOptions = {}
     '',
     '# Bearer token for GET /metrics (Prometheus: authorization.credentials). Without it /metrics is open.',
     `METRICS_TOKEN=${vars['METRICS_TOKEN']}`,
+    '',
+    '# Web Push to responders (VAPID, RFC 8292). The private key signs every push; rotating the pair makes every',
+    '# browser subscribe again (README "Push notifications for responders"). Set VAPID_SUBJECT to your contact.',
+    `VAPID_PUBLIC_KEY=${vars['VAPID_PUBLIC_KEY']}`,
+    `VAPID_PRIVATE_KEY=${vars['VAPID_PRIVATE_KEY']}`,
+    `VAPID_SUBJECT=${vars['VAPID_SUBJECT']}`,
     '',
     '# The local Redis started by `naboom redis` / `naboom dev` (6380, so a system Redis on 6379 is never touched).',
     `REDIS_HOST=${vars['REDIS_HOST']}`,

@@ -147,4 +147,41 @@ describe('config loader', () => {
     expect(a.text).toContain(`\nMETRICS_TOKEN=${a.vars['METRICS_TOKEN']}\n`);
     expect(loadConfig({ env: a.vars, envFile: false }).metricsToken?.reveal()).toBe(a.vars['METRICS_TOKEN']);
   });
+  it('naboom init writes a VAPID key pair and subject; the private key is a redacted secret with *_FILE', () => {
+    const a = generateEnv(6380);
+    const priv = a.vars['VAPID_PRIVATE_KEY'] ?? '';
+    expect(a.vars['VAPID_PUBLIC_KEY']).toMatch(/^B[A-Za-z0-9_-]{86}$/);
+    expect(priv).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(a.text).toContain(`\nVAPID_PRIVATE_KEY=${priv}\n`);
+    const c = loadConfig({ env: a.vars, envFile: false });
+    expect(c.vapid?.publicKey).toBe(a.vars['VAPID_PUBLIC_KEY']);
+    expect(c.vapid?.privateKey.reveal()).toBe(priv);
+    expect(c.vapid?.subject).toBe('mailto:ops@example.org');
+    expect(JSON.stringify(c)).not.toContain(priv);
+    expect(inspect(c, { depth: 10 })).not.toContain(priv);
+
+    const dir = mkdtempSync(join(tmpdir(), 'naboom-vapid-'));
+    const file = join(dir, 'vapid');
+    writeFileSync(file, `${priv}\n`);
+    const { VAPID_PRIVATE_KEY: _drop, ...rest } = a.vars;
+    expect(loadConfig({ env: { ...rest, VAPID_PRIVATE_KEY_FILE: file }, envFile: false }).vapid?.privateKey.reveal()).toBe(priv);
+    expect(fails(() => loadConfig({ env: { ...a.vars, VAPID_PRIVATE_KEY_FILE: file }, envFile: false })).message).toContain('VAPID_PRIVATE_KEY and VAPID_PRIVATE_KEY_FILE');
+  });
+
+  it('push is off without a VAPID pair; half a pair, a bad key or a bad subject is refused', () => {
+    const { VAPID_PUBLIC_KEY: pub, VAPID_PRIVATE_KEY: priv, VAPID_SUBJECT: _s, ...none } = base;
+    expect(loadConfig({ env: none, envFile: false }).vapid).toBeUndefined();
+    expect(fails(() => loadConfig({ env: { ...none, VAPID_PUBLIC_KEY: pub ?? '' }, envFile: false })).message).toContain('Half a VAPID key pair: VAPID_PRIVATE_KEY is missing');
+    expect(fails(() => loadConfig({ env: { ...none, VAPID_PRIVATE_KEY: priv ?? '' }, envFile: false })).message).toContain('Half a VAPID key pair: VAPID_PUBLIC_KEY is missing');
+    expect(fails(() => loadConfig({ env: { ...base, VAPID_SUBJECT: '' }, envFile: false })).message).toContain('VAPID_SUBJECT: required');
+    for (const subject of ['http://example.org', 'ops@example.org', 'mailto:nobody', 'ftp://x']) {
+      expect(fails(() => loadConfig({ env: { ...base, VAPID_SUBJECT: subject }, envFile: false })).message, subject).toContain('VAPID_SUBJECT');
+    }
+    expect(loadConfig({ env: { ...base, VAPID_SUBJECT: 'https://ops.example.org/contact' }, envFile: false }).vapid?.subject).toBe('https://ops.example.org/contact');
+    expect(fails(() => loadConfig({ env: { ...base, VAPID_PUBLIC_KEY: `${pub ?? ''}x` }, envFile: false })).message).toContain('VAPID_PUBLIC_KEY');
+    expect(fails(() => loadConfig({ env: { ...base, VAPID_PRIVATE_KEY: 'short' }, envFile: false })).message).toContain('VAPID_PRIVATE_KEY: must be');
+    const other = generateEnv(6380).vars;
+    expect(fails(() => loadConfig({ env: { ...base, VAPID_PRIVATE_KEY: other['VAPID_PRIVATE_KEY'] ?? '' }, envFile: false })).message).toContain('VAPID_PUBLIC_KEY does not belong to VAPID_PRIVATE_KEY');
+    expect(loadConfig({ env: base, envFile: false }).settings.PUSH_MAX_SUBSCRIPTIONS_PER_USER).toBe(10);
+  });
 });

@@ -3,6 +3,7 @@
  * validated against the schema, the result frozen and passed down. Nothing in Naboom reads `process.env`
  * elsewhere.
  */
+import { createECDH } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
@@ -46,8 +47,53 @@ export interface Config {
   readonly metricsToken: Secret | undefined;
   /** HMAC key for the X-Naboom-Signature header of webhook notifications (NOTIFY_WEBHOOK_SECRET). */
   readonly webhookSecret: Secret | undefined;
+  /** The VAPID key pair and subject for Web Push; `undefined` when no pair is configured (push is off). */
+  readonly vapid: VapidConfig | undefined;
   /** Minimum replicas that must confirm an alert before 201 (0 on standalone unless set). */
   readonly alertMinReplicas: number;
+}
+
+/** VAPID (RFC 8292): the key pair that signs every push request, and the operator's contact. */
+export interface VapidConfig {
+  /** base64url of the 65-byte public key; browsers pass it to `pushManager.subscribe`. */
+  readonly publicKey: string;
+  /** base64url of the 32-byte private key. */
+  readonly privateKey: Secret;
+  readonly subject: string;
+}
+
+const VAPID_PRIVATE_KEY = /^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/;
+
+/** True when the public key is the P-256 point of the private key (a mismatched pair fails every push). */
+function vapidPairMatches(publicKey: string, privateKey: string): boolean {
+  try {
+    const ecdh = createECDH('prime256v1');
+    ecdh.setPrivateKey(Buffer.from(privateKey, 'base64url'));
+    return ecdh.getPublicKey().equals(Buffer.from(publicKey, 'base64url'));
+  } catch {
+    return false;
+  }
+}
+
+/** The VAPID settings, or `undefined` when neither key is set; half a pair or a pair without a subject is refused. */
+function loadVapid(settings: Settings, privateKey: SecretLookup): VapidConfig | undefined {
+  const pub = settings.VAPID_PUBLIC_KEY;
+  const priv = isBlank(privateKey.value) ? undefined : (privateKey.value as string).trim();
+  if (pub === undefined && priv === undefined) return undefined;
+  if (pub === undefined || priv === undefined) {
+    const missing = pub === undefined ? 'VAPID_PUBLIC_KEY' : privateKey.variable;
+    throw new NaboomError('NABOOM_CONFIG_INVALID', `Half a VAPID key pair: ${missing} is missing (set both, or neither to turn push off)`);
+  }
+  if (!VAPID_PRIVATE_KEY.test(priv)) {
+    throw new NaboomError('NABOOM_CONFIG_INVALID', `${privateKey.variable}: must be the base64url (no padding) of a 32-byte P-256 private key (\`naboom init\` writes one)`);
+  }
+  if (!vapidPairMatches(pub, priv)) {
+    throw new NaboomError('NABOOM_CONFIG_INVALID', `VAPID_PUBLIC_KEY does not belong to ${privateKey.variable}: every push would be refused; set the pair \`naboom init\` wrote together`);
+  }
+  if (settings.VAPID_SUBJECT === undefined) {
+    throw new NaboomError('NABOOM_CONFIG_INVALID', 'VAPID_SUBJECT: required with a VAPID key pair (mailto:ops@example.org or an https: URL)');
+  }
+  return Object.freeze({ publicKey: pub, privateKey: new Secret(priv), subject: settings.VAPID_SUBJECT });
 }
 
 export interface LoadOptions {
@@ -189,6 +235,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
   if (settings.NOTIFY_WEBHOOK_URLS.length > 0 && isBlank(webhook.value)) {
     throw new NaboomError('NABOOM_CONFIG_MISSING_SECRET', `Missing or empty: ${webhook.variable} (required when NOTIFY_WEBHOOK_URLS is set)`);
   }
+  const vapid = loadVapid(settings, lookupSecret('VAPID_PRIVATE_KEY', merged, envFile, fromFile));
   const ca = settings.REDIS_TLS_CA_FILE ? readSecretFile('REDIS_TLS_CA_FILE', resolve(settings.REDIS_TLS_CA_FILE)) : undefined;
 
   const config: Config = {
@@ -200,6 +247,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
     secretKeys: Object.freeze(secretKeys),
     metricsToken: isBlank(metrics.value) ? undefined : new Secret(metrics.value as string),
     webhookSecret: isBlank(webhook.value) ? undefined : new Secret(webhook.value as string),
+    vapid,
     alertMinReplicas: settings.ALERT_MIN_REPLICAS ?? (topology.kind === 'standalone' ? 0 : 1),
   };
   return Object.freeze(config);

@@ -130,6 +130,25 @@ const originList = z
     return out;
   });
 
+/** VAPID_SUBJECT (RFC 8292): how a push service reaches the operator, a mailto: address or an https: URL. */
+const vapidSubject = z
+  .string()
+  .trim()
+  .refine((v) => {
+    try {
+      const u = new URL(v);
+      return (u.protocol === 'mailto:' && /^[^@\s]+@[^@\s]+$/.test(u.pathname)) || (u.protocol === 'https:' && u.hostname !== '');
+    } catch {
+      return false;
+    }
+  }, 'must be a mailto: address or an https: URL');
+
+/** VAPID_PUBLIC_KEY: an uncompressed P-256 point (65 bytes, first 0x04) in base64url without padding. */
+const vapidPublicKey = z
+  .string()
+  .trim()
+  .regex(/^B[A-Za-z0-9_-]{85}[AEIMQUYcgkosw048]$/, 'must be the base64url (no padding) of a 65-byte uncompressed P-256 public key (`naboom init` writes one)');
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** Non-secret settings. Secrets (passwords, SECRET_KEY, METRICS_TOKEN) are handled by the loader. */
@@ -207,6 +226,13 @@ export const settingsSchema = z.object({
   JOB_HARD_LIMIT_S: int(1, 86_400).default(300),
   NOTIFY_WEBHOOK_URLS: urlList.default([]),
   NOTIFY_WEBHOOK_TIMEOUT_MS: int(100, 120_000).default(5000),
+
+  // Web Push (README "Push notifications for responders"); VAPID_PRIVATE_KEY is a secret, read by the loader.
+  VAPID_PUBLIC_KEY: vapidPublicKey.optional(),
+  VAPID_SUBJECT: vapidSubject.optional(),
+  PUSH_MAX_SUBSCRIPTIONS_PER_USER: int(1, 100).default(10),
+  PUSH_TTL_S: int(0, 86_400).default(300),
+  PUSH_TIMEOUT_MS: int(100, 120_000).default(5000),
 
   CAP_SENDER: z.string().trim().min(1).max(200).default('naboom@localhost'),
 

@@ -216,6 +216,21 @@ describe('authorisation matrix (inject, no Redis)', () => {
     });
   }
 
+  it('push routes without a subscription store (push off): 401 anonymous, else 404 NABOOM_PUSH_DISABLED', async () => {
+    const requests = [
+      { method: 'GET' as const, url: '/api/push/vapid-public-key' },
+      { method: 'POST' as const, url: '/api/push/subscriptions', payload: '{}' },
+      { method: 'DELETE' as const, url: '/api/push/subscriptions', payload: '{}' },
+    ];
+    for (const r of requests) {
+      for (const who of WHO) {
+        const res = await h.app.inject({ ...r, headers: { ...headers(who), ...(r.payload === undefined ? {} : json) } });
+        expect(res.statusCode, `${r.method} ${r.url} ${who}`).toBe(who === 'anonymous' ? 401 : 404);
+        if (who !== 'anonymous') expect(res.json<{ error: { code: string } }>().error.code).toBe('NABOOM_PUSH_DISABLED');
+      }
+    }
+  });
+
   it('another member’s alert is 404 to a member (no existence oracle), and a revoked token is 401', async () => {
     const other = store.seed({ id: 'id-someone', username: 'someone', role: 'member' });
     const res = await h.app.inject({ method: 'GET', url: `/api/emergency/alerts/${other.id}`, headers: headers('member') });

@@ -22,6 +22,7 @@ import { readAlerts } from './routes/alerts/read.js';
 import { alertLifecycle } from './routes/alerts/lifecycle.js';
 import { raiseAlert } from './routes/alerts/raise.js';
 import { sessionRoutes } from './routes/auth/session.js';
+import { pushRoutes } from './routes/push/subscriptions.js';
 import { healthRoutes } from './routes/health/health.js';
 import { registerDashboard } from './dashboard.js';
 import { validatorCompiler } from './validation.js';
@@ -122,6 +123,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   raiseAlert(ctx);
   readAlerts(ctx);
   alertLifecycle(ctx);
+  pushRoutes(ctx);
   sseRoute(ctx);
   wsRoute(ctx);
   liveSchemaRoute(ctx);

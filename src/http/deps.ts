@@ -11,6 +11,7 @@ import type { UserStore } from '../auth/users.js';
 import type { Config } from '../config/load.js';
 import type { RedisHealth } from '../health/redis-health.js';
 import type { Logger } from '../log/logger.js';
+import type { PushSubscriptionStore } from '../push/subscriptions.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { Authenticator } from './auth.js';
 import type { LiveFrame } from './live/frames.js';
@@ -23,6 +24,9 @@ export type AccountLookup = Pick<UserStore, 'get' | 'byToken' | 'authenticate'>;
 
 /** The live feed the WebSocket and SSE routes subscribe to. */
 export type LiveFeed = Pick<AlertFeed<LiveFrame>, 'subscribe' | 'healthy'>;
+
+/** A responder's push subscriptions (the push routes). */
+export type PushSubscriptions = Pick<PushSubscriptionStore, 'save' | 'remove'>;
 
 /** The `/health/redis` report. */
 export type HealthReport = Pick<RedisHealth, 'report'>;
@@ -41,6 +45,8 @@ export interface AppDeps {
   readonly feed: LiveFeed;
   readonly users: AccountLookup;
   readonly health: HealthReport;
+  /** Push subscriptions; absent (or no VAPID keys): the push routes answer 404 NABOOM_PUSH_DISABLED. */
+  readonly push?: PushSubscriptions;
   /** Where sessions are kept (Redis, app role, in production). */
   readonly sessionStore: fastifySession.SessionStore;
   /** Where rate-limit counters are kept (Redis, shared by every serve process); absent: in this process. */

@@ -16,6 +16,7 @@ const TAGS = [
   { name: 'alerts', description: 'Raise, list, read and act on alerts' },
   { name: 'live', description: 'The live feed of alerts (SSE, WebSocket)' },
   { name: 'auth', description: 'Sessions and the signed-in user' },
+  { name: 'push', description: 'Web Push notifications to responders (VAPID key, subscriptions)' },
   { name: 'health', description: 'Probes and metrics' },
   { name: 'meta', description: 'This API description' },
   { name: 'dashboard', description: 'The operator dashboard (static files)' },

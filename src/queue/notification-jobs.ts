@@ -1,15 +1,18 @@
 /**
- * The jobs one notification event becomes: one `log` job and one `webhook` job per NOTIFY_WEBHOOK_URLS
- * entry. Built in one place for the producer (a single event on the request path) and for the `dispatch`
+ * The jobs one notification event becomes: one `log` job, one `webhook` job per NOTIFY_WEBHOOK_URLS
+ * entry, and for `alert.raised` and `alert.escalated` one `push-fanout` job when VAPID keys are configured. Built in one place for the producer (a single event on the request path) and for the `dispatch`
  * job (events raised together, expanded by the worker), so both derive the same job ids from the same
  * dedupe id and an event is never notified twice, whichever way it arrived.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { JobsOptions } from 'bullmq';
 import type { Config } from '../config/load.js';
+import { ALERT_EVENTS } from '../alerts/model.js';
+import { pushMessageOf } from '../push/model.js';
 import type { NotificationEvent } from './events.js';
 import type { JobType } from './jobs/job.js';
 import type { LogPayload } from './jobs/log.js';
+import type { PushFanoutPayload, PushPayload } from './jobs/push-payloads.js';
 import type { WebhookPayload } from './jobs/webhook.js';
 
 const READABLE_ID = /^[A-Za-z0-9._-]{1,100}$/;
@@ -26,7 +29,7 @@ export function derivedId(type: JobType, dedupeId: string, target = ''): string 
 
 export interface JobSpec {
   readonly name: JobType;
-  readonly data: LogPayload | WebhookPayload;
+  readonly data: LogPayload | WebhookPayload | PushFanoutPayload | PushPayload;
   readonly opts: JobsOptions;
 }
 
@@ -37,6 +40,12 @@ export function notificationJobs(config: Config, ev: NotificationEvent, dedupeId
     const jobId = dedupeId ? derivedId('webhook', dedupeId, url) : undefined;
     const data: WebhookPayload = { v: 1, url, deliveryId: jobId ?? `webhook.${randomUUID()}`, event: ev };
     jobs.push({ name: 'webhook', data, opts: jobId ? { ...defaults, jobId } : defaults });
+  }
+  if (config.vapid && (ev.event === ALERT_EVENTS.raised || ev.event === ALERT_EVENTS.escalated)) {
+    // Without a dedupe id the fan-out gets a fresh one: its pushes are then deduplicated per fan-out only.
+    const id = dedupeId !== undefined && /^[A-Za-z0-9._-]{1,200}$/.test(dedupeId) ? dedupeId : derivedId('push-fanout', dedupeId ?? randomUUID());
+    const data: PushFanoutPayload = { v: 1, dedupeId: id, message: pushMessageOf(ev) };
+    jobs.push({ name: 'push-fanout', data, opts: { ...defaults, jobId: derivedId('push-fanout', id) } });
   }
   return jobs;
 }

@@ -22,9 +22,7 @@ import { notificationEventSchema, type NotificationEvent, type NotificationEvent
 import type { DispatchPayload } from './jobs/dispatch.js';
 import { DISPATCH_MAX_EVENTS } from './jobs/dispatch.js';
 import type { JobType } from './jobs/job.js';
-import type { LogPayload } from './jobs/log.js';
-import type { WebhookPayload } from './jobs/webhook.js';
-import { derivedId, notificationJobs } from './notification-jobs.js';
+import { derivedId, notificationJobs, type JobSpec } from './notification-jobs.js';
 import { DEFAULT_BACKOFF_MS, defaultJobOptions, QUEUE_NAME } from './settings.js';
 
 export interface NotificationQueueDeps {
@@ -46,7 +44,7 @@ export interface EnqueueOptions {
   readonly dedupeId?: string;
 }
 
-type AnyPayload = LogPayload | WebhookPayload | DispatchPayload;
+type AnyPayload = JobSpec['data'] | DispatchPayload;
 type DispatchItem = DispatchPayload['items'][number];
 
 export class NotificationQueue {

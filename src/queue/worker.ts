@@ -17,11 +17,14 @@ import type { Metrics } from '../metrics/registry.js';
 import { isNoPerm, RoleClients, type RedisClient } from '../redis/connections.js';
 import { classifyRedisError, redisFailureKind } from '../redis/errors.js';
 import type { KeySpace } from '../redis/keys.js';
+import { PushSubscriptionStore } from '../push/subscriptions.js';
+import { DATABASES } from '../redis/databases.js';
 import { adoptBlockingClient, queueClient } from './connection.js';
 import { WorkerHeartbeat, workerHost, type WorkerInfo } from './heartbeat.js';
 import type { JobDefinition } from './jobs/job.js';
 import { dispatchJob } from './jobs/dispatch.js';
 import { logJob } from './jobs/log.js';
+import { pushJobs } from './jobs/push.js';
 import { webhookJob } from './jobs/webhook.js';
 import type { JobSpec } from './notification-jobs.js';
 import { createProcessor, type TrackedJob } from './processor.js';
@@ -45,7 +48,7 @@ export interface NotificationWorkerOptions {
   readonly concurrency?: number;
   /** Cron pattern of the daily summary in TZ, or false to remove the schedule. */
   readonly summaryPattern?: string | false;
-  /** Job types added to (or replacing) `webhook` and `log`, by name. */
+  /** Job types added to (or replacing) `webhook`, `log`, `dispatch`, `push-fanout` and `push`, by name. */
   readonly jobs?: readonly JobDefinition[];
   readonly lockDurationMs?: number;
   readonly stalledIntervalMs?: number;
@@ -132,6 +135,11 @@ export class NotificationWorker {
     this.#authFailure = new Promise<Error>((resolve) => {
       this.#reportAuthFailure = resolve;
     });
+    if (config.vapid) {
+      // Subscriptions live beside the accounts (app role): the worker reads them and deletes the gone ones.
+      const store = new PushSubscriptionStore(this.#clients.get('app', 'command', DATABASES.accounts), deps.keys, config.settings.PUSH_MAX_SUBSCRIPTIONS_PER_USER);
+      for (const j of pushJobs({ config, vapid: config.vapid, store, metrics: deps.metrics, addJobs })) if (!jobs.has(j.name)) jobs.set(j.name, j);
+    }
     this.#client = queueClient(this.#clients, 'blocking', 'worker');
     this.#queue = new Queue<unknown, unknown, string>(QUEUE_NAME, { connection: this.#client, prefix: deps.keys.queuePrefix });
     const processor = createProcessor({

@@ -52,6 +52,8 @@ const RULES: Readonly<Record<string, Rule>> = {
   'auth.token': key('app', { args: ['abc'] }),
   'auth.userTokens': key('app', { args: ['alice'] }),
   rateLimitPrefix: key('app', { suffix: 'alerts:user:1' }),
+  'push.subscriptions': key('app', { args: ['alice'] }),
+  'push.subscribers': key('app'),
   'channels.queue': channelKey(['chat']),
   'channels.inbox': channelKey(['p1']),
   'channels.group': channelKey(['g']),

@@ -52,6 +52,9 @@ export type CacheName = keyof typeof CACHE_PREFIXES;
  */
 const CHANNELS_NAMESPACE = 'naboom:channels:';
 
+/** Web Push subscriptions: the app role's, beside its accounts, but apart from `naboom:auth:*`. */
+const PUSH_NAMESPACE = 'naboom:push:';
+
 export interface KeyPatterns {
   /** `~pattern` read-write key patterns. */
   readonly keys: readonly string[];
@@ -88,6 +91,13 @@ export interface KeySpace {
   };
   /** Prefix handed to @fastify/rate-limit's Redis store. */
   readonly rateLimitPrefix: string;
+  /** Web Push subscriptions (app role, the accounts database), a namespace of their own under `naboom:push:*`. */
+  readonly push: {
+    /** Hash of one user's push subscriptions: endpoint id → subscription JSON (removed with the user). */
+    subscriptions(username: string): string;
+    /** Set of the usernames that hold at least one subscription: the worker's fan-out reads it without SCAN. */
+    readonly subscribers: string;
+  };
   readonly channels: {
     /** Queue of a channel that any process may receive from. */
     queue(channel: string): string;
@@ -162,6 +172,10 @@ export function createKeySpace(layout: KeyLayout): KeySpace {
       userTokens: (username: string) => `naboom:auth:tokens:${seg(username, 'username')}`,
     }),
     rateLimitPrefix: 'naboom:ratelimit:',
+    push: Object.freeze({
+      subscriptions: (username: string) => `${PUSH_NAMESPACE}subs:${seg(username, 'username')}`,
+      subscribers: `${PUSH_NAMESPACE}subscribers`,
+    }),
     channels: Object.freeze({
       queue: (channel: string) => `${channels}q:${seg(channel, 'channel name')}`,
       inbox: (processId: string) => `${channels}inbox:${seg(processId, 'process id')}`,
@@ -214,6 +228,7 @@ export function aclPatterns(layout: KeyLayout, owner: NamespaceOwner): KeyPatter
           `${ks.queuePrefix}:*`,
           'naboom:auth:*',
           `${ks.rateLimitPrefix}*`,
+          `${PUSH_NAMESPACE}*`,
         ],
         readKeys: [],
         channels: [],

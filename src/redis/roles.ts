@@ -68,6 +68,10 @@ const ROLES: Record<RoleName, RoleSpec> = {
         why: 'caches (get/set/delete/many/increment/ttl) and the session store (GET, SET EX, EXPIRE, DEL)',
       },
       { commands: ['hset', 'hget', 'hgetall', 'hdel', 'sadd', 'srem', 'smembers'], why: 'user accounts and API tokens under naboom:auth:*' },
+      {
+        commands: ['hget', 'hset', 'hdel', 'hlen', 'hgetall', 'sadd', 'srem', 'smembers', 'del'],
+        why: 'Web Push subscriptions under naboom:push:* (one hash per user, bounded with HLEN; the set of users holding any) and their removal with the user or on a 404/410 from the push service',
+      },
       { commands: ['eval', 'evalsha'], why: 'rate-limit counter script (@fastify/rate-limit) and every BullMQ script' },
       {
         commands: [

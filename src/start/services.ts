@@ -17,6 +17,7 @@ import { redisRateLimitStore } from '../http/rate-limit.js';
 import type { Logger } from '../log/logger.js';
 import { Metrics } from '../metrics/registry.js';
 import { NotificationQueue } from '../queue/notifications.js';
+import { PushSubscriptionStore } from '../push/subscriptions.js';
 import { RoleClients } from '../redis/connections.js';
 import { DATABASES } from '../redis/databases.js';
 import type { KeySpace } from '../redis/keys.js';
@@ -33,6 +34,7 @@ export interface Services {
   readonly metrics: Metrics;
   readonly clients: RoleClients;
   readonly users: UserStore;
+  readonly push: PushSubscriptionStore;
   readonly alerts: AlertService;
   readonly feed: AlertFeed<LiveFrame>;
   readonly health: RedisHealth;
@@ -56,6 +58,8 @@ export async function createServices(config: Config, keys: KeySpace, logger: Log
   const clients = new RoleClients(config, logger, { onNoPerm: (role) => metrics.redisNoPerm.inc({ role }) });
   const notifications = new NotificationQueue({ config, keys, logger, metrics, clients });
   const users = new UserStore(clients.get('app', 'command', DATABASES.accounts), keys);
+  // Beside the accounts (same client and database): removing a user deletes their subscriptions too.
+  const push = new PushSubscriptionStore(clients.get('app', 'command', DATABASES.accounts), keys, config.settings.PUSH_MAX_SUBSCRIPTIONS_PER_USER);
   const store = new AlertStore(clients.get('realtime'), config, keys);
   const alerts = new AlertService({ store, notifications, metrics, logger });
   const feed = new AlertFeed({ store, encode: encodeEvent, tailClient: clients.dedicated('realtime', 'feed'), readClient: clients.get('realtime'), keys, settings: config.settings, metrics, logger });
@@ -69,6 +73,7 @@ export async function createServices(config: Config, keys: KeySpace, logger: Log
     metrics,
     clients,
     users,
+    push,
     alerts,
     feed,
     health,

@@ -59,6 +59,8 @@ export async function runWorker(deps: WorkerDeps, opts: WorkerRunOptions): Promi
       concurrency: info.concurrency,
       tz: config.settings.TZ,
       attempts: config.settings.JOB_ATTEMPTS,
+      // Web Push is on only with a VAPID key pair; say so, since a missing pair silently sends nothing.
+      push: config.vapid ? 'on' : 'off (no VAPID key pair)',
       softLimitS: config.settings.JOB_SOFT_LIMIT_S,
       hardLimitS: config.settings.JOB_HARD_LIMIT_S,
       webhooks: config.settings.NOTIFY_WEBHOOK_URLS.length,

@@ -37,12 +37,12 @@ describe('naboom verify', () => {
     expect(failed(r)).toEqual([]);
     const cells = (section: string, role: string) => r.checks.filter((c) => c.section === section && c.role === role && c.status === 'pass').length;
     for (const role of ['master', 'app', 'websocket', 'realtime', 'monitoring']) expect(cells('auth', role), role).toBe(1);
-    // 14 forbidden commands + every other role's namespace
+    // 14 forbidden commands + every other role's namespace (the app role's include naboom:push:*)
     expect(cells('deny', 'app')).toBe(14 + 4);
-    expect(cells('deny', 'websocket')).toBe(14 + 8);
-    expect(cells('deny', 'realtime')).toBe(14 + 6);
+    expect(cells('deny', 'websocket')).toBe(14 + 9);
+    expect(cells('deny', 'realtime')).toBe(14 + 7);
     expect(cells('deny', 'monitoring')).toBe(12);
-    expect(cells('job', 'app')).toBe(6);
+    expect(cells('job', 'app')).toBe(7);
     const names = r.checks.map((c) => `${c.role ?? ''} ${c.name}`);
     expect(names).toEqual(expect.arrayContaining(['app refuses FLUSHALL', 'websocket refuses KEYS', 'realtime refuses SCAN', 'monitoring refuses SET (live)', ' anonymous connections are refused']));
   });

@@ -14,7 +14,14 @@ export interface TestRedisOptions {
   readonly appendonly?: boolean;
 }
 
+/**
+ * Web Push is off unless a test passes a VAPID pair in `env` (`generateEnv().vars` has one): with it every
+ * raised alert also gets a `push-fanout` job and the worker an accounts connection, which tests of other
+ * subsystems do not expect in their job lists and connection names.
+ */
+const PUSH_OFF = { VAPID_PUBLIC_KEY: '', VAPID_PRIVATE_KEY: '', VAPID_SUBJECT: '' };
+
 export async function startTestRedis(opts: TestRedisOptions = {}): Promise<TestRedis> {
   if (process.env['REDIS_PORT'] === '6379') delete process.env['REDIS_PORT'];
-  return await startProvisionedRedis({ ...opts, appendonly: opts.appendonly ?? false, tmpPrefix: 'naboom-test-' });
+  return await startProvisionedRedis({ ...opts, env: { ...PUSH_OFF, ...opts.env }, appendonly: opts.appendonly ?? false, tmpPrefix: 'naboom-test-' });
 }

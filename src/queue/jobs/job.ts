@@ -8,7 +8,7 @@ import type { z } from 'zod';
 import type { Config } from '../../config/load.js';
 import type { Logger } from '../../log/logger.js';
 
-export const JOB_TYPES = ['webhook', 'log', 'dispatch'] as const;
+export const JOB_TYPES = ['webhook', 'log', 'dispatch', 'push-fanout', 'push'] as const;
 export type JobType = (typeof JOB_TYPES)[number];
 
 export interface JobContext {

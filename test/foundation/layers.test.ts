@@ -73,3 +73,21 @@ describe('layer rules', () => {
     expect(missing).toEqual([]);
   });
 });
+
+describe('ARCHITECTURE.md layer table', () => {
+  it('lists every folder of layers.config.js with exactly the imports the rule allows', async () => {
+    const { SRC_LAYERS } = (await import(join(ROOT, 'layers.config.js'))) as { SRC_LAYERS: Record<string, string[]> };
+    const { readFileSync } = await import('node:fs');
+    const doc = readFileSync(join(ROOT, 'ARCHITECTURE.md'), 'utf8');
+    const rows = new Map<string, string>();
+    for (const m of doc.matchAll(/^\| `([a-z]+)\/` \| .* \| ([^|]+) \|$/gm)) rows.set(m[1]!, m[2]!);
+    for (const [folder, allowed] of Object.entries(SRC_LAYERS)) {
+      const cell = rows.get(folder);
+      expect(cell, `ARCHITECTURE.md has no row for ${folder}/`).toBeDefined();
+      // Rows of the upper layers say "everything …"; the others name each folder or module they may import.
+      if (/^everything/.test(cell!.trim())) continue;
+      const named = [...cell!.matchAll(/`([a-z]+(?:\/[a-z-]+)?)\/?`/g)].map((x) => x[1]!).sort();
+      expect(named, `the imports ARCHITECTURE.md gives ${folder}/`).toEqual([...allowed].sort());
+    }
+  });
+});

@@ -27,7 +27,7 @@ export class Metrics {
   // alerts
   readonly alertsRaised = new Counter({ name: 'naboom_alerts_raised_total', help: 'Alerts raised, by severity', labelNames: ['severity'] as const, registers: [this.registry] });
   readonly ingestLatency = new Histogram({ name: 'naboom_alert_ingest_seconds', help: 'Time from request to durable 201', buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], registers: [this.registry] });
-  readonly deliveryLatency = new Histogram({ name: 'naboom_live_delivery_seconds', help: 'Time from alert id (creation) to frame written to a live client', labelNames: ['transport'] as const, buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [this.registry] });
+  readonly deliveryLatency = new Histogram({ name: 'naboom_live_delivery_seconds', help: 'Time from alert id (creation) to frame written to a live client; sampled: one alert per transport per feed read (and per alert sent from a backed-up queue)', labelNames: ['transport'] as const, buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [this.registry] });
   readonly liveClients = new Gauge({ name: 'naboom_live_clients', help: 'Connected live-feed clients', labelNames: ['transport'] as const, registers: [this.registry] });
   readonly escalations = new Counter({ name: 'naboom_escalations_total', help: 'Alert escalations fired', registers: [this.registry] });
   readonly rateLimited = new Counter({ name: 'naboom_rate_limited_total', help: 'Requests refused with 429, by limit', labelNames: ['limit'] as const, registers: [this.registry] });

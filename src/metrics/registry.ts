@@ -35,8 +35,20 @@ export class Metrics {
   readonly liveOversizedFrames = new Counter({ name: 'naboom_live_oversized_frames_total', help: 'WebSocket frames over the size limit (the socket is closed with 1009)', registers: [this.registry] });
   readonly liveRefused = new Counter({ name: 'naboom_live_refused_total', help: 'Live connections or subscribes refused, by reason (connection_cap, subscribe_rate, credential, not_reading)', labelNames: ['reason'] as const, registers: [this.registry] });
 
+  #source: (() => Promise<string>) | undefined;
+
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     if (opts.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'naboom_process_' });
+  }
+
+  /** Makes /metrics answer from another source (a serve worker: every worker's metrics, see cluster.ts). */
+  exposeFrom(source: () => Promise<string>): void {
+    this.#source = source;
+  }
+
+  /** The text /metrics answers with: this registry, unless `exposeFrom` named another source. */
+  text(): Promise<string> {
+    return this.#source ? this.#source() : this.registry.metrics();
   }
 }
 

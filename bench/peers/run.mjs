@@ -1,11 +1,11 @@
 // The peer benchmark: Socket.IO 4.8 + @socket.io/redis-adapter (2 processes on an ACL'd Redis), plain ws
-// (1 process, no Redis) and Naboom (2 serve processes; alerts POSTed to the API, through the durable feed,
-// received on /ws), one after another on this machine, with the same client processes and publisher.
+// (1 process, no Redis) and Naboom (`naboom serve --workers 2`: 2 serve processes on one port; alerts
+// POSTed to the API, through the durable feed, received on /ws), one after another on this machine, with the same client processes and publisher.
 // Writes bench/results/peers-<profile>.json: per contender p50/p95/p99/max, deliveries/s, lost,
 // duplicates, server CPU per delivery and RSS per 1,000 connections.
 // Usage: npm run build && npm run bench:peers [-- --profile light|saturating|both] [--clients N] [--rate R]
 //        [--messages M] [--payload BYTES] [--client-procs P] [--only socketio,ws,naboom]
-import { fork, spawn } from 'node:child_process';
+import { execFileSync, fork, spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -104,13 +104,24 @@ async function forkClients(kind, urls, p, token) {
   };
 }
 
+/** The pids of a process's children (the workers of `naboom serve --workers N`). */
+const childrenOf = (pid) =>
+  execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' })
+    .split('\n')
+    .map((l) => Number(l.trim()))
+    .filter((n) => n > 0);
+
 async function measure(name, p, servers, post, token, redisPid) {
-  const pids = servers.map((s) => s.pid);
+  // A cluster primary only hands connections over: its RSS is reported apart, its CPU counted with its workers'.
+  const primaries = servers.filter((s) => s.workers).map((s) => s.pid);
+  const pids = servers.flatMap((s) => (s.workers ? childrenOf(s.pid) : [s.pid]));
+  const cpuPids = [...pids, ...primaries];
+  const primaryRssMiB = primaries.length ? Math.round((await rssKiB(primaries[0])) / 10.24) / 100 : null;
   const rssIdle = (await Promise.all(pids.map(rssKiB))).reduce((a, b) => a + b, 0);
   const clients = await forkClients(name === 'naboom' ? 'naboom' : name, servers.map((s) => s.url), p, token);
   await sleep(1000);
   const rssConnected = (await Promise.all(pids.map(rssKiB))).reduce((a, b) => a + b, 0);
-  const cpu0 = pids.map(cpuSeconds);
+  const cpu0 = cpuPids.map(cpuSeconds);
   const redisCpu0 = redisPid ? cpuSeconds(redisPid) : 0;
   const load = loadavg()[0];
   const { start, failed } = await publish(p, post);
@@ -126,7 +137,7 @@ async function measure(name, p, servers, post, token, redisPid) {
     } else if (Date.now() - lastChange > DRAIN_IDLE_MS) break;
     await sleep(100);
   }
-  const cpu = pids.map(cpuSeconds).reduce((a, c, i) => a + c - cpu0[i], 0);
+  const cpu = cpuPids.map(cpuSeconds).reduce((a, c, i) => a + c - cpu0[i], 0);
   const redisCpu = redisPid ? cpuSeconds(redisPid) - redisCpu0 : 0;
   const results = await clients.finish();
   const all = results.flatMap((r) => r.latencies).sort((a, b) => a - b);
@@ -146,6 +157,7 @@ async function measure(name, p, servers, post, token, redisPid) {
     serverCpuUsPerDelivery: r2((cpu * 1e6) / deliveries),
     redisCpuUsPerDelivery: redisPid ? r2((redisCpu * 1e6) / deliveries) : null,
     rssIdleMiBPerProcess: r2(rssIdle / 1024 / pids.length),
+    ...(primaryRssMiB !== null ? { primaryRssMiB } : {}),
     rssMiBPer1000Connections: r2((rssConnected - rssIdle) / 1024 / (p.clients / 1000)),
     loadAverage1mAtStart: r2(load),
   };
@@ -199,10 +211,12 @@ try {
           servers = [await spawnPeer('ws')];
           profile.contenders.ws = await measure(name, p, servers, (seq, t, pad) => post(`${servers[0].url}/publish`, JSON.stringify({ seq, t, pad: pad('') })), undefined, undefined);
         } else if (name === 'naboom') {
-          servers = await Promise.all([spawnServe(redis.envFile), spawnServe(redis.envFile)]);
-          let i = 0;
+          // `naboom serve --workers 2`: two serve processes on one port, connections spread by the primary.
+          const serve = await spawnServe(redis.envFile, { SERVE_WORKERS: '2' });
+          servers = [{ ...serve, workers: 2 }];
+          await sleep(500);
           const raise = (seq, t, pad) =>
-            post(`${servers[i++ % 2].url}/api/emergency/alerts`, JSON.stringify({ type: 'panic', severity: 'high', location: { lat: -33.92, lon: 18.42 }, description: pad(`seq=${seq} t=${t} `) }), { authorization: `Bearer ${tokens.publisher}` });
+            post(`${serve.url}/api/emergency/alerts`, JSON.stringify({ type: 'panic', severity: 'high', location: { lat: -33.92, lon: 18.42 }, description: pad(`seq=${seq} t=${t} `) }), { authorization: `Bearer ${tokens.publisher}` });
           profile.contenders.naboom = await measure(name, p, servers, raise, tokens.board, redis.server.pid);
         }
         log(JSON.stringify(profile.contenders[name]));

@@ -18,6 +18,19 @@ type Order = 'stop' | 'force' | 'reload';
 const ORDER = 'naboom:serve';
 /** A worker that dies on its own is replaced after this, so a crash loop cannot spin. */
 const RESPAWN_MS = 1000;
+/**
+ * Young-generation semi-space of a worker, in MiB. V8 grows it to 16 MiB per semi-space while the modules load
+ * and keeps it (32 MiB of RSS, empty, in an idle process); the fan-out allocates little per delivery (frames
+ * are shared), so a small young generation costs no measurable throughput (BENCHMARKS.md). An explicit
+ * `--max-semi-space-size` in the node options wins.
+ */
+export const WORKER_SEMI_SPACE_MIB = 4;
+
+/** The node options a worker starts with: the primary's, plus the semi-space bound unless one was given. */
+export function workerExecArgv(execArgv: readonly string[], nodeOptions: string | undefined): string[] {
+  const given = [...execArgv, ...(nodeOptions ?? '').split(/\s+/)].some((a) => a.startsWith('--max-semi-space-size'));
+  return given ? [...execArgv] : [...execArgv, `--max-semi-space-size=${WORKER_SEMI_SPACE_MIB}`];
+}
 
 const orderOf = (m: unknown): Order | undefined => {
   if (typeof m !== 'object' || m === null) return undefined;
@@ -103,6 +116,7 @@ export async function runServePrimary(o: PrimaryOptions): Promise<void> {
         if (!stopping) cluster.fork();
       }, RESPAWN_MS).unref();
     });
+    cluster.setupPrimary({ execArgv: workerExecArgv(process.execArgv, process.env['NODE_OPTIONS']) });
     for (let i = 0; i < o.workers; i++) cluster.fork();
   });
 }

@@ -3,6 +3,7 @@
  * clients, /metrics answers for both, and one SIGTERM to the primary drains and stops every worker.
  */
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserStore } from '../../src/auth/users.js';
 import { waitFor } from '../../src/local/wait.js';
@@ -55,6 +56,8 @@ describe('serve --workers', () => {
     expect(s.output()).toMatch(/listening on http:\/\/\S+ \(2 workers\)/);
     const workers = childrenOf(s.child.pid ?? 0);
     expect(workers).toHaveLength(2);
+    // Each worker runs with a bounded young generation (an idle worker keeps no empty 32 MiB of it).
+    for (const pid of workers) expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')).toContain('--max-semi-space-size=4');
 
     const clients = Array.from({ length: CLIENTS }, () => new WsClient(s.url, { authorization: `Bearer ${responder}` }));
     await Promise.all(clients.map((c) => c.open()));

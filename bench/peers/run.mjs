@@ -4,7 +4,7 @@
 // Writes bench/results/peers-<profile>.json: per contender p50/p95/p99/max, deliveries/s, lost,
 // duplicates, server CPU per delivery and RSS per 1,000 connections.
 // Usage: npm run build && npm run bench:peers [-- --profile light|saturating|both] [--clients N] [--rate R]
-//        [--messages M] [--payload BYTES] [--client-procs P] [--only socketio,ws,naboom]
+//        [--messages M] [--payload BYTES] [--client-procs P] [--only socketio,ws,naboom] [--naboom workers|separate]
 import { execFileSync, fork, spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
@@ -31,6 +31,7 @@ const profileNames = arg('profile', 'both') === 'both' ? ['light', 'saturating']
 const PAYLOAD = Number(arg('payload', 200));
 const CLIENT_PROCS = Number(arg('client-procs', 2));
 const ONLY = arg('only', 'socketio,ws,naboom').split(',');
+const NABOOM_MODE = arg('naboom', 'workers');
 const DRAIN_IDLE_MS = 5000;
 const here = (f) => fileURLToPath(new URL(f, import.meta.url));
 const now = () => performance.timeOrigin + performance.now();
@@ -190,7 +191,7 @@ await admin.quit();
 const sioRedis = JSON.stringify({ port: redis.port, username: 'socketio_bench', password: sioPassword });
 const tokens = await makeNaboomUsers(redis.config);
 
-const out = { command: `npm run bench:peers -- ${process.argv.slice(2).join(' ')}`.trim(), payloadBytes: PAYLOAD, clientProcesses: CLIENT_PROCS, profiles: {} };
+const out = { command: `npm run bench:peers -- ${process.argv.slice(2).join(' ')}`.trim(), payloadBytes: PAYLOAD, clientProcesses: CLIENT_PROCS, naboom: NABOOM_MODE, profiles: {} };
 try {
   for (const profileName of profileNames) {
     const p = { ...PROFILES[profileName] };
@@ -211,12 +212,14 @@ try {
           servers = [await spawnPeer('ws')];
           profile.contenders.ws = await measure(name, p, servers, (seq, t, pad) => post(`${servers[0].url}/publish`, JSON.stringify({ seq, t, pad: pad('') })), undefined, undefined);
         } else if (name === 'naboom') {
-          // `naboom serve --workers 2`: two serve processes on one port, connections spread by the primary.
-          const serve = await spawnServe(redis.envFile, { SERVE_WORKERS: '2' });
-          servers = [{ ...serve, workers: 2 }];
+          // `naboom serve --workers 2`: two serve processes on one port, connections spread by the primary;
+          // `--naboom separate`: two single serve processes on two ports (versions without --workers).
+          if (NABOOM_MODE === 'separate') servers = await Promise.all([spawnServe(redis.envFile), spawnServe(redis.envFile)]);
+          else servers = [{ ...(await spawnServe(redis.envFile, { SERVE_WORKERS: '2' })), workers: 2 }];
           await sleep(500);
+          let i = 0;
           const raise = (seq, t, pad) =>
-            post(`${serve.url}/api/emergency/alerts`, JSON.stringify({ type: 'panic', severity: 'high', location: { lat: -33.92, lon: 18.42 }, description: pad(`seq=${seq} t=${t} `) }), { authorization: `Bearer ${tokens.publisher}` });
+            post(`${servers[i++ % servers.length].url}/api/emergency/alerts`, JSON.stringify({ type: 'panic', severity: 'high', location: { lat: -33.92, lon: 18.42 }, description: pad(`seq=${seq} t=${t} `) }), { authorization: `Bearer ${tokens.publisher}` });
           profile.contenders.naboom = await measure(name, p, servers, raise, tokens.board, redis.server.pid);
         }
         log(JSON.stringify(profile.contenders[name]));

@@ -1,7 +1,10 @@
-// Idle footprint of one `naboom serve` process: RSS after start and after 1,000 idle subscribed WebSocket
-// connections (KiB per connection), with V8's heap numbers, from /proc. BENCH_NODE_ARGS profiles as for the
-// other benchmarks (e.g. "--heapsnapshot-signal=SIGUSR2").
-// Usage: npm run build && node bench/idle-rss.mjs [--connections 1000]
+// Idle footprint of a `naboom serve` process: RSS after start (and `--settle-s` seconds of idleness, which lets
+// V8's memory reducer run) and after 1,000 idle subscribed WebSocket connections (KiB per connection), from
+// /proc. `--workers N` measures the workers of `serve --workers N` (the average; the primary apart).
+// BENCH_NODE_ARGS passes node options as for the other benchmarks (e.g. "--heapsnapshot-signal=SIGUSR2").
+// Usage: npm run build && npm run bench:idle-rss -- [--connections 1000] [--workers 1] [--settle-s 3]
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RoleClients } from '../dist/redis/connections.js';
 import { UserStore } from '../dist/auth/users.js';
@@ -15,6 +18,8 @@ const arg = (name, def) => {
   return i > 0 ? Number(process.argv[i + 1]) : def;
 };
 const CONNECTIONS = arg('connections', 1000);
+const WORKERS = arg('workers', 1);
+const SETTLE_MS = arg('settle-s', 3) * 1000;
 
 const redis = await startBenchRedis({ LIVE_MAX_CONNECTIONS_PER_USER: '100000', LIVE_SUBSCRIBES_PER_MIN: '1000000', LOG_LEVEL: 'error' });
 const clients = new RoleClients(redis.config, createLogger({ level: 'silent' }));
@@ -23,14 +28,19 @@ await users.add('idle', 'responder', 'idle-password-123');
 const token = await users.issueToken('idle');
 await clients.close();
 
-const serve = await spawnServe(redis.envFile);
+const serve = await spawnServe(redis.envFile, { SERVE_WORKERS: String(WORKERS) });
+const kiB = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+const workers = WORKERS > 1 ? execFileSync('ps', ['-o', 'pid=', '--ppid', String(serve.pid)], { encoding: 'utf8' }).split('\n').map(Number).filter(Boolean) : [serve.pid];
+/** The average RSS of the serve processes that hold connections. */
+const rssKiB = () => workers.map(kiB).reduce((a, b) => a + b, 0) / workers.length;
 const settle = async () => {
   // Let start-up garbage be collected the way an idle process would see it.
-  await sleep(3000);
+  await sleep(SETTLE_MS);
 };
 await settle();
-const idleKiB = serve.rssKiB();
-log(`idle RSS ${(idleKiB / 1024).toFixed(1)} MiB`);
+const idleKiB = rssKiB();
+const primaryKiB = WORKERS > 1 ? kiB(serve.pid) : undefined;
+log(`idle RSS ${(idleKiB / 1024).toFixed(1)} MiB${primaryKiB ? ` per worker (primary ${(primaryKiB / 1024).toFixed(1)} MiB)` : ''}`);
 
 const sockets = [];
 for (let i = 0; i < CONNECTIONS; i++) {
@@ -45,11 +55,11 @@ for (let i = 0; i < CONNECTIONS; i++) {
   sockets.push(ws);
 }
 await settle();
-const connectedKiB = serve.rssKiB();
-const perConnKiB = (connectedKiB - idleKiB) / CONNECTIONS;
+const connectedKiB = rssKiB();
+const perConnKiB = ((connectedKiB - idleKiB) * workers.length) / CONNECTIONS;
 log(`with ${CONNECTIONS} subscribed: ${(connectedKiB / 1024).toFixed(1)} MiB, ${perConnKiB.toFixed(1)} KiB per connection`);
 for (const ws of sockets) ws.terminate();
 await serve.stop();
 await redis.stop();
-const path = writeResult('idle-rss', { idleRssMiB: Math.round(idleKiB / 102.4) / 10, connections: CONNECTIONS, connectedRssMiB: Math.round(connectedKiB / 102.4) / 10, perConnectionKiB: Math.round(perConnKiB * 10) / 10 });
+const path = writeResult(WORKERS > 1 ? 'idle-rss-workers' : 'idle-rss', { workers: WORKERS, settleS: SETTLE_MS / 1000, ...(primaryKiB ? { primaryRssMiB: Math.round(primaryKiB / 102.4) / 10 } : {}), idleRssMiB: Math.round(idleKiB / 102.4) / 10, connections: CONNECTIONS, connectedRssMiB: Math.round(connectedKiB / 102.4) / 10, perConnectionKiB: Math.round(perConnKiB * 10) / 10 });
 log(`result: ${path}`);

@@ -3,7 +3,7 @@
  * clients, /metrics answers for both, and one SIGTERM to the primary drains and stops every worker.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserStore } from '../../src/auth/users.js';
 import { waitFor } from '../../src/local/wait.js';
@@ -45,11 +45,24 @@ describe('serve --workers', () => {
     member = await users.issueToken('mo');
     responder = await users.issueToken('rae');
     await clients.close();
-    s = await spawnServe(t.envFile, { SERVE_WORKERS: '2' });
+    // Info level: the workers' "role passwords changed" lines are what the SIGHUP test reads.
+    s = await spawnServe(t.envFile, { SERVE_WORKERS: '2', LOG_LEVEL: 'info' });
   });
   afterAll(async () => {
     await s.stop();
     await t.stop();
+  });
+
+  it('forwards SIGHUP to every worker: each re-reads a rotated password at once', async () => {
+    const reloads = (): number => s.output().split('\n').filter((l) => l.includes('role passwords changed') && l.includes('"why":"SIGHUP"')).length;
+    expect(reloads()).toBe(0);
+    // As `naboom acl rotate` leaves it: a new password in the env file (the periodic check is 5 s away).
+    const env = readFileSync(t.envFile, 'utf8');
+    expect(env).toMatch(/^REDIS_MONITORING_PASSWORD=/m);
+    writeFileSync(t.envFile, env.replace(/^REDIS_MONITORING_PASSWORD=.*$/m, 'REDIS_MONITORING_PASSWORD=rotated-monitoring-password-0123456789'));
+    process.kill(s.child.pid ?? 0, 'SIGHUP');
+    await waitFor('both workers to re-read the passwords on SIGHUP', () => reloads() === 2, { timeoutMs: 3000, intervalMs: 20 });
+    writeFileSync(t.envFile, env);
   });
 
   it('delivers from both workers, answers /metrics for both, and stops every worker on one SIGTERM', async () => {

@@ -21,7 +21,7 @@ export async function startBenchRedis(extraEnv = {}) {
 export async function spawnServe(envFile, extra = {}, nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)) {
   const port = await freePort();
   const child = spawn(process.execPath, [...nodeArgs, BIN, 'serve', '--port', String(port)], {
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, NABOOM_ENV_FILE: envFile, ...extra },
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, NABOOM_ENV_FILE: envFile, SERVE_WORKERS: '1', ...extra },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

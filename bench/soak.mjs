@@ -158,7 +158,7 @@ process.on('exit', () => {
 
 function spawnNaboom(args, envFile, readyMarker, nodeArgs = [], extraEnv = {}) {
   const child = spawn(process.execPath, [...nodeArgs, BIN, ...args], {
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, NABOOM_ENV_FILE: envFile, ...extraEnv },
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, NABOOM_ENV_FILE: envFile, SERVE_WORKERS: '1', ...extraEnv },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.add(child);

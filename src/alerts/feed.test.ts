@@ -1,5 +1,36 @@
 import { describe, expect, it } from 'vitest';
-import { untilAborted } from './feed.js';
+import { Metrics } from '../metrics/registry.js';
+import { LatencySampler, untilAborted } from './feed.js';
+
+describe('LatencySampler', () => {
+  const countOf = async (m: Metrics, transport: string): Promise<number> => {
+    const values = (await m.deliveryLatency.get()).values;
+    return values.find((v) => v.metricName === 'naboom_live_delivery_seconds_count' && v.labels['transport'] === transport)?.value ?? 0;
+  };
+
+  it('observes one delivery per transport per feed read, however many sockets and alerts it had', async () => {
+    const m = new Metrics();
+    const sampler = new LatencySampler(m, () => 5_000);
+    sampler.begin();
+    for (let socket = 0; socket < 1000; socket++) for (const id of ['4000-0', '4500-0']) sampler.note('ws', id);
+    sampler.note('sse', '4900-0');
+    expect(await countOf(m, 'ws')).toBe(0);
+    sampler.end();
+    expect(await countOf(m, 'ws')).toBe(1);
+    expect(await countOf(m, 'sse')).toBe(1);
+    // The read's first alert, measured when the read's writes are out: 1 s here.
+    expect((await m.deliveryLatency.get()).values.find((v) => v.metricName === 'naboom_live_delivery_seconds_sum' && v.labels['transport'] === 'ws')?.value).toBe(1);
+    sampler.end();
+    expect(await countOf(m, 'ws')).toBe(1);
+  });
+
+  it('outside a read (a backed-up socket sending its queue), observes each alert once per transport', async () => {
+    const m = new Metrics();
+    const sampler = new LatencySampler(m, () => 5_000);
+    for (const id of ['1-0', '1-0', '1-0', '2-0', '2-0']) sampler.note('ws', id);
+    expect(await countOf(m, 'ws')).toBe(2);
+  });
+});
 
 describe('untilAborted', () => {
   it('leaves no unhandled rejection when the subscriber is already gone', async () => {

@@ -115,6 +115,56 @@ interface Live<P> {
   live: boolean;
 }
 
+/**
+ * Samples the delivery latency instead of observing every delivery (an observe per socket per alert was a
+ * measurable share of a burst's CPU): one sample per transport per feed read — its first alert, taken when
+ * the read's writes have all been handed to the sockets — and, for frames a backed-up socket sent from its
+ * queue after the read, one sample per alert per transport.
+ */
+export class LatencySampler {
+  readonly #metrics: Pick<Metrics, 'deliveryLatency'>;
+  readonly #now: () => number;
+  #open = false;
+  readonly #pending: Record<FeedSink['transport'], string | undefined> = { ws: undefined, sse: undefined };
+  readonly #lastQueued: Record<FeedSink['transport'], string | undefined> = { ws: undefined, sse: undefined };
+
+  constructor(metrics: Pick<Metrics, 'deliveryLatency'>, now: () => number = Date.now) {
+    this.#metrics = metrics;
+    this.#now = now;
+  }
+
+  /** A feed read starts: its deliveries are sampled once, at `end`. */
+  begin(): void {
+    this.#open = true;
+  }
+
+  /** One alert frame reached a socket of this transport. */
+  note(transport: FeedSink['transport'], id: string): void {
+    if (this.#open) {
+      this.#pending[transport] ??= id;
+      return;
+    }
+    if (this.#lastQueued[transport] === id) return;
+    this.#lastQueued[transport] = id;
+    this.#observe(transport, id);
+  }
+
+  /** The read's writes are out: one sample per transport that delivered in it. */
+  end(): void {
+    this.#open = false;
+    for (const transport of ['ws', 'sse'] as const) {
+      const id = this.#pending[transport];
+      if (id === undefined) continue;
+      this.#pending[transport] = undefined;
+      this.#observe(transport, id);
+    }
+  }
+
+  #observe(transport: FeedSink['transport'], id: string): void {
+    this.#metrics.deliveryLatency.observe({ transport }, Math.max(0, this.#now() - idMillis(id)) / 1000);
+  }
+}
+
 /** A counting semaphore whose waits can be abandoned. */
 class Slots {
   #free: number;
@@ -157,6 +207,7 @@ export class AlertFeed<P = unknown> {
   readonly #live = new Set<Live<P>>();
   readonly #replays = new Slots(REPLAY_CONCURRENCY);
   readonly #stop = new AbortController();
+  readonly #sampler: LatencySampler;
   #loop: Promise<void> | undefined;
   #heartbeat: ReturnType<typeof setInterval> | undefined;
   #lastId = '$';
@@ -164,6 +215,7 @@ export class AlertFeed<P = unknown> {
 
   constructor(d: AlertFeedDeps<P>) {
     this.#d = d;
+    this.#sampler = new LatencySampler(d.metrics);
   }
 
   /** The event's shared frame: encoded here, once, whatever the number of subscribers. */
@@ -212,14 +264,22 @@ export class AlertFeed<P = unknown> {
         const reply = await this.#d.tailClient.xread('COUNT', 1000, 'BLOCK', 2000, 'STREAMS', feedKey, this.#lastId);
         this.#healthy = true;
         failures = 0;
-        for (const [, entries] of reply ?? []) {
-          for (let i = 0; i < entries.length; i++) {
-            const entry = entries[i];
-            if (entry) this.#deliver(entry);
-            // A catch-up after an outage can be hundreds of entries for every socket: fan it out in slices, so
-            // requests (and their deadline timers) are served in between instead of waiting seconds.
-            if ((i + 1) % TAIL_SLICE === 0 && i + 1 < entries.length) await setImmediate();
+        // One read is one batch: each socket gets every frame of it in one write, and one latency sample.
+        this.#fanout.beginBatch();
+        this.#sampler.begin();
+        try {
+          for (const [, entries] of reply ?? []) {
+            for (let i = 0; i < entries.length; i++) {
+              const entry = entries[i];
+              if (entry) this.#deliver(entry);
+              // A catch-up after an outage can be hundreds of entries for every socket: fan it out in slices, so
+              // requests (and their deadline timers) are served in between instead of waiting seconds.
+              if ((i + 1) % TAIL_SLICE === 0 && i + 1 < entries.length) await setImmediate();
+            }
           }
+        } finally {
+          this.#fanout.endBatch();
+          this.#sampler.end();
         }
       } catch (err) {
         if (this.#stop.signal.aborted) break;
@@ -257,7 +317,7 @@ export class AlertFeed<P = unknown> {
     // Read the position and join the fan-out in one turn: every later entry reaches this subscriber live.
     const position = this.#lastId === '$' ? '0-0' : this.#lastId;
     const transport = sink.transport;
-    const latency = this.#d.metrics.deliveryLatency.labels({ transport });
+    const sampler = this.#sampler;
     const sub = new LiveSubscriber<Frame<P>>({
       severities: new Set(opts.severities),
       reporterId: canSeeAll(principal) ? undefined : principal.id,
@@ -272,7 +332,7 @@ export class AlertFeed<P = unknown> {
       },
       onError: () => void unsubscribe(),
       onSent: (frame) => {
-        if (frame.meta.type === 'alert') latency.observe(Math.max(0, Date.now() - idMillis(frame.meta.id)) / 1000);
+        if (frame.meta.type === 'alert') sampler.note(transport, frame.meta.id);
       },
     });
     const live: Live<P> = { sub, principal, sink, abort: new AbortController(), live: false };

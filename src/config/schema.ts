@@ -174,6 +174,8 @@ export const settingsSchema = z.object({
 
   HOST: z.string().trim().min(1).default('127.0.0.1'),
   PORT: int(0, 65535).default(8000),
+  /** `naboom serve` processes sharing PORT on this host (node:cluster); unset: one per core. */
+  SERVE_WORKERS: int(1, 256).optional(),
   TRUST_PROXY: trustProxy.default(false),
   COOKIE_SECURE: bool.default(false),
   ALLOWED_ORIGINS: originList.default([]),

@@ -28,7 +28,7 @@ export class Metrics {
   // alerts
   readonly alertsRaised = new Counter({ name: 'naboom_alerts_raised_total', help: 'Alerts raised, by severity', labelNames: ['severity'] as const, registers: [this.registry] });
   readonly ingestLatency = new Histogram({ name: 'naboom_alert_ingest_seconds', help: 'Time from request to durable 201', buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], registers: [this.registry] });
-  readonly deliveryLatency = new Histogram({ name: 'naboom_live_delivery_seconds', help: 'Time from alert id (creation) to frame written to a live client', labelNames: ['transport'] as const, buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [this.registry] });
+  readonly deliveryLatency = new Histogram({ name: 'naboom_live_delivery_seconds', help: 'Time from alert id (creation) to frame written to a live client; sampled: one alert per transport per feed read (and per alert sent from a backed-up queue)', labelNames: ['transport'] as const, buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [this.registry] });
   readonly liveClients = new Gauge({ name: 'naboom_live_clients', help: 'Connected live-feed clients', labelNames: ['transport'] as const, registers: [this.registry] });
   readonly escalations = new Counter({ name: 'naboom_escalations_total', help: 'Alert escalations fired', registers: [this.registry] });
   readonly rateLimited = new Counter({ name: 'naboom_rate_limited_total', help: 'Requests refused with 429, by limit', labelNames: ['limit'] as const, registers: [this.registry] });
@@ -36,8 +36,20 @@ export class Metrics {
   readonly liveOversizedFrames = new Counter({ name: 'naboom_live_oversized_frames_total', help: 'WebSocket frames over the size limit (the socket is closed with 1009)', registers: [this.registry] });
   readonly liveRefused = new Counter({ name: 'naboom_live_refused_total', help: 'Live connections or subscribes refused, by reason (connection_cap, subscribe_rate, credential, not_reading)', labelNames: ['reason'] as const, registers: [this.registry] });
 
+  #source: (() => Promise<string>) | undefined;
+
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     if (opts.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'naboom_process_' });
+  }
+
+  /** Makes /metrics answer from another source (a serve worker: every worker's metrics, see cluster.ts). */
+  exposeFrom(source: () => Promise<string>): void {
+    this.#source = source;
+  }
+
+  /** The text /metrics answers with: this registry, unless `exposeFrom` named another source. */
+  text(): Promise<string> {
+    return this.#source ? this.#source() : this.registry.metrics();
   }
 }
 

@@ -42,6 +42,8 @@ class StalledSink implements FeedSink {
     if (this.writes > this.free) await new Promise(() => undefined);
   }
   async notice(): Promise<void> {}
+  cork(): void {}
+  uncork(): void {}
   close(code: 'slow' | 'shutdown'): void {
     this.closedWith = code;
     this.#resolveClosed();
@@ -65,6 +67,8 @@ class RecordingSink implements FeedSink {
   async notice(type: string, data: Record<string, unknown>): Promise<void> {
     this.notices.push({ type, data });
   }
+  cork(): void {}
+  uncork(): void {}
   close(code: EndReason): void {
     this.closedWith = code;
     this.#resolveClosed();

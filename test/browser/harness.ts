@@ -73,7 +73,8 @@ export interface FixedServe {
 /** `naboom serve --port <port>` as a child process; resolves once it listens. */
 export async function serveOnPort(envFile: string, port: number): Promise<FixedServe> {
   const child = spawn(process.execPath, [NABOOM_BIN, 'serve', '--port', String(port), '--host', '127.0.0.1'], {
-    env: childEnv({ NABOOM_ENV_FILE: envFile }),
+    // One process: the tests kill and restart a server and expect exactly that process to go.
+    env: childEnv({ NABOOM_ENV_FILE: envFile, SERVE_WORKERS: '1' }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

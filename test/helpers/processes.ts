@@ -17,9 +17,9 @@ async function untilExit(child: ChildProcess): Promise<void> {
   await new Promise((r) => child.once('exit', r));
 }
 
-/** Starts `naboom serve --port 0` and resolves with its URL once it listens. */
+/** Starts `naboom serve --port 0` (one process unless `extra` sets SERVE_WORKERS) and resolves with its URL once it listens. */
 export async function spawnServe(envFile: string, extra: Record<string, string> = {}): Promise<ServeProcess> {
-  const child = spawn(process.execPath, [NABOOM_BIN, 'serve', '--port', '0'], { env: childEnv({ NABOOM_ENV_FILE: envFile, ...extra }), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [NABOOM_BIN, 'serve', '--port', '0'], { env: childEnv({ NABOOM_ENV_FILE: envFile, SERVE_WORKERS: '1', ...extra }), stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const url = await new Promise<string>((resolve, reject) => {
     const onData = (d: Buffer): void => {

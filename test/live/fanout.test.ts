@@ -5,14 +5,28 @@ import type { Severity } from '../../src/redis/keys.js';
 
 const frame = (id: string, severity: Severity = 'high', reporterId = 'u1'): FanoutFrame => ({ meta: { id, type: 'alert', severity, reporterId } });
 
+/** Records writes; while corked they are held, as a corked socket holds them, and leave together on uncork. */
 class Sink implements FanoutSink<FanoutFrame> {
   readonly written: string[] = [];
+  /** Each element is one transport write: the frames that left together. */
+  readonly flushes: string[][] = [];
   backedUp = false;
+  corks = 0;
+  #held: string[] = [];
   #release: (() => void) | undefined;
   tryWrite(f: FanoutFrame): boolean {
     if (this.backedUp) return false;
     this.written.push(f.meta.id);
+    if (this.corks > 0) this.#held.push(f.meta.id);
+    else this.flushes.push([f.meta.id]);
     return true;
+  }
+  cork(): void {
+    this.corks += 1;
+  }
+  uncork(): void {
+    this.corks -= 1;
+    if (this.corks === 0 && this.#held.length > 0) this.flushes.push(this.#held.splice(0));
   }
   async write(f: FanoutFrame): Promise<void> {
     if (this.backedUp) await new Promise<void>((r) => (this.#release = r));
@@ -85,5 +99,73 @@ describe('LiveFanout', () => {
     for (const id of ['6-0', '7-0', '8-0', '9-0', '10-0']) sub.offer(frame(id));
     expect(events.overflowed).toBe(1);
     expect(sub.overflowed).toBe(true);
+  });
+
+  it('inside a batch, hands each socket all the frames it gets from one read in one write', () => {
+    const fanout = new LiveFanout<FanoutFrame>();
+    const sinks = [new Sink(), new Sink(), new Sink()];
+    const subs = sinks.map((sink, i) => subscriber(sink, { severities: i === 2 ? ['low'] : ['high'] }).sub);
+    for (const s of subs) {
+      fanout.add(s);
+      s.release();
+    }
+    fanout.beginBatch();
+    for (const id of ['1-0', '2-0', '3-0']) fanout.publish(frame(id));
+    // Written during the batch (nothing queued, no promise), but held until it ends.
+    expect(sinks[0]?.written).toEqual(['1-0', '2-0', '3-0']);
+    expect(sinks[0]?.flushes).toEqual([]);
+    fanout.endBatch();
+    expect(sinks[0]?.flushes).toEqual([['1-0', '2-0', '3-0']]);
+    expect(sinks[1]?.flushes).toEqual([['1-0', '2-0', '3-0']]);
+    expect(sinks.map((s) => s.corks)).toEqual([0, 0, 0]);
+    // A socket that got nothing in the batch was never corked.
+    expect(sinks[2]?.flushes).toEqual([]);
+    // A batch of one alert (light load) is one write, as without batching.
+    fanout.beginBatch();
+    fanout.publish(frame('4-0'));
+    fanout.endBatch();
+    fanout.publish(frame('5-0'));
+    expect(sinks[0]?.flushes).toEqual([['1-0', '2-0', '3-0'], ['4-0'], ['5-0']]);
+  });
+
+  it('inside a batch, a backed-up socket still queues, bounded, and overflows one frame past the capacity', async () => {
+    const fanout = new LiveFanout<FanoutFrame>();
+    const fast = new Sink();
+    const slow = new Sink();
+    const f = subscriber(fast, { capacity: 2 });
+    const s = subscriber(slow, { capacity: 2 });
+    for (const x of [f.sub, s.sub]) {
+      fanout.add(x);
+      x.release();
+    }
+    fanout.beginBatch();
+    fanout.publish(frame('1-0'));
+    slow.backedUp = true;
+    // 2-0 is in the pending write; 3-0 and 4-0 fill the queue of 2.
+    for (const id of ['2-0', '3-0', '4-0']) fanout.publish(frame(id));
+    expect(s.sub.queued).toBe(2);
+    expect(s.events.overflowed).toBe(0);
+    fanout.publish(frame('5-0'));
+    expect(s.events.overflowed).toBe(1);
+    expect(s.sub.overflowed).toBe(true);
+    fanout.endBatch();
+    // The overflowed socket is uncorked all the same (what it was written before goes out), the other unharmed.
+    expect(slow.corks).toBe(0);
+    expect(slow.flushes).toEqual([['1-0']]);
+    expect(fast.flushes).toEqual([['1-0', '2-0', '3-0', '4-0', '5-0']]);
+    expect(f.events.overflowed).toBe(0);
+    // A backed-up socket that drains in time sends its queue in order, after the batch, with nothing lost.
+    const later = new Sink();
+    const l = subscriber(later, { capacity: 2 });
+    fanout.add(l.sub);
+    l.sub.release();
+    later.backedUp = true;
+    fanout.beginBatch();
+    for (const id of ['6-0', '7-0', '8-0']) fanout.publish(frame(id));
+    fanout.endBatch();
+    later.drain();
+    await new Promise<void>((r) => setImmediate(r));
+    expect(later.written).toEqual(['6-0', '7-0', '8-0']);
+    expect(l.events.overflowed).toBe(0);
   });
 });

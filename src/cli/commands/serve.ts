@@ -1,7 +1,10 @@
+import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
+import { isServeWorker, runServePrimary, runServeWorker } from '../../start/cluster.js';
 import { startServer } from '../../start/server.js';
 import { runUntilSignal } from '../../start/shutdown.js';
 import type { CommandContext } from '../context.js';
+import { parseIntOption } from '../options.js';
 
 export const SERVE_ROLES = ['app', 'websocket', 'realtime', 'monitoring'] as const;
 
@@ -11,9 +14,20 @@ export function registerServe(program: Command, ctx: CommandContext): void {
     .description('HTTP API + WebSocket + SSE server (HOST/PORT); SIGINT/SIGTERM drains and stops, SIGHUP re-reads rotated passwords')
     .option('--port <port>', 'override PORT')
     .option('--host <host>', 'override HOST')
-    .action(async (opts: { port?: string; host?: string }) => {
+    .option('--workers <n>', 'serve processes sharing the port (default: SERVE_WORKERS, else one per core)')
+    .action(async (opts: { port?: string; host?: string; workers?: string }) => {
       const config = ctx.config({ roles: SERVE_ROLES, secretKey: true, command: 'serve' });
       const logger = ctx.logger(config);
+      const workers = opts.workers !== undefined ? parseIntOption('--workers', opts.workers, 1, 256) : (config.settings.SERVE_WORKERS ?? availableParallelism());
+      const host = opts.host ?? config.settings.HOST;
+      if (workers > 1 && !isServeWorker()) {
+        await runServePrimary({
+          workers,
+          logger,
+          onListening: (port) => ctx.io.err(`naboom serve: listening on http://${host.includes(':') ? `[${host}]` : host}:${port} (${workers} workers)\n`),
+        });
+        return;
+      }
       const server = await startServer({
         config,
         keys: ctx.keys(config),
@@ -21,6 +35,10 @@ export function registerServe(program: Command, ctx: CommandContext): void {
         ...(opts.port !== undefined ? { port: Number(opts.port) } : {}),
         ...(opts.host !== undefined ? { host: opts.host } : {}),
       });
+      if (isServeWorker()) {
+        await runServeWorker(server);
+        return;
+      }
       ctx.io.err(`naboom serve: listening on ${server.url}\n`);
       process.on('SIGHUP', () => server.reloadCredentials());
       await runUntilSignal(() => server.stop());

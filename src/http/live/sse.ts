@@ -63,6 +63,14 @@ class SseSink implements FeedSink<LiveFrame> {
     await this.#write(sseEvent(noticeMessage(type, data)));
   }
 
+  cork(): void {
+    this.reply.raw.cork();
+  }
+
+  uncork(): void {
+    this.reply.raw.uncork();
+  }
+
   close(reason: EndReason): void {
     const raw = this.reply.raw;
     // Told once: a second reason (slow, revoked, shutdown at once) finds the stream already ending.

@@ -55,4 +55,50 @@ describe('pre-framed WebSocket writes', () => {
     expect(received.map((m) => (m.length > 10 ? `${m.length}` : m))).toEqual(['one', 'two', '70000', 'four', 'five', 'six']);
     client.close();
   });
+
+  it('between cork and uncork, hands every frame to the TCP socket in one write, in call order', async () => {
+    serverSide = new Promise((resolve) => server.once('connection', resolve));
+    const client = new WebSocket(`ws://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    const received: string[] = [];
+    const all = new Promise<void>((resolve) => client.on('message', (d: Buffer) => received.push(d.toString()) === 8 && resolve()));
+    await new Promise((r) => client.once('open', r));
+    const ws = await serverSide;
+    const socket = new WsSocket(ws);
+    // Count what reaches the socket's implementation (stream implementers' API: one call is one syscall).
+    const raw = rawSocketOf(ws) as unknown as Record<'_write' | '_writev', (...args: unknown[]) => void>;
+    const writes: number[] = [];
+    for (const m of ['_write', '_writev'] as const) {
+      const original = raw[m].bind(raw);
+      raw[m] = (...args: unknown[]) => {
+        writes.push(m === '_writev' ? (args[0] as unknown[]).length : 1);
+        original(...args);
+      };
+    }
+    const framed = (text: string) => {
+      const bytes = Buffer.from(text);
+      return { bytes, ws: wsTextFrame(bytes) };
+    };
+    socket.cork();
+    socket.sendFramed(framed('a'));
+    socket.sendFramed(framed('b'));
+    socket.sendText('c');
+    socket.sendFramed(framed('d'));
+    expect(writes).toEqual([]);
+    socket.uncork();
+    // One write carrying every frame (ws may split its own message into header and payload chunks).
+    expect(writes).toHaveLength(1);
+    expect(writes[0]).toBeGreaterThanOrEqual(4);
+    // Uncorked, each message is a write of its own (the behaviour a batch replaces).
+    socket.sendFramed(framed('e'));
+    socket.sendFramed(framed('f'));
+    await new Promise<void>((r) => setImmediate(r));
+    expect(writes.length).toBeGreaterThanOrEqual(2);
+    socket.cork();
+    socket.sendFramed(framed('g'));
+    socket.sendFramed(framed('h'));
+    socket.uncork();
+    await all;
+    expect(received).toEqual(['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h']);
+    client.close();
+  });
 });

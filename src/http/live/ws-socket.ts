@@ -3,7 +3,8 @@
  * through ws's public API except one write path, `sendFramed`, which puts an event's complete pre-built
  * frame (framed once for every socket, see frames.ts) straight onto the TCP socket ws frames onto, in one
  * write — instead of ws framing the same bytes again for each socket and writing header and payload
- * separately. It also keeps a later change able to write several frames to a socket in a single write.
+ * separately — and `cork`/`uncork`, which hold that socket's writes so that every frame of one feed read
+ * leaves in a single `writev`.
  *
  * The private access: ws keeps that socket in `_socket`, which is not in its types or documentation. The
  * write is sound only because this server never negotiates permessage-deflate and never sends fragments or
@@ -62,6 +63,16 @@ export class WsSocket {
   sendFramed(frame: PreFramed): void {
     if (this.#raw) this.#raw.write(frame.ws);
     else this.#ws.send(frame.bytes, { binary: false });
+  }
+
+  /** Holds writes to the TCP socket (ws's own included, which keep their order) until `uncork`. */
+  cork(): void {
+    this.#raw?.cork();
+  }
+
+  /** Hands the writes held since `cork` to the kernel at once. */
+  uncork(): void {
+    this.#raw?.uncork();
   }
 
   close(code: number, reason: string): void {

@@ -70,6 +70,14 @@ class WsSink implements FeedSink<LiveFrame> {
     await this.#send(wsText(noticeMessage(type, data)));
   }
 
+  cork(): void {
+    this.socket.cork();
+  }
+
+  uncork(): void {
+    this.socket.uncork();
+  }
+
   close(reason: EndReason): void {
     const s = this.socket;
     // Told once: a second reason (slow, revoked, shutdown at once) finds the connection already closing.

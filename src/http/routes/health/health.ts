@@ -75,6 +75,6 @@ export function healthRoutes(ctx: RouteContext): void {
     if (!metricsAuthorized(req.headers.authorization, config.metricsToken?.reveal())) {
       throw new NaboomError('NABOOM_UNAUTHENTICATED', 'Send the METRICS_TOKEN as a bearer token');
     }
-    return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+    return reply.type(metrics.registry.contentType).send(await metrics.text());
   });
 }

@@ -1,0 +1,243 @@
+// The peer benchmark: Socket.IO 4.8 + @socket.io/redis-adapter (2 processes on an ACL'd Redis), plain ws
+// (1 process, no Redis) and Naboom (`naboom serve --workers 2`: 2 serve processes on one port; alerts
+// POSTed to the API, through the durable feed, received on /ws), one after another on this machine, with the same client processes and publisher.
+// Writes bench/results/peers-<profile>.json: per contender p50/p95/p99/max, deliveries/s, lost,
+// duplicates, server CPU per delivery and RSS per 1,000 connections.
+// Usage: npm run build && npm run bench:peers [-- --profile light|saturating|both] [--clients N] [--rate R]
+//        [--messages M] [--payload BYTES] [--client-procs P] [--only socketio,ws,naboom] [--naboom workers|separate]
+import { execFileSync, fork, spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { loadavg } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import { UserStore } from '../../dist/auth/users.js';
+import { createLogger } from '../../dist/log/logger.js';
+import { freePort } from '../../dist/local/redis-server.js';
+import { RoleClients } from '../../dist/redis/connections.js';
+import { createKeySpace, layoutOf } from '../../dist/redis/keys.js';
+import { cpuSeconds, log, percentile, spawnServe, startBenchRedis, writeResult } from '../lib.mjs';
+
+const PROFILES = {
+  light: { clients: 1000, rate: 10, messages: 200 },
+  saturating: { clients: 2000, rate: 100, messages: 500 },
+};
+const arg = (name, def) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : def;
+};
+const profileNames = arg('profile', 'both') === 'both' ? ['light', 'saturating'] : [arg('profile')];
+const PAYLOAD = Number(arg('payload', 200));
+const CLIENT_PROCS = Number(arg('client-procs', 2));
+const ONLY = arg('only', 'socketio,ws,naboom').split(',');
+const NABOOM_MODE = arg('naboom', 'workers');
+const DRAIN_IDLE_MS = 5000;
+const here = (f) => fileURLToPath(new URL(f, import.meta.url));
+const now = () => performance.timeOrigin + performance.now();
+const rssKiB = async (pid) => Number(/VmRSS:\s+(\d+)/.exec(await readFile(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+
+/** A peer server process (servers.mjs); resolves once it listens. */
+async function spawnPeer(kind, env = {}) {
+  const port = await freePort();
+  const child = spawn(process.execPath, [here('./servers.mjs'), kind, String(port)], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  await new Promise((resolve, reject) => {
+    let err = '';
+    child.stderr.on('data', (d) => {
+      err += d.toString();
+      if (err.includes('listening')) resolve();
+      if (!d.toString().includes('listening')) process.stderr.write(`[${kind}] ${d}`);
+    });
+    child.once('exit', (code) => reject(new Error(`${kind} exited ${code}: ${err}`)));
+  });
+  return {
+    pid: child.pid,
+    url: `http://127.0.0.1:${port}`,
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    },
+  };
+}
+
+/** The same publisher for everyone: `messages` alerts at `rate`/s, each stamped with its send time. */
+async function publish(p, post) {
+  const start = now();
+  const pending = [];
+  const pad = (s) => s + ' '.repeat(Math.max(0, PAYLOAD - s.length));
+  for (let seq = 0; seq < p.messages; seq++) {
+    const due = start + (seq * 1000) / p.rate;
+    const wait = due - now();
+    if (wait > 1) await sleep(wait);
+    pending.push(post(seq, now(), pad));
+  }
+  const statuses = await Promise.all(pending);
+  return { start, failed: statuses.filter((s) => s >= 300).length };
+}
+
+async function forkClients(kind, urls, p, token) {
+  const procs = [];
+  for (let i = 0; i < CLIENT_PROCS; i++) {
+    const count = Math.floor(p.clients / CLIENT_PROCS) + (i < p.clients % CLIENT_PROCS ? 1 : 0);
+    // Connections spread over the contender's processes: each client process starts at another one.
+    const rotated = [...urls.slice(i % urls.length), ...urls.slice(0, i % urls.length)];
+    const child = fork(here('./client.mjs'), [JSON.stringify({ kind, urls: rotated, count, token, expectedPerConnection: p.messages })], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    procs.push(child);
+  }
+  await Promise.all(procs.map((c) => new Promise((resolve, reject) => {
+    c.once('message', (m) => (m.type === 'ready' ? resolve() : reject(new Error('client not ready'))));
+    c.once('exit', (code) => reject(new Error(`client exited ${code}`)));
+  })));
+  const ask = (c, type) => new Promise((resolve) => {
+    const on = (m) => {
+      if (m.type === (type === 'finish' ? 'result' : type)) {
+        c.off('message', on);
+        resolve(m);
+      }
+    };
+    c.on('message', on);
+    c.send({ type });
+  });
+  return {
+    received: async () => (await Promise.all(procs.map((c) => ask(c, 'status')))).reduce((a, m) => a + m.received, 0),
+    finish: () => Promise.all(procs.map((c) => ask(c, 'finish'))),
+  };
+}
+
+/** The pids of a process's children (the workers of `naboom serve --workers N`). */
+const childrenOf = (pid) =>
+  execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' })
+    .split('\n')
+    .map((l) => Number(l.trim()))
+    .filter((n) => n > 0);
+
+async function measure(name, p, servers, post, token, redisPid) {
+  // A cluster primary only hands connections over: its RSS is reported apart, its CPU counted with its workers'.
+  const primaries = servers.filter((s) => s.workers).map((s) => s.pid);
+  const pids = servers.flatMap((s) => (s.workers ? childrenOf(s.pid) : [s.pid]));
+  const cpuPids = [...pids, ...primaries];
+  const primaryRssMiB = primaries.length ? Math.round((await rssKiB(primaries[0])) / 10.24) / 100 : null;
+  const rssIdle = (await Promise.all(pids.map(rssKiB))).reduce((a, b) => a + b, 0);
+  const clients = await forkClients(name === 'naboom' ? 'naboom' : name, servers.map((s) => s.url), p, token);
+  await sleep(1000);
+  const rssConnected = (await Promise.all(pids.map(rssKiB))).reduce((a, b) => a + b, 0);
+  const cpu0 = cpuPids.map(cpuSeconds);
+  const redisCpu0 = redisPid ? cpuSeconds(redisPid) : 0;
+  const load = loadavg()[0];
+  const { start, failed } = await publish(p, post);
+  const expected = p.clients * p.messages;
+  let last = -1;
+  let lastChange = Date.now();
+  for (;;) {
+    const got = await clients.received();
+    if (got >= expected) break;
+    if (got !== last) {
+      last = got;
+      lastChange = Date.now();
+    } else if (Date.now() - lastChange > DRAIN_IDLE_MS) break;
+    await sleep(100);
+  }
+  const cpu = cpuPids.map(cpuSeconds).reduce((a, c, i) => a + c - cpu0[i], 0);
+  const redisCpu = redisPid ? cpuSeconds(redisPid) - redisCpu0 : 0;
+  const results = await clients.finish();
+  const all = results.flatMap((r) => r.latencies).sort((a, b) => a - b);
+  const deliveries = results.reduce((a, r) => a + r.deliveries, 0);
+  const lastAt = Math.max(...results.map((r) => r.lastAt));
+  const seconds = (lastAt - start) / 1000;
+  const r2 = (x) => Math.round(x * 100) / 100;
+  return {
+    processes: pids.length,
+    deliveries,
+    expected,
+    lost: results.reduce((a, r) => a + r.lost, 0),
+    duplicates: results.reduce((a, r) => a + r.duplicates, 0),
+    publishFailed: failed,
+    latencyMs: { p50: r2(percentile(all, 50)), p95: r2(percentile(all, 95)), p99: r2(percentile(all, 99)), max: r2(all.at(-1) ?? NaN) },
+    deliveriesPerS: Math.round(deliveries / seconds),
+    serverCpuUsPerDelivery: r2((cpu * 1e6) / deliveries),
+    redisCpuUsPerDelivery: redisPid ? r2((redisCpu * 1e6) / deliveries) : null,
+    rssIdleMiBPerProcess: r2(rssIdle / 1024 / pids.length),
+    ...(primaryRssMiB !== null ? { primaryRssMiB } : {}),
+    rssMiBPer1000Connections: r2((rssConnected - rssIdle) / 1024 / (p.clients / 1000)),
+    loadAverage1mAtStart: r2(load),
+  };
+}
+
+async function makeNaboomUsers(config) {
+  const clients = new RoleClients(config, createLogger({ level: 'silent' }));
+  const users = new UserStore(clients.get('app'), createKeySpace(layoutOf(config)));
+  await users.add('peer-publisher', 'member', 'peer-password-123');
+  await users.add('peer-board', 'responder', 'peer-password-123');
+  const publisher = await users.issueToken('peer-publisher');
+  const board = await users.issueToken('peer-board');
+  await clients.close();
+  return { publisher, board };
+}
+
+const post = async (url, body, headers = {}) => {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+  await res.arrayBuffer();
+  return res.status;
+};
+
+const redis = await startBenchRedis({ RATE_LIMIT_ALERTS_PER_USER: '1000000', RATE_LIMIT_ALERTS_PER_IP: '1000000', LIVE_MAX_CONNECTIONS_PER_USER: '100000', LIVE_SUBSCRIBES_PER_MIN: '1000000', LOG_LEVEL: 'error' });
+// Socket.IO's adapter gets a user of its own on the same Redis: pub/sub on its channels and nothing else
+// (a PSUBSCRIBE pattern must be granted literally).
+const sioPassword = `sio-${Math.random().toString(36).slice(2)}-${Date.now()}`;
+const admin = new Redis({ host: '127.0.0.1', port: redis.port, username: redis.env.REDIS_MASTER_USER ?? 'default', password: redis.env.REDIS_MASTER_PASSWORD });
+await admin.call('ACL', 'SETUSER', 'socketio_bench', 'reset', 'on', `>${sioPassword}`, 'resetchannels', '&socket.io*', '&socket.io#/#*', '-@all', '+publish', '+spublish', '+subscribe', '+psubscribe', '+unsubscribe', '+punsubscribe', '+pubsub|numsub', '+pubsub|shardnumsub', '+ping');
+await admin.quit();
+const sioRedis = JSON.stringify({ port: redis.port, username: 'socketio_bench', password: sioPassword });
+const tokens = await makeNaboomUsers(redis.config);
+
+const out = { command: `npm run bench:peers -- ${process.argv.slice(2).join(' ')}`.trim(), payloadBytes: PAYLOAD, clientProcesses: CLIENT_PROCS, naboom: NABOOM_MODE, profiles: {} };
+try {
+  for (const profileName of profileNames) {
+    const p = { ...PROFILES[profileName] };
+    if (arg('clients')) p.clients = Number(arg('clients'));
+    if (arg('rate')) p.rate = Number(arg('rate'));
+    if (arg('messages')) p.messages = Number(arg('messages'));
+    const profile = { ...p, contenders: {} };
+    out.profiles[profileName] = profile;
+    for (const name of ONLY) {
+      log(`${profileName}: ${name}, ${p.clients} clients, ${p.rate}/s × ${p.messages} …`);
+      let servers = [];
+      try {
+        if (name === 'socketio') {
+          servers = await Promise.all([spawnPeer('socketio', { BENCH_SIO_REDIS: sioRedis }), spawnPeer('socketio', { BENCH_SIO_REDIS: sioRedis })]);
+          let i = 0;
+          profile.contenders.socketio = await measure(name, p, servers, (seq, t, pad) => post(`${servers[i++ % 2].url}/publish`, JSON.stringify({ seq, t, pad: pad('') })), undefined, redis.server.pid);
+        } else if (name === 'ws') {
+          servers = [await spawnPeer('ws')];
+          profile.contenders.ws = await measure(name, p, servers, (seq, t, pad) => post(`${servers[0].url}/publish`, JSON.stringify({ seq, t, pad: pad('') })), undefined, undefined);
+        } else if (name === 'naboom') {
+          // `naboom serve --workers 2`: two serve processes on one port, connections spread by the primary;
+          // `--naboom separate`: two single serve processes on two ports (versions without --workers).
+          if (NABOOM_MODE === 'separate') servers = await Promise.all([spawnServe(redis.envFile), spawnServe(redis.envFile)]);
+          else servers = [{ ...(await spawnServe(redis.envFile, { SERVE_WORKERS: '2' })), workers: 2 }];
+          await sleep(500);
+          let i = 0;
+          const raise = (seq, t, pad) =>
+            post(`${servers[i++ % servers.length].url}/api/emergency/alerts`, JSON.stringify({ type: 'panic', severity: 'high', location: { lat: -33.92, lon: 18.42 }, description: pad(`seq=${seq} t=${t} `) }), { authorization: `Bearer ${tokens.publisher}` });
+          profile.contenders.naboom = await measure(name, p, servers, raise, tokens.board, redis.server.pid);
+        }
+        log(JSON.stringify(profile.contenders[name]));
+      } finally {
+        await Promise.all(servers.map((s) => s.stop()));
+      }
+    }
+    const c = profile.contenders;
+    if (c.naboom && c.socketio) {
+      profile.ratios = {
+        naboomDeliveriesVsSocketio: Math.round((c.naboom.deliveriesPerS / c.socketio.deliveriesPerS) * 100) / 100,
+        naboomCpuPerDeliveryVsSocketio: Math.round((c.naboom.serverCpuUsPerDelivery / c.socketio.serverCpuUsPerDelivery) * 100) / 100,
+        ...(c.ws ? { naboomP99VsWs: Math.round((c.naboom.latencyMs.p99 / c.ws.latencyMs.p99) * 100) / 100 } : {}),
+      };
+    }
+  }
+  log(`results written to ${writeResult('peers', out)}`);
+  process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+} finally {
+  await redis.stop();
+}

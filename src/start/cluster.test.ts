@@ -1,0 +1,13 @@
+import { describe, expect, it } from 'vitest';
+import { WORKER_SEMI_SPACE_MIB, workerExecArgv } from './cluster.js';
+
+describe('workerExecArgv', () => {
+  it('bounds the young generation of a worker, keeping the primary’s own node options', () => {
+    expect(workerExecArgv(['--enable-source-maps'], undefined)).toEqual(['--enable-source-maps', `--max-semi-space-size=${WORKER_SEMI_SPACE_MIB}`]);
+  });
+
+  it('leaves an explicit semi-space size alone, given as an option or in NODE_OPTIONS', () => {
+    expect(workerExecArgv(['--max-semi-space-size=16'], undefined)).toEqual(['--max-semi-space-size=16']);
+    expect(workerExecArgv([], '--trace-gc --max-semi-space-size=32')).toEqual([]);
+  });
+});

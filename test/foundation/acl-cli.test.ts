@@ -149,7 +149,7 @@ describe('naboom acl', () => {
     const help = await runCli(['acl', 'log', '--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/FAIL grant-missing[\s\S]*WARN foreign[\s\S]*Exit codes: 0 nothing to look at/);
-  });
+  }, 60_000); // eight CLI processes, each a Node start and a Redis login
 
   it('rotate refuses an unknown role', async () => {
     const r = await runCli(['acl', 'rotate', 'root'], { env });

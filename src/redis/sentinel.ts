@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import type { Config, HostPort } from '../config/load.js';
 import { NaboomError } from '../errors/catalogue.js';
 import { fieldText, replyFields } from './reply.js';
+import { tlsConnectionOptions } from './tls.js';
 
 /** A short-lived connection to one Sentinel as sentinel_user. */
 export function sentinelConnection(config: Config, at: HostPort): Redis {
@@ -16,7 +17,7 @@ export function sentinelConnection(config: Config, at: HostPort): Redis {
     maxRetriesPerRequest: 0,
     enableReadyCheck: false,
     connectTimeout: 2000,
-    tls: config.tls.enabled ? (config.tls.ca ? { ca: config.tls.ca } : {}) : undefined,
+    tls: tlsConnectionOptions(config.tls),
   });
 }
 

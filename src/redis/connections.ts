@@ -380,12 +380,13 @@ export class RoleClients {
   }
 
   /**
-   * A plaintext client on a TLS port only sees the server close the connection: ask the port once whether it
-   * speaks TLS, so the log and /health/redis can say NABOOM_REDIS_TLS_MISMATCH instead of "Connection is closed.".
+   * A plaintext client on a TLS port, a TLS client on a plaintext port and a server that wants a client
+   * certificate all look like a connection that ended without a word: ask the port once, so the log and
+   * /health/redis can name the cause instead of "Connection is closed.".
    */
   #probeTlsPort(role: ClientRole, id: string, client: RedisClient, err: unknown): void {
     const t = this.#config.topology;
-    if (this.#tls.enabled || t.kind !== 'standalone' || this.#tlsProbed.has(client)) return;
+    if (t.kind !== 'standalone' || this.#tlsProbed.has(client)) return;
     this.#tlsProbed.add(client);
     void explainConnectError(err, this.#tls, { host: t.host, port: t.port }, `${t.host}:${t.port}`).then(
       (found) => {

@@ -3,6 +3,7 @@
  * makes takes them from here) and that says what a failed handshake means, with the variable to fix.
  * Certificate verification is always on: nothing here can turn it off.
  */
+import { connect as netConnect } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import type { HostPort, TlsSettings } from '../config/load.js';
 import { NaboomError } from '../errors/catalogue.js';
@@ -90,42 +91,84 @@ export function tlsMismatch(where: string, tlsClient: boolean, cause?: unknown):
   return new NaboomError('NABOOM_REDIS_TLS_MISMATCH', message, cause === undefined ? undefined : { cause });
 }
 
+/** What a port turned out to speak when asked directly. */
+export type PortProbe = 'tls' | 'tls-closed-after-handshake' | 'plain' | 'unreachable';
+
 /**
- * Whether `at` answers a TLS handshake: 'tls' (it does, even when its certificate is not trusted), 'plain'
- * (it answered something else or closed) or 'unreachable'. Used to explain a plaintext connection that the
- * server closed without a word. Verification stays on: a certificate error also proves the port speaks TLS.
+ * Asks `at` directly what it speaks: a TLS handshake with our own options (verification on: a certificate
+ * error also proves the port speaks TLS), then a PING inside it. 'tls-closed-after-handshake' is a server
+ * that completes the handshake and then drops us without a reply: with TLS 1.3 that is how redis-server
+ * refuses a connection without (or with an unacceptable) client certificate.
  */
-export async function probeSpeaksTls(at: HostPort, tls: TlsSettings, timeoutMs = 2000): Promise<'tls' | 'plain' | 'unreachable'> {
-  return await new Promise((resolve) => {
+export async function probePort(at: HostPort, tls: TlsSettings, timeoutMs = 2000): Promise<PortProbe> {
+  // Ask in the configured language first: a plaintext server never answers a ClientHello (it waits for the
+  // rest of an "inline command"), so the wrong order would cost the whole timeout on every healthy server.
+  if (!tls.enabled && (await answersPlaintext(at, timeoutMs))) return 'plain';
+  const viaTls = await new Promise<PortProbe | 'not-tls'>((resolve) => {
     const socket = tlsConnect({ host: at.host, port: at.port, ...(tlsConnectionOptions({ ...tls, enabled: true }) ?? {}) });
-    const done = (answer: 'tls' | 'plain' | 'unreachable'): void => {
+    let handshaken = false;
+    const done = (answer: PortProbe | 'not-tls'): void => {
       clearTimeout(timer);
       socket.destroy();
       resolve(answer);
     };
-    const timer = setTimeout(() => done('plain'), timeoutMs);
-    socket.once('secureConnect', () => done('tls'));
+    const timer = setTimeout(() => done(handshaken ? 'tls' : 'not-tls'), timeoutMs);
+    socket.once('secureConnect', () => {
+      handshaken = true;
+      socket.write('PING\r\n');
+    });
+    socket.once('data', () => done('tls'));
+    socket.once('close', () => done(handshaken ? 'tls-closed-after-handshake' : 'not-tls'));
     socket.once('error', (err) => {
       const code = codeOf(err);
-      if (code === 'ECONNREFUSED' || code === 'EHOSTUNREACH' || code === 'ENOTFOUND' || code === 'ENETUNREACH') done('unreachable');
+      if (handshaken) done('tls-closed-after-handshake');
+      else if (code === 'ECONNREFUSED' || code === 'EHOSTUNREACH' || code === 'ENOTFOUND' || code === 'ENETUNREACH') done('unreachable');
       else if (code && (UNTRUSTED.has(code) || EXPIRED.has(code) || HOSTNAME.has(code) || CLIENT_CERT.has(code))) done('tls');
-      else done('plain');
+      else done('not-tls');
     });
+  });
+  if (viaTls !== 'not-tls') return viaTls;
+  return tls.enabled && (await answersPlaintext(at, timeoutMs)) ? 'plain' : 'unreachable';
+}
+
+/** Whether `at` answers a plaintext PING with anything that looks like RESP. */
+export async function answersPlaintext(at: HostPort, timeoutMs = 1500): Promise<boolean> {
+  return await new Promise((resolve) => {
+    const s = netConnect({ host: at.host, port: at.port });
+    const done = (v: boolean): void => {
+      clearTimeout(timer);
+      s.destroy();
+      resolve(v);
+    };
+    const timer = setTimeout(() => done(false), timeoutMs);
+    s.once('connect', () => s.write('PING\r\n'));
+    s.once('data', (b: Buffer) => done(/^[+\-:$*%_]/.test(b.toString('latin1'))));
+    s.once('error', () => done(false));
+    s.once('close', () => done(false));
   });
 }
 
-/** Messages of a connection the server closed before answering (what a plaintext client on a TLS port sees). */
-const CLOSED_SILENTLY = /^(Connection is closed\.?|read ECONNRESET|socket hang up|write EPIPE)/;
+/** Messages of a connection that ended without a reply (closed, reset, or a handshake that never finished). */
+const ENDED_SILENTLY = /^(Connection is closed\.?|read ECONNRESET|write ECONNRESET|socket hang up|write EPIPE|connect ETIMEDOUT)/;
+const SILENT_CODES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT']);
 
 /**
- * A connection error explained: a TLS failure, or — when a plaintext connection was closed without a word —
- * a TLS port probed to say so. Undefined when neither applies.
+ * A connection error explained: a TLS failure, or — when the connection ended without a word — the port
+ * asked directly: a plaintext client on a TLS port, a TLS client on a plaintext port, or a TLS server that
+ * drops clients without an acceptable certificate. Undefined when none applies.
  */
 export async function explainConnectError(err: unknown, tls: TlsSettings, at: HostPort | undefined, where = 'Redis'): Promise<NaboomError | undefined> {
   const direct = classifyTlsError(err, tls, where);
   if (direct) return direct;
   const code = codeOf(err);
-  const closed = err instanceof Error && (CLOSED_SILENTLY.test(err.message) || code === 'ECONNRESET' || code === 'EPIPE');
-  if (!closed || at === undefined || tls.enabled) return undefined;
-  return (await probeSpeaksTls(at, tls)) === 'tls' ? tlsMismatch(where, false, err) : undefined;
+  const silent = err instanceof Error && (ENDED_SILENTLY.test(err.message) || (code !== undefined && SILENT_CODES.has(code)));
+  if (!silent || at === undefined) return undefined;
+  const probe = await probePort(at, tls);
+  if (!tls.enabled) return probe === 'tls' || probe === 'tls-closed-after-handshake' ? tlsMismatch(where, false, err) : undefined;
+  if (probe === 'plain') return tlsMismatch(where, true, err);
+  if (probe === 'tls-closed-after-handshake') {
+    const ours = tls.certFile ? `it refused the client certificate in REDIS_TLS_CERT_FILE (${tls.certFile})` : 'it requires a client certificate and REDIS_TLS_CERT_FILE / REDIS_TLS_KEY_FILE are not set';
+    return new NaboomError('NABOOM_REDIS_TLS_CLIENT_CERT', `${where}: the server closed the connection right after the TLS handshake: ${ours}`, { cause: err });
+  }
+  return undefined;
 }

@@ -18,7 +18,7 @@ import { connectOnce, roleClusterOptions, roleRedisOptions, type RedisClient } f
 import type { KeySpace } from '../redis/keys.js';
 import { CLIENT_ROLES, type ClientRole } from '../redis/roles.js';
 import { sentinelView } from '../redis/sentinel.js';
-import { explainConnectError, tlsConnectionOptions } from '../redis/tls.js';
+import { classifyTlsError, explainConnectError, probePort, tlsConnectionOptions, tlsMismatch } from '../redis/tls.js';
 import { aclChecks, aclLogChecks } from './acl-checks.js';
 import { groupAclLog, parseAclLog, VERIFY_CLIENT_MARK, type AclLogEntry } from './acl-log.js';
 import { buildReport } from './report.js';
@@ -59,9 +59,14 @@ function deploymentClient(config: Config, role: ClientRole): RedisClient {
   );
 }
 
+/** The first error each client reported: a handshake failure that a later "Connection is closed." hides. */
+const firstErrors = new WeakMap<RedisClient, Error>();
+
 /** Connects; returns the connection error (e.g. WRONGPASS) instead of throwing. */
 async function connectQuietly(c: RedisClient): Promise<Error | undefined> {
-  c.on('error', () => undefined);
+  c.on('error', (e: Error) => {
+    if (!firstErrors.has(c)) firstErrors.set(c, e);
+  });
   try {
     if (c instanceof Cluster) await c.connect();
     else await connectOnce(c);
@@ -170,6 +175,11 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
   let admin: Redis | undefined;
   try {
     const primary = await primaryNode(config);
+    // A TLS client on a plaintext port waits out its whole connect timeout, once per connection: ask the
+    // port first (a TLS handshake and a PING, well under a second when it answers) and stop there.
+    const speaks = await probePort(primary, config.tls);
+    if (speaks === 'plain' && config.tls.enabled) throw tlsMismatch(nodeName(primary), true);
+    if ((speaks === 'tls' || speaks === 'tls-closed-after-handshake') && !config.tls.enabled) throw tlsMismatch(nodeName(primary), false);
     for (const role of CLIENT_ROLES) {
       if (role === 'master' || !config.credentials[role].password) continue;
       clients.set(role, deploymentClient(config, role));
@@ -206,7 +216,8 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
     // A plaintext client on a TLS port connects, then the server closes it: the first command says only
     // "Connection is closed.", so ask the port whether it speaks TLS.
     const t = config.topology;
-    const err = (await explainConnectError(caught, config.tls, t.kind === 'standalone' ? { host: t.host, port: t.port } : undefined, t.kind === 'standalone' ? `${t.host}:${t.port}` : 'Redis').catch(() => undefined)) ?? caught;
+    const hidden = [admin, ...clients.values()].map((c) => (c ? firstErrors.get(c) : undefined)).find((e) => e !== undefined && classifyTlsError(e, config.tls));
+    const err = (await explainConnectError(hidden ?? caught, config.tls, t.kind === 'standalone' ? { host: t.host, port: t.port } : undefined, t.kind === 'standalone' ? `${t.host}:${t.port}` : 'Redis').catch(() => undefined)) ?? caught;
     checks.push({
       section: 'auth',
       name: 'reach the server as the master role',

@@ -3,12 +3,12 @@
  * expiry (and the client certificate's), and — the point of TLS — that no node also listens in plaintext.
  */
 import { X509Certificate } from 'node:crypto';
-import { connect as netConnect } from 'node:net';
 import { TLSSocket, type DetailedPeerCertificate } from 'node:tls';
 import { Cluster, type Redis } from 'ioredis';
 import type { Config, HostPort } from '../config/load.js';
 import { connectAdmin, listNodes, nodeName } from '../redis/admin.js';
 import type { RedisClient } from '../redis/connections.js';
+import { answersPlaintext } from '../redis/tls.js';
 import type { ClientRole } from '../redis/roles.js';
 import type { CheckResult } from './types.js';
 
@@ -63,23 +63,6 @@ function chainCheck(socket: TLSSocket, node: string, now: number): CheckResult {
     detail: `${socket.authorized ? 'trusted' : `NOT trusted (${String(socket.authorizationError)})`}: ${described.map((d) => d.text).join(' ← ')}`,
     ...(worst === 'pass' ? {} : { hint: `Renew the certificate before it expires (verify warns ${CERT_WARN_DAYS} days ahead); Naboom re-reads REDIS_TLS_* files on SIGHUP.` }),
   };
-}
-
-/** Whether `at` answers a plaintext PING with anything that looks like RESP. */
-export async function answersPlaintext(at: HostPort, timeoutMs = 1500): Promise<boolean> {
-  return await new Promise((resolve) => {
-    const s = netConnect({ host: at.host, port: at.port });
-    const done = (v: boolean): void => {
-      clearTimeout(timer);
-      s.destroy();
-      resolve(v);
-    };
-    const timer = setTimeout(() => done(false), timeoutMs);
-    s.once('connect', () => s.write('PING\r\n'));
-    s.once('data', (b: Buffer) => done(/^[+\-:$*%_]/.test(b.toString('latin1'))));
-    s.once('error', () => done(false));
-    s.once('close', () => done(false));
-  });
 }
 
 /** `CONFIG GET port` as the master role must be 0; where CONFIG is refused, probe the usual plaintext port. */

@@ -16,7 +16,7 @@ import { startServer } from '../../start/server.js';
 import { runUntilSignal } from '../../start/shutdown.js';
 import type { CommandContext } from '../context.js';
 import { writeSecretFile } from './init.js';
-import { withLocalTls } from '../../local/tls-certs.js';
+import { localTlsEnv, withLocalTls } from '../../local/tls-certs.js';
 import { localCertificates, startLocalRedis } from './redis.js';
 
 const demoFile = z.object({ responder: z.object({ username: z.string(), password: z.string() }), resident: z.object({ username: z.string(), token: z.string() }) });
@@ -96,6 +96,7 @@ export function registerDev(program: Command, ctx: CommandContext): void {
               ? // The token stays in the env file: the command reads it there instead of printing the secret.
                 `Scrape the metrics (METRICS_TOKEN in ${envFile}):\n  curl ${u}/metrics -H "Authorization: Bearer $(sed -n 's/^METRICS_TOKEN=//p' '${envFile}')"`
               : `Metrics: ${u}/metrics is open (no METRICS_TOKEN in ${envFile}; \`naboom init\` writes one)`,
+            ...(certs ? ['Other commands (verify, acl, users) reach this TLS-only Redis with, in your .env:', ...Object.entries(localTlsEnv(certs, false)).map(([k, v]) => `  ${k}=${v}`)] : []),
             'Check the deployment: node bin/naboom.js verify --url ' + u,
             'Ctrl-C stops everything.',
             '',

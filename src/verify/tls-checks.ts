@@ -20,9 +20,9 @@ const DAY_MS = 86_400_000;
 
 const isLoopback = (host: string): boolean => host === 'localhost' || host === '::1' || host.startsWith('127.');
 
-/** The sockets a client talks over (a Cluster: one per node it has connected to). */
+/** The sockets a client talks over (a Cluster: one per node connection that is up; others open lazily). */
 function streamsOf(client: RedisClient): unknown[] {
-  return client instanceof Cluster ? client.nodes().map((n) => n.stream) : [client.stream];
+  return client instanceof Cluster ? client.nodes().filter((n) => n.status === 'ready').map((n) => n.stream) : [client.stream];
 }
 
 /** 'pass', 'warn' or 'fail' for a certificate valid until `validTo`. */

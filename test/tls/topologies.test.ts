@@ -4,8 +4,13 @@
  * the slot map. The API, the live feed, the queue and verify (its tls section on every node) work end to end,
  * and a kill -9 of the Sentinel master fails over with every connection still TLS.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/load.js';
+import { createCertificateAuthority } from '../../src/local/tls-certs.js';
 import type { ClusterTopology, SentinelTopology } from '../../src/local/topologies.js';
 import { waitFor } from '../../src/local/wait.js';
 import { createLogger } from '../../src/log/logger.js';
@@ -74,6 +79,17 @@ describe('Sentinel over TLS only', () => {
     admin.disconnect();
     const diff = await runCli(['acl', 'diff', '--all-nodes'], { env: { NABOOM_ENV_FILE: t.envFile } });
     expect(diff.code, diff.stdout + diff.stderr).toBe(0);
+  });
+
+  it('names an untrusted Sentinel certificate (NABOOM_REDIS_TLS_UNTRUSTED), not "Connection is closed."', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'naboom-tls-sentinel-'));
+    try {
+      const other = createCertificateAuthority(join(dir, 'ca'), 'Some other CA').certFile;
+      const config = loadConfig({ env: { REDIS_TLS_CA_FILE: other }, envFile: t.envFile });
+      await expect(sentinelView(config)).rejects.toMatchObject({ code: 'NABOOM_REDIS_TLS_UNTRUSTED', message: expect.stringMatching(/^Sentinel 127\.0\.0\.1:\d+: the server's certificate is not trusted/) as unknown });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('fails over after kill -9 of the master, and alerts flow again over TLS', async () => {

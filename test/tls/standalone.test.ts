@@ -5,6 +5,7 @@
  */
 import { TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../src/local/redis-server.js';
 import { createLogger } from '../../src/log/logger.js';
 import { runVerify } from '../../src/verify/run.js';
 import { auth, post, sampleAlert, startStack, WsClient, type Stack } from '../helpers/stack.js';
@@ -54,5 +55,18 @@ describe('standalone over TLS only', () => {
     );
     expect(tls.every((c) => c.status === 'pass')).toBe(true);
     expect(r.checks.find((c) => c.name === 'anonymous connections are refused')?.status).toBe('pass');
+  });
+
+  it('verify fails when the server also listens in plaintext, naming the port', async () => {
+    const plain = await freePort();
+    await s.admin.call('CONFIG', 'SET', 'port', String(plain));
+    try {
+      const r = await runVerify({ config: s.redis.config, keys: s.redis.keys, logger });
+      const check = r.checks.find((c) => c.section === 'tls' && c.name === 'no plaintext port open');
+      expect(check).toMatchObject({ status: 'fail', detail: expect.stringContaining(`CONFIG GET port → ${plain}`) as unknown, hint: expect.stringContaining('port 0') as unknown });
+      expect(r.ok).toBe(false);
+    } finally {
+      await s.admin.call('CONFIG', 'SET', 'port', '0');
+    }
   });
 });

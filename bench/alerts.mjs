@@ -1,10 +1,13 @@
 // Alert service benchmarks (issue targets on a 2-core machine, one `naboom serve` with our Redis):
 //   ingest ≥ 5,000 alerts/s with p99 < 25 ms (autocannon); one alert to 10,000 WebSocket clients with
 //   p99 < 100 ms; replay of 10,000 missed alerts in < 1 s; RSS per idle WebSocket connection.
-// Usage: npm run bench:alerts [-- --duration 15 --connections 48 --clients 10000 --replay 10000 --only ingest|replay|fanout]
+// Usage: npm run bench:alerts [-- --duration 15 --connections 48 --clients 10000 --replay 10000 --only ingest|replay|fanout] [--tls]
+//   --tls: the same against a TLS-only redis-server (local CA, every connection of serve over TLS);
+//   results in bench/results/alerts-tls.json.
 import autocannon from 'autocannon';
 import { WebSocket } from 'ws';
 import { UserStore } from '../dist/auth/users.js';
+import { startProvisionedRedis } from '../dist/local/provisioned.js';
 import { createLogger } from '../dist/log/logger.js';
 import { RoleClients } from '../dist/redis/connections.js';
 import { createKeySpace, layoutOf } from '../dist/redis/keys.js';
@@ -25,6 +28,7 @@ const FANOUT_ALERTS = arg('fanout-alerts', 20);
 const onlyAt = process.argv.indexOf('--only');
 const ONLY = onlyAt > 0 ? process.argv[onlyAt + 1] : undefined;
 const runs = (part) => ONLY === undefined || ONLY === part;
+const TLS = process.argv.includes('--tls');
 
 const body = JSON.stringify({ type: 'panic', severity: 'high', location: { lat: -33.9249, lon: 18.4241, accuracy_m: 20, address: '1 Long St' }, description: 'bench' });
 const idMs = (id) => Number(id.split('-')[0]);
@@ -204,10 +208,13 @@ async function fanout(url, tokens, responder, serve) {
   };
 }
 
-const redis = await startBenchRedis({ RATE_LIMIT_ALERTS_PER_USER: '1000000', RATE_LIMIT_ALERTS_PER_IP: '1000000', LIVE_MAX_CONNECTIONS_PER_USER: '100000', LIVE_SUBSCRIBES_PER_MIN: '1000000', LOG_LEVEL: 'error' });
+const benchEnv = { RATE_LIMIT_ALERTS_PER_USER: '1000000', RATE_LIMIT_ALERTS_PER_IP: '1000000', LIVE_MAX_CONNECTIONS_PER_USER: '100000', LIVE_SUBSCRIBES_PER_MIN: '1000000', LOG_LEVEL: 'error' };
+const redis = TLS
+  ? await startProvisionedRedis({ env: benchEnv, tls: {}, appendonly: process.env.BENCH_AOF !== 'no', tmpPrefix: 'naboom-bench-' })
+  : await startBenchRedis(benchEnv);
 const serve = await spawnServe(redis.envFile);
 try {
-  log(`redis :${redis.port}, serve ${serve.url}`);
+  log(`redis :${redis.port}${TLS ? ' (TLS only)' : ''}, serve ${serve.url}`);
   const { tokens, responder } = await makeUsers(redis.config, 100);
   log(`ingest: autocannon ${CONNECTIONS} connections for ${DURATION} s …`);
   const ingestResult = runs('ingest') ? await ingest(serve.url, tokens, { serve: serve.pid, redis: redis.server.pid, loadGenerator: process.pid }) : undefined;
@@ -225,7 +232,8 @@ try {
     log(JSON.stringify({ loopMsPerRound: fanoutResult.floor.loopMsPerRound, usPerWrite: fanoutResult.floor.usPerWrite }));
   }
   const result = {
-    command: 'npm run bench:alerts',
+    command: `npm run bench:alerts${TLS ? ' -- --tls' : ''}`,
+    tls: TLS,
     ingest: ingestResult,
     replay: replayResult,
     fanout: fanoutResult,
@@ -235,7 +243,7 @@ try {
       replay: { ms: 1000, met: !!replayResult && replayResult.ms < 1000 && replayResult.replayed >= REPLAY },
     },
   };
-  if (ONLY === undefined) log(`results written to ${writeResult('alerts', result)}`);
+  if (ONLY === undefined) log(`results written to ${writeResult(TLS ? 'alerts-tls' : 'alerts', result)}`);
   process.stdout.write(JSON.stringify(result, null, 2) + '\n');
 } finally {
   await serve.stop();

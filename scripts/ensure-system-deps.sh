@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Installs the system packages the project needs when they are missing (Debian/Ubuntu): redis-server,
-# and with --browser (the full test run) also chromium for the dashboard's browser tests and Debian's Django
+# openssl (certificates for the local TLS servers) and tcpdump (the test that proves no password crosses
+# the wire in clear over TLS), and with --browser (the full test run) also chromium for the dashboard's browser tests and Debian's Django
 # stack (Django, django-redis, channels, channels_redis, Celery) for the tests of the Django ACL profile.
 set -euo pipefail
 need=()
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
+command -v tcpdump >/dev/null 2>&1 || [[ -x /usr/bin/tcpdump ]] || need+=(tcpdump)
 if [[ "${1:-}" == "--browser" ]]; then
   [[ -x /usr/bin/chromium ]] || need+=(chromium)
   # Debian's own python3 with Debian's packages: the versions the Django profile was observed with.

@@ -36,11 +36,28 @@ export interface RoleCredentials {
   readonly source: SecretSource | undefined;
 }
 
+/**
+ * TLS to every Redis node. Certificate verification is always on: there is deliberately no setting that
+ * turns it off. `cert`/`key` are the client certificate for servers that require one (mutual TLS).
+ */
+export interface TlsSettings {
+  readonly enabled: boolean;
+  /** PEM of REDIS_TLS_CA_FILE; undefined = Node's bundled public CAs. */
+  readonly ca: string | undefined;
+  readonly caFile: string | undefined;
+  readonly cert: string | undefined;
+  readonly certFile: string | undefined;
+  readonly key: Secret | undefined;
+  /** Where the key came from (REDIS_TLS_KEY_FILE or REDIS_TLS_KEY); re-read after a certificate rotation. */
+  readonly keySource: SecretSource | undefined;
+  readonly servername: string | undefined;
+}
+
 export interface Config {
   readonly settings: Settings;
   readonly envFile: string | undefined;
   readonly topology: Topology;
-  readonly tls: { readonly enabled: boolean; readonly ca: string | undefined };
+  readonly tls: TlsSettings;
   readonly credentials: Readonly<Record<RoleName, RoleCredentials>>;
   /** SECRET_KEY entries; the first encrypts, all decrypt. Empty when the command does not need it. */
   readonly secretKeys: readonly Secret[];
@@ -236,13 +253,13 @@ export function loadConfig(options: LoadOptions = {}): Config {
     throw new NaboomError('NABOOM_CONFIG_MISSING_SECRET', `Missing or empty: ${webhook.variable} (required when NOTIFY_WEBHOOK_URLS is set)`);
   }
   const vapid = loadVapid(settings, lookupSecret('VAPID_PRIVATE_KEY', merged, envFile, fromFile));
-  const ca = settings.REDIS_TLS_CA_FILE ? readSecretFile('REDIS_TLS_CA_FILE', resolve(settings.REDIS_TLS_CA_FILE)) : undefined;
+  const tls = loadTls(settings, merged, envFile, fromFile);
 
   const config: Config = {
     settings: Object.freeze(settings),
     envFile,
     topology: Object.freeze(topology),
-    tls: Object.freeze({ enabled: settings.REDIS_TLS, ca }),
+    tls,
     credentials: Object.freeze(credentials),
     secretKeys: Object.freeze(secretKeys),
     metricsToken: isBlank(metrics.value) ? undefined : new Secret(metrics.value as string),
@@ -251,6 +268,46 @@ export function loadConfig(options: LoadOptions = {}): Config {
     alertMinReplicas: settings.ALERT_MIN_REPLICAS ?? (topology.kind === 'standalone' ? 0 : 1),
   };
   return Object.freeze(config);
+}
+
+function loadTls(settings: Settings, merged: Record<string, string | undefined>, envFile: string | undefined, fromFile: Set<string>): TlsSettings {
+  const key = lookupSecret('REDIS_TLS_KEY', merged, envFile, fromFile);
+  const hasKey = !isBlank(key.value);
+  const certFile = settings.REDIS_TLS_CERT_FILE ? resolve(settings.REDIS_TLS_CERT_FILE) : undefined;
+  const caFile = settings.REDIS_TLS_CA_FILE ? resolve(settings.REDIS_TLS_CA_FILE) : undefined;
+  if (!settings.REDIS_TLS) {
+    // Certificates without REDIS_TLS would be ignored and every password would still travel in clear.
+    const stray = [caFile && 'REDIS_TLS_CA_FILE', certFile && 'REDIS_TLS_CERT_FILE', hasKey && key.variable, settings.REDIS_TLS_SERVERNAME && 'REDIS_TLS_SERVERNAME'].filter(Boolean);
+    if (stray.length > 0) throw new NaboomError('NABOOM_CONFIG_INVALID', `${stray.join(', ')} set but REDIS_TLS is off: set REDIS_TLS=true (or unset them)`);
+  }
+  if (Boolean(certFile) !== hasKey) {
+    throw new NaboomError('NABOOM_CONFIG_INVALID', certFile ? 'REDIS_TLS_CERT_FILE is set without REDIS_TLS_KEY_FILE: mutual TLS needs both' : `${key.variable} is set without REDIS_TLS_CERT_FILE: mutual TLS needs both`);
+  }
+  return Object.freeze({
+    enabled: settings.REDIS_TLS,
+    ca: caFile ? readSecretFile('REDIS_TLS_CA_FILE', caFile) : undefined,
+    caFile,
+    cert: certFile ? readSecretFile('REDIS_TLS_CERT_FILE', certFile) : undefined,
+    certFile,
+    key: hasKey ? new Secret(key.value as string) : undefined,
+    keySource: hasKey ? key.source : undefined,
+    servername: settings.REDIS_TLS_SERVERNAME,
+  });
+}
+
+/**
+ * Re-reads the CA, the client certificate and its key from their files (after a certificate rotation);
+ * settings given inline in the environment stay as they were.
+ */
+export function rereadTls(tls: TlsSettings): TlsSettings {
+  if (!tls.enabled) return tls;
+  const key = tls.keySource?.kind === 'file' ? new Secret(readSecretFile(tls.keySource.variable, tls.keySource.path)) : tls.key;
+  return Object.freeze({
+    ...tls,
+    ca: tls.caFile ? readSecretFile('REDIS_TLS_CA_FILE', tls.caFile) : tls.ca,
+    cert: tls.certFile ? readSecretFile('REDIS_TLS_CERT_FILE', tls.certFile) : tls.cert,
+    key,
+  });
 }
 
 /** Re-reads one role's password from where it came from (used after `naboom acl rotate`). */

@@ -165,6 +165,10 @@ export const settingsSchema = z.object({
   REDIS_PORT: port.default(6379),
   REDIS_TLS: bool.default(false),
   REDIS_TLS_CA_FILE: z.string().trim().min(1).optional(),
+  /** Mutual TLS: the client certificate (PEM); its key is a secret (REDIS_TLS_KEY_FILE, read by the loader). */
+  REDIS_TLS_CERT_FILE: z.string().trim().min(1).optional(),
+  /** The name the server's certificate must carry when it differs from the host Naboom connects to. */
+  REDIS_TLS_SERVERNAME: z.string().trim().min(1).optional(),
   REDIS_SENTINELS: hostPortList.optional(),
   REDIS_SENTINEL_MASTER: z.string().trim().min(1).default('naboom'),
   REDIS_CLUSTER_NODES: hostPortList.optional(),
@@ -242,6 +246,8 @@ export const settingsSchema = z.object({
   DJANGO_COMPAT: bool.default(false),
 
   NABOOM_REDIS_PORT: port.default(6380),
+  /** `naboom dev` runs its local Redis TLS-only with certificates under NABOOM_DATA_DIR/tls. */
+  NABOOM_REDIS_TLS: bool.default(false),
   NABOOM_DATA_DIR: z.string().trim().min(1).default('.naboom'),
 });
 

@@ -49,6 +49,27 @@ export const ERRORS = {
     'The Cluster nodes carry an ACL rendered for the standalone layout',
     'Render the ACL for the Cluster layout (with REDIS_CLUSTER_NODES set: `naboom acl render --out users.acl` for the nodes\' aclfile) and apply it to every node as the master role: `naboom acl apply --all-nodes` (ACL changes do not replicate).',
   ),
+  NABOOM_REDIS_TLS_UNTRUSTED: def(
+    503,
+    "Redis's TLS certificate is not trusted",
+    'Set REDIS_TLS_CA_FILE to the CA certificate (PEM) that signed the server certificate; a managed service publishes its CA bundle.',
+  ),
+  NABOOM_REDIS_TLS_EXPIRED: def(503, "Redis's TLS certificate has expired (or is not valid yet)", 'Renew the server certificate (tls-cert-file) and reload it on the server; check the clocks if it is not valid yet.'),
+  NABOOM_REDIS_TLS_HOSTNAME: def(
+    503,
+    "Redis's TLS certificate does not name the host Naboom connects to",
+    'Set REDIS_TLS_SERVERNAME to a name the certificate carries (its subjectAltName), or connect by that name in REDIS_HOST / the node list.',
+  ),
+  NABOOM_REDIS_TLS_CLIENT_CERT: def(
+    503,
+    'Redis requires a client certificate (mutual TLS) or refused ours',
+    'Set REDIS_TLS_CERT_FILE and REDIS_TLS_KEY_FILE to a client certificate signed by the CA in the server\'s tls-ca-cert-file.',
+  ),
+  NABOOM_REDIS_TLS_MISMATCH: def(
+    503,
+    'TLS on one side, plaintext on the other',
+    'Make REDIS_TLS match the port: REDIS_TLS=true for a tls-port, false for a plaintext port (and REDIS_PORT / the node list naming the right port).',
+  ),
   NABOOM_REDIS_SERVER_MISSING: def(500, 'redis-server is not installed', 'Install it: `apt-get install -y redis-server` (or run `make dev`).'),
   NABOOM_REDIS_START_FAILED: def(500, 'redis-server did not start', 'Read the redis-server output printed above; is the port already in use?'),
   NABOOM_ACL_APPLY_FAILED: def(500, 'Provisioning the ACL users failed', 'Check the master credentials (REDIS_MASTER_USER/REDIS_MASTER_PASSWORD).'),

@@ -161,7 +161,10 @@ export class RedisHealth {
       if (this.#config.settings.DJANGO_COMPAT && role !== 'master') operations.push(...(await djangoProbe(role, c, nonce)));
       return { ok: v === '1', operations, ms: ms() };
     } catch (err) {
-      return { ok: false, operations, ms: ms(), error: safeError(err) };
+      // ioredis rejects commands with "Connection is closed." after a failed handshake; the handshake's own
+      // error names the cause (untrusted, expired, wrong name, client certificate, TLS/plaintext mismatch).
+      const tls = this.#clients.tlsFailure(c);
+      return { ok: false, operations, ms: ms(), error: tls ? safeError(new Error(`${tls.code}: ${tls.message}`)) : safeError(err) };
     }
   }
 }

@@ -15,6 +15,7 @@ import { desiredRules } from '../redis/acl/rules.js';
 import { createKeySpace, layoutOf, type KeyLayout, type KeySpace } from '../redis/keys.js';
 import { ROLE_NAMES } from '../redis/roles.js';
 import { freePort, startRedisServer, type RedisServerOptions, type RunningRedis } from './redis-server.js';
+import { ensureLocalCertificates, localTlsEnv, serverTls, type LocalCertificates } from './tls-certs.js';
 
 export interface ProvisionedNodeOptions extends Omit<RedisServerOptions, 'aclFileContent'> {
   /** Whose users the node carries. */
@@ -41,6 +42,11 @@ export interface ProvisionedRedisOptions {
   readonly appendonly?: boolean;
   /** Prefix of the temporary directory's name. */
   readonly tmpPrefix?: string;
+  /**
+   * A TLS-only server with certificates from a fresh local CA (under `<dir>/tls`), the env pointing at them;
+   * `clientCertificate` also sets REDIS_TLS_CERT_FILE / REDIS_TLS_KEY_FILE (mutual TLS).
+   */
+  readonly tls?: { readonly authClients?: 'optional' | 'yes'; readonly clientCertificate?: boolean };
 }
 
 export interface ProvisionedRedis {
@@ -54,6 +60,8 @@ export interface ProvisionedRedis {
   readonly config: Config;
   /** The key space of `config`, built once as a process does at start. */
   readonly keys: KeySpace;
+  /** The local certificates when started with `tls`. */
+  readonly certs: LocalCertificates | undefined;
   /** Reloads the config from the env file (after a rotation). */
   reload(): Config;
   /** Stops the server and removes the temporary directory. */
@@ -65,7 +73,15 @@ export async function startProvisionedRedis(o: ProvisionedRedisOptions = {}): Pr
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), o.tmpPrefix ?? 'naboom-'));
   try {
-    const env: Record<string, string> = { ...generateEnv(port).vars, REDIS_PORT: String(port), NABOOM_REDIS_PORT: String(port), LOG_LEVEL: 'warn', ...o.env };
+    const certs = o.tls ? ensureLocalCertificates(join(dir, 'tls')) : undefined;
+    const env: Record<string, string> = {
+      ...generateEnv(port).vars,
+      REDIS_PORT: String(port),
+      NABOOM_REDIS_PORT: String(port),
+      LOG_LEVEL: 'warn',
+      ...(certs ? localTlsEnv(certs, o.tls?.clientCertificate ?? false) : {}),
+      ...o.env,
+    };
     const envFile = join(dir, '.env');
     writeFileSync(envFile, Object.entries(env).map(([k, v]) => `${k}=${v}`).join('\n') + '\n', { mode: 0o600 });
     const load = (): Config => loadConfig({ env: {}, envFile, requireRoles: ROLE_NAMES, requireSecretKey: true });
@@ -75,6 +91,7 @@ export async function startProvisionedRedis(o: ProvisionedRedisOptions = {}): Pr
       port,
       dir: join(dir, 'redis'),
       appendonly: o.appendonly ?? true,
+      ...(certs ? { tls: serverTls(certs, o.tls?.authClients) } : {}),
       ...(o.aclFileContent ? { aclFileContent: o.aclFileContent } : {}),
     });
     return {
@@ -85,6 +102,7 @@ export async function startProvisionedRedis(o: ProvisionedRedisOptions = {}): Pr
       env,
       config,
       keys: createKeySpace(layoutOf(config)),
+      certs,
       reload: load,
       stop: async () => {
         await server.stop();
@@ -96,3 +114,4 @@ export async function startProvisionedRedis(o: ProvisionedRedisOptions = {}): Pr
     throw err;
   }
 }
+

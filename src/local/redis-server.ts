@@ -9,6 +9,15 @@ import { createServer } from 'node:net';
 import { delimiter, join, resolve } from 'node:path';
 import { NaboomError } from '../errors/catalogue.js';
 
+/** A TLS-only server: no plaintext port, the certificates, and whether clients must show one. */
+export interface LocalTlsOptions {
+  readonly certFile: string;
+  readonly keyFile: string;
+  readonly caFile: string;
+  /** `optional` (default): a client certificate is checked when given; `yes`: mutual TLS is required. */
+  readonly authClients?: 'optional' | 'yes';
+}
+
 export interface RedisServerOptions {
   readonly port: number;
   /** Data directory (created); holds the config file, AOF and logs. */
@@ -22,6 +31,8 @@ export interface RedisServerOptions {
   /** masteruser/masterauth: how this node logs in to a master (set on every node that may become a replica). */
   readonly replicationAuth?: { user: string; password: string };
   readonly cluster?: boolean;
+  /** Listen with TLS only (`port 0`), replicating and (with `cluster`) gossiping over TLS too. */
+  readonly tls?: LocalTlsOptions;
   /** Extra `directive value` lines. */
   readonly extraConfig?: readonly string[];
   /** Called with every line the server prints. */
@@ -60,10 +71,22 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** The directives of a TLS-only listener on `port` (shared by nodes and Sentinels). */
+export function tlsDirectives(t: LocalTlsOptions, port: number): string[] {
+  return [
+    'port 0',
+    `tls-port ${port}`,
+    `tls-cert-file ${resolve(t.certFile)}`,
+    `tls-key-file ${resolve(t.keyFile)}`,
+    `tls-ca-cert-file ${resolve(t.caFile)}`,
+    `tls-auth-clients ${t.authClients ?? 'optional'}`,
+  ];
+}
+
 /** Renders the redis.conf for our servers. */
 export function renderRedisConf(o: RedisServerOptions, aclFile: string): string {
   const lines = [
-    `port ${o.port}`,
+    ...(o.tls ? tlsDirectives(o.tls, o.port) : [`port ${o.port}`]),
     `bind ${o.bind ?? '127.0.0.1'}`,
     'protected-mode yes',
     'daemonize no',
@@ -83,6 +106,7 @@ export function renderRedisConf(o: RedisServerOptions, aclFile: string): string 
   ];
   if (o.replicationAuth) lines.push(`masteruser ${o.replicationAuth.user}`, `masterauth ${o.replicationAuth.password}`);
   if (o.replicaOf) lines.push(`replicaof ${o.replicaOf.host} ${o.replicaOf.port}`);
+  if (o.tls) lines.push('tls-replication yes', ...(o.cluster ? ['tls-cluster yes'] : []));
   if (o.cluster) {
     lines.push('cluster-enabled yes', `cluster-config-file nodes-${o.port}.conf`, 'cluster-node-timeout 2000', 'cluster-require-full-coverage yes');
   }

@@ -11,7 +11,7 @@ import { connectAdmin } from '../redis/admin.js';
 import { hashPassword } from '../redis/acl/rules.js';
 import { sentinelConnection } from '../redis/sentinel.js';
 import { startProvisionedNode } from './provisioned.js';
-import { findRedisServer, freePort, launch, type LaunchedProcess, type RunningRedis } from './redis-server.js';
+import { findRedisServer, freePort, launch, tlsDirectives, type LaunchedProcess, type LocalTlsOptions, type RunningRedis } from './redis-server.js';
 import { waitFor, WaitTimeoutError } from './wait.js';
 
 export interface SentinelTopology {
@@ -39,6 +39,11 @@ export interface TopologyOptions {
   readonly onLine?: (who: string, line: string) => void;
   /** Cluster only: the ACL file every node starts with instead of the Cluster-layout one (to reproduce a misconfiguration). */
   readonly aclFileContent?: (config: Config) => string;
+  /**
+   * Every node and Sentinel TLS-only, replicating (`tls-replication`) and gossiping (`tls-cluster`) over TLS;
+   * `config` must then connect with TLS (its admin connections wait for the topology).
+   */
+  readonly tls?: LocalTlsOptions;
 }
 
 const HOST = '127.0.0.1';
@@ -74,9 +79,10 @@ async function untilReady(what: string, check: () => Promise<boolean>, timeoutMs
   }
 }
 
-function sentinelConf(port: number, dir: string, masterName: string, master: HostPort, s: { user: string; password: string }): string {
+function sentinelConf(port: number, dir: string, masterName: string, master: HostPort, s: { user: string; password: string }, tls?: LocalTlsOptions): string {
   return [
-    `port ${port}`,
+    // With TLS the Sentinel listens on TLS only and reaches the nodes and the other Sentinels over TLS.
+    ...(tls ? [...tlsDirectives(tls, port), 'tls-replication yes'] : [`port ${port}`]),
     `bind ${HOST}`,
     'daemonize no',
     'logfile ""',
@@ -117,6 +123,7 @@ export async function startSentinelTopology(config: Config, o: TopologyOptions):
         appendonly: o.appendonly ?? true,
         replicationAuth: repl,
         ...(replicaOf ? { replicaOf } : {}),
+        ...(o.tls ? { tls: o.tls } : {}),
         onLine: o.onLine ? (l) => o.onLine?.(name, l) : undefined,
       });
     const master = await node(p0 as number, `node-${p0}`);
@@ -129,7 +136,7 @@ export async function startSentinelTopology(config: Config, o: TopologyOptions):
       const dir = resolve(join(o.dir, `sentinel-${sp}`));
       mkdirSync(dir, { recursive: true, mode: 0o700 });
       const conf = join(dir, 'sentinel.conf');
-      writeFileSync(conf, sentinelConf(sp, dir, masterName, { host: HOST, port: p0 as number }, sen), { mode: 0o600 });
+      writeFileSync(conf, sentinelConf(sp, dir, masterName, { host: HOST, port: p0 as number }, sen, o.tls), { mode: 0o600 });
       const s = await launch(bin, [conf, '--sentinel'], '+monitor master', sp, o.onLine ? (l) => o.onLine?.(`sentinel-${sp}`, l) : undefined);
       sentinels.push(s);
       started.push(s);
@@ -202,6 +209,7 @@ export async function startClusterTopology(config: Config, o: TopologyOptions): 
           appendonly: o.appendonly ?? true,
           replicationAuth: repl,
           cluster: true,
+          ...(o.tls ? { tls: o.tls } : {}),
           onLine: o.onLine ? (l) => o.onLine?.(`node-${port}`, l) : undefined,
         }),
       );

@@ -7,6 +7,7 @@ import type { Config, HostPort } from '../config/load.js';
 import { NaboomError } from '../errors/catalogue.js';
 import { connectOnce, roleRedisOptions } from './connections.js';
 import { sentinelView } from './sentinel.js';
+import { explainConnectError } from './tls.js';
 
 export interface NodeRef extends HostPort {
   /** `master` or `replica` as the node reports it. */
@@ -38,6 +39,8 @@ export async function connectAdmin(config: Config, target?: HostPort): Promise<R
     client.disconnect();
     const m = (cause as Error).message;
     const where = direct ? `${host}:${port}` : 'the Sentinel master';
+    const tls = await explainConnectError(cause, config.tls, direct ? { host, port } : undefined, where);
+    if (tls) throw tls;
     if (/WRONGPASS|invalid username-password/i.test(m)) {
       throw new NaboomError('NABOOM_REDIS_AUTH', `${where}: the master role (${config.credentials.master.username}) was refused: ${m}`, { cause });
     }

@@ -7,11 +7,12 @@
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import type { Config, RoleCredentials } from '../config/load.js';
 import type { Secret } from '../config/secret.js';
-import { rereadPassword } from '../config/load.js';
+import { rereadPassword, rereadTls } from '../config/load.js';
 import { NaboomError } from '../errors/catalogue.js';
 import type { Logger } from '../log/logger.js';
 import { isNoPermError } from './errors.js';
 import { CLIENT_ROLES, roleSpec, type ClientRole } from './roles.js';
+import { classifyTlsError, explainConnectError, tlsConnectionOptions } from './tls.js';
 
 export type RedisClient = Redis | Cluster;
 
@@ -81,9 +82,8 @@ export function roleRedisOptions(config: Config, cred: RoleCredentials, purpose:
   };
   const database = db ?? spec.db;
   if (config.topology.kind !== 'cluster' && database !== undefined) opts.db = database;
-  if (config.tls.enabled) {
-    opts.tls = config.tls.ca ? { ca: config.tls.ca } : {};
-  }
+  const tls = tlsConnectionOptions(config.tls);
+  if (tls) opts.tls = tls;
   if (purpose === 'command') {
     opts.commandTimeout = s.REDIS_COMMAND_TIMEOUT_MS;
     opts.maxRetriesPerRequest = 1;
@@ -101,7 +101,9 @@ export function roleRedisOptions(config: Config, cred: RoleCredentials, purpose:
       opts.sentinelPassword = sentinel.password.reveal();
     }
     opts.sentinelRetryStrategy = reconnectDelay;
+    // The Sentinels and the nodes they name are reached over TLS alike (tls-replication on the nodes).
     opts.enableTLSForSentinelMode = config.tls.enabled;
+    if (tls) opts.sentinelTLS = tls;
     // A demoted master answers READONLY after a failover: reconnect so Sentinel hands us the new one.
     opts.reconnectOnError = (err) => (err.message.startsWith('READONLY') ? 2 : false);
   } else if (config.topology.kind === 'standalone') {
@@ -222,6 +224,11 @@ export class RoleClients {
   readonly #lastErrorLog = new Map<string, number>();
   /** Passwords re-read after a rotation; they win over the (frozen) configuration for new clients. */
   readonly #rotated = new Map<ClientRole, Secret>();
+  /** TLS material re-read after a certificate rotation; wins over the configuration for new connections. */
+  #tls: Config['tls'];
+  /** The last TLS failure of each client, so a "Connection is closed." later can be explained. */
+  readonly #tlsFailures = new WeakMap<object, NaboomError>();
+  readonly #tlsProbed = new WeakSet<object>();
   #adopted = 0;
   #closed = false;
 
@@ -229,6 +236,7 @@ export class RoleClients {
     this.#config = config;
     this.#log = logger;
     this.#hooks = hooks;
+    this.#tls = config.tls;
   }
 
   get config(): Config {
@@ -246,7 +254,7 @@ export class RoleClients {
     const existing = this.#clients.get(id);
     if (existing) return existing.client;
     const label = [process.pid, purpose === 'command' ? undefined : purpose, database === undefined ? undefined : `db${database}`].filter((x) => x !== undefined).join(':');
-    return this.#register(role, id, createRoleClient(this.#config, this.#credentials(role), purpose, label, database));
+    return this.#register(role, id, createRoleClient(this.#current(), this.#credentials(role), purpose, label, database));
   }
 
   /**
@@ -259,7 +267,7 @@ export class RoleClients {
     const existing = this.#clients.get(id);
     if (existing) return existing.client;
     const database = this.#config.topology.kind === 'cluster' ? undefined : opts.db;
-    return this.#register(role, id, createRoleClient(this.#config, this.#credentials(role), opts.purpose ?? 'blocking', `${process.pid}:${name}`, database));
+    return this.#register(role, id, createRoleClient(this.#current(), this.#credentials(role), opts.purpose ?? 'blocking', `${process.pid}:${name}`, database));
   }
 
   /**
@@ -280,6 +288,37 @@ export class RoleClients {
     if (this.#closed) throw new NaboomError('NABOOM_SHUTTING_DOWN', 'Redis clients are closed');
   }
 
+  /** The configuration with the TLS material as last re-read. */
+  #current(): Config {
+    return this.#tls === this.#config.tls ? this.#config : { ...this.#config, tls: this.#tls };
+  }
+
+  /** The TLS failure (NABOOM_REDIS_TLS_*) that last stopped this client from connecting, if any. */
+  tlsFailure(client: RedisClient): NaboomError | undefined {
+    return this.#tlsFailures.get(client);
+  }
+
+  /**
+   * Re-reads the CA, client certificate and key files (a rotated certificate) and uses them from every
+   * client's next (re)connect; true when something changed. Connections already open keep their session.
+   */
+  reloadTls(): boolean {
+    const fresh = rereadTls(this.#tls);
+    const same = fresh.ca === this.#tls.ca && fresh.cert === this.#tls.cert && fresh.key?.reveal() === this.#tls.key?.reveal();
+    if (same) return false;
+    this.#tls = fresh;
+    const opts = tlsConnectionOptions(fresh);
+    if (!opts) return false;
+    for (const { client } of this.#clients.values()) {
+      const targets = client instanceof Cluster ? [(client.options.redisOptions ??= {}), ...client.nodes().map((n) => n.options)] : [client.options];
+      for (const t of targets) {
+        t.tls = opts;
+        if (t.sentinelTLS) t.sentinelTLS = opts;
+      }
+    }
+    return true;
+  }
+
   #credentials(role: ClientRole): RoleCredentials {
     const rotated = this.#rotated.get(role);
     return rotated ? { ...this.#config.credentials[role], password: rotated } : this.#config.credentials[role];
@@ -287,6 +326,8 @@ export class RoleClients {
 
   /** Re-reads every role's password from its source and uses it for the next (re)connect and new clients. */
   reloadCredentials(): string[] {
+    // Certificates rotate the same way as passwords: new files, picked up at the next (re)connect.
+    if (this.reloadTls()) this.#log.info({ ca: this.#tls.caFile, cert: this.#tls.certFile }, 'TLS certificates re-read; used from the next connection on');
     const changed = new Set<ClientRole>();
     for (const role of CLIENT_ROLES) {
       const fresh = rereadPassword(this.#config.credentials[role]);
@@ -338,12 +379,36 @@ export class RoleClients {
     );
   }
 
+  /**
+   * A plaintext client on a TLS port, a TLS client on a plaintext port and a server that wants a client
+   * certificate all look like a connection that ended without a word: ask the port once, so the log and
+   * /health/redis can name the cause instead of "Connection is closed.".
+   */
+  #probeTlsPort(role: ClientRole, id: string, client: RedisClient, err: unknown): void {
+    const t = this.#config.topology;
+    if (t.kind !== 'standalone' || this.#tlsProbed.has(client)) return;
+    this.#tlsProbed.add(client);
+    void explainConnectError(err, this.#tls, { host: t.host, port: t.port }, `${t.host}:${t.port}`).then(
+      (found) => {
+        if (!found) return;
+        this.#tlsFailures.set(client, found);
+        this.#log.error({ role, client: id, code: found.code, hint: found.hint, err: found.message }, 'redis TLS handshake failed');
+      },
+      () => undefined,
+    );
+  }
+
   #register(role: ClientRole, id: string, client: RedisClient): RedisClient {
     client.on('error', (err: unknown) => {
+      const tlsFailure = classifyTlsError(err, this.#tls);
+      if (tlsFailure) this.#tlsFailures.set(client, tlsFailure);
+      else this.#probeTlsPort(role, id, client, err);
       const now = Date.now();
       if (now - (this.#lastErrorLog.get(id) ?? 0) < 5000) return;
       this.#lastErrorLog.set(id, now);
-      this.#log.warn({ role, client: id, err }, 'redis connection error');
+      // A TLS failure does not heal by retrying: say what it is and which variable fixes it.
+      if (tlsFailure) this.#log.error({ role, client: id, code: tlsFailure.code, hint: tlsFailure.hint, err: tlsFailure.message }, 'redis TLS handshake failed');
+      else this.#log.warn({ role, client: id, err }, 'redis connection error');
     });
     countNoPermReplies(client, (command) => {
       this.#log.error({ role, command }, 'redis refused a command (NOPERM)');

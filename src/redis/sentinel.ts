@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import type { Config, HostPort } from '../config/load.js';
 import { NaboomError } from '../errors/catalogue.js';
 import { fieldText, replyFields } from './reply.js';
+import { classifyTlsError, tlsConnectionOptions } from './tls.js';
 
 /** A short-lived connection to one Sentinel as sentinel_user. */
 export function sentinelConnection(config: Config, at: HostPort): Redis {
@@ -16,7 +17,7 @@ export function sentinelConnection(config: Config, at: HostPort): Redis {
     maxRetriesPerRequest: 0,
     enableReadyCheck: false,
     connectTimeout: 2000,
-    tls: config.tls.enabled ? (config.tls.ca ? { ca: config.tls.ca } : {}) : undefined,
+    tls: tlsConnectionOptions(config.tls),
   });
 }
 
@@ -27,7 +28,11 @@ export async function sentinelView(config: Config): Promise<{ master: HostPort; 
   let last: unknown;
   for (const s of config.topology.sentinels) {
     const c = sentinelConnection(config, s);
-    c.on('error', () => undefined);
+    // A failed handshake surfaces as "Connection is closed." on the command: keep the handshake's own error.
+    let handshake: Error | undefined;
+    c.on('error', (e: Error) => {
+      handshake ??= classifyTlsError(e, config.tls, `Sentinel ${s.host}:${s.port}`);
+    });
     try {
       await c.connect();
       const addr = (await c.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', name)) as [string, string] | null;
@@ -38,7 +43,7 @@ export async function sentinelView(config: Config): Promise<{ master: HostPort; 
         .map((f) => ({ host: fieldText(f, 'ip'), port: Number(fieldText(f, 'port')) }));
       return { master: { host: addr[0], port: Number(addr[1]) }, replicas };
     } catch (err) {
-      last = err;
+      last = handshake ?? err;
     } finally {
       c.disconnect();
     }

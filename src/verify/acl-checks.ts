@@ -158,7 +158,7 @@ async function authenticate({ ctx, layout, user, push }: Run): Promise<Set<Clien
   const alive = new Set<ClientRole>();
   for (const [role, client] of ctx.clients) {
     const connectError = ctx.connectErrors?.get(role);
-    const o: Outcome = connectError ? { ok: false, detail: `connect → ${connectError.message}` } : await expectOk(client, ['PING']);
+    const o: Outcome = connectError ? { ok: false, detail: `connect → ${isNaboomError(connectError) ? `${connectError.code}: ` : ''}${connectError.message}` } : await expectOk(client, ['PING']);
     const db = roleSpec(role).db;
     push({
       section: 'auth',

@@ -8,6 +8,7 @@
  */
 import { Cluster, Redis } from 'ioredis';
 import type { Config, HostPort } from '../config/load.js';
+import { isNaboomError } from '../errors/catalogue.js';
 import type { Logger } from '../log/logger.js';
 import { connectAdmin, listNodes, nodeName } from '../redis/admin.js';
 import { diagnoseClusterAcl, isSlotsRefreshFailure } from '../redis/cluster-acl.js';
@@ -17,9 +18,11 @@ import { connectOnce, roleClusterOptions, roleRedisOptions, type RedisClient } f
 import type { KeySpace } from '../redis/keys.js';
 import { CLIENT_ROLES, type ClientRole } from '../redis/roles.js';
 import { sentinelView } from '../redis/sentinel.js';
+import { classifyTlsError, explainConnectError, probePort, tlsConnectionOptions, tlsMismatch } from '../redis/tls.js';
 import { aclChecks, aclLogChecks } from './acl-checks.js';
 import { groupAclLog, parseAclLog, VERIFY_CLIENT_MARK, type AclLogEntry } from './acl-log.js';
 import { buildReport } from './report.js';
+import { tlsChecks } from './tls-checks.js';
 import type { CheckResult, VerifyContext, VerifyReport } from './types.js';
 
 export interface VerifyOptions {
@@ -56,9 +59,14 @@ function deploymentClient(config: Config, role: ClientRole): RedisClient {
   );
 }
 
+/** The first error each client reported: a handshake failure that a later "Connection is closed." hides. */
+const firstErrors = new WeakMap<RedisClient, Error>();
+
 /** Connects; returns the connection error (e.g. WRONGPASS) instead of throwing. */
 async function connectQuietly(c: RedisClient): Promise<Error | undefined> {
-  c.on('error', () => undefined);
+  c.on('error', (e: Error) => {
+    if (!firstErrors.has(c)) firstErrors.set(c, e);
+  });
   try {
     if (c instanceof Cluster) await c.connect();
     else await connectOnce(c);
@@ -89,9 +97,16 @@ async function primaryNode(config: Config): Promise<HostPort> {
 
 /** An unauthenticated connection must be refused (NOAUTH): proves `default` is not nopass. */
 async function anonymousCheck(config: Config, at: HostPort, node?: string): Promise<CheckResult> {
-  const c = new Redis({ host: at.host, port: at.port, ...NO_RETRY, protocol: 2, tls: config.tls.enabled ? {} : undefined });
+  // Over TLS like every other connection (with the client certificate, if any): the question is whether the
+  // server asks for a password, not whether it speaks TLS.
+  const c = new Redis({ host: at.host, port: at.port, ...NO_RETRY, protocol: 2, tls: tlsConnectionOptions(config.tls) });
   const base = { section: 'passwords', name: 'anonymous connections are refused', ...(node ? { node } : {}) } as const;
-  await connectQuietly(c);
+  const connectError = await connectQuietly(c);
+  const tlsError = connectError ? await explainConnectError(connectError, config.tls, at, nodeName(at)) : undefined;
+  if (tlsError) {
+    c.disconnect();
+    return { ...base, status: 'fail', detail: `connect → ${tlsError.code}: ${tlsError.message}`, hint: tlsError.hint };
+  }
   try {
     await c.ping();
     return { ...base, status: 'fail', detail: 'PING without AUTH was answered', hint: 'The default user is nopass: run `naboom acl apply --all-nodes`.' };
@@ -160,6 +175,11 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
   let admin: Redis | undefined;
   try {
     const primary = await primaryNode(config);
+    // A TLS client on a plaintext port waits out its whole connect timeout, once per connection: ask the
+    // port first (a TLS handshake and a PING, well under a second when it answers) and stop there.
+    const speaks = await probePort(primary, config.tls);
+    if (speaks === 'plain' && config.tls.enabled) throw tlsMismatch(nodeName(primary), true);
+    if ((speaks === 'tls' || speaks === 'tls-closed-after-handshake') && !config.tls.enabled) throw tlsMismatch(nodeName(primary), false);
     for (const role of CLIENT_ROLES) {
       if (role === 'master' || !config.credentials[role].password) continue;
       clients.set(role, deploymentClient(config, role));
@@ -168,12 +188,14 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
     await Promise.all(
       [...clients].map(async ([role, c]) => {
         const err = await connectQuietly(c);
-        if (err) connectErrors.set(role, isSlotsRefreshFailure(err) ? ((await diagnoseClusterAcl(config, [role]).catch(() => undefined)) ?? err) : err);
+        if (!err) return;
+        const tls = await explainConnectError(err, config.tls, config.topology.kind === 'cluster' ? undefined : primary, nodeName(primary));
+        connectErrors.set(role, tls ?? (isSlotsRefreshFailure(err) ? ((await diagnoseClusterAcl(config, [role]).catch(() => undefined)) ?? err) : err));
       }),
     );
     admin = verifyClient(config, 'master', primary);
     const adminError = await connectQuietly(admin);
-    if (adminError) connectErrors.set('master', adminError);
+    if (adminError) connectErrors.set('master', (await explainConnectError(adminError, config.tls, primary, nodeName(primary))) ?? adminError);
     const logBefore = adminError ? undefined : await readAclLog(admin);
     const acl = await aclChecks({
       config,
@@ -185,17 +207,23 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
     });
     checks.push(...acl);
     checks.push(await anonymousCheck(config, primary));
+    if (!adminError) checks.push(...(await tlsChecks(config, new Map<ClientRole, RedisClient>([['master', admin], ...clients]))));
     if (config.topology.kind !== 'standalone') checks.push(...(await nodeChecks(config, primary, opts.strict ?? false)));
     for (const group of opts.extra ?? []) {
       checks.push(...(await group({ config, keys: opts.keys, logger: opts.logger, clients, admin })));
     }
-  } catch (err) {
+  } catch (caught) {
+    // A plaintext client on a TLS port connects, then the server closes it: the first command says only
+    // "Connection is closed.", so ask the port whether it speaks TLS.
+    const t = config.topology;
+    const hidden = [admin, ...clients.values()].map((c) => (c ? firstErrors.get(c) : undefined)).find((e) => e !== undefined && classifyTlsError(e, config.tls));
+    const err = (await explainConnectError(hidden ?? caught, config.tls, t.kind === 'standalone' ? { host: t.host, port: t.port } : undefined, t.kind === 'standalone' ? `${t.host}:${t.port}` : 'Redis').catch(() => undefined)) ?? caught;
     checks.push({
       section: 'auth',
       name: 'reach the server as the master role',
       status: 'fail',
-      detail: (err as Error).message,
-      hint: 'Is Redis running and are REDIS_HOST/REDIS_PORT (or REDIS_SENTINELS / REDIS_CLUSTER_NODES) and REDIS_MASTER_PASSWORD right?',
+      detail: isNaboomError(err) ? `${err.code}: ${err.message}` : (err as Error).message,
+      hint: isNaboomError(err) && err.code.startsWith('NABOOM_REDIS_TLS_') ? err.hint : 'Is Redis running and are REDIS_HOST/REDIS_PORT (or REDIS_SENTINELS / REDIS_CLUSTER_NODES) and REDIS_MASTER_PASSWORD right?',
     });
   } finally {
     for (const c of clients.values()) c.disconnect();

@@ -12,6 +12,8 @@ export interface TestRedisOptions {
   /** Replace the generated ACL file. */
   readonly aclFileContent?: (generated: string) => string;
   readonly appendonly?: boolean;
+  /** A TLS-only server with local certificates (see `startProvisionedRedis`). */
+  readonly tls?: { readonly authClients?: 'optional' | 'yes'; readonly clientCertificate?: boolean };
 }
 
 /**

@@ -16,7 +16,8 @@ import { startServer } from '../../start/server.js';
 import { runUntilSignal } from '../../start/shutdown.js';
 import type { CommandContext } from '../context.js';
 import { writeSecretFile } from './init.js';
-import { startLocalRedis } from './redis.js';
+import { localTlsEnv, withLocalTls } from '../../local/tls-certs.js';
+import { localCertificates, startLocalRedis } from './redis.js';
 
 const demoFile = z.object({ responder: z.object({ username: z.string(), password: z.string() }), resident: z.object({ username: z.string(), token: z.string() }) });
 type Demo = z.infer<typeof demoFile>;
@@ -54,13 +55,17 @@ export function registerDev(program: Command, ctx: CommandContext): void {
         writeSecretFile(envFile, generateEnv().text, false);
         ctx.io.out(`wrote ${envFile} (mode 0600) with fresh passwords\n`);
       }
-      const config = loadConfig({ envFile, requireRoles: ROLE_NAMES, requireSecretKey: true, command: 'dev' });
+      const loaded = loadConfig({ envFile, requireRoles: ROLE_NAMES, requireSecretKey: true, command: 'dev' });
+      // NABOOM_REDIS_TLS: the local Redis is TLS-only and every connection of this process uses the local CA
+      // and client certificate, whatever REDIS_TLS_* say.
+      const certs = loaded.settings.NABOOM_REDIS_TLS ? localCertificates(loaded) : undefined;
+      const config = certs ? withLocalTls(loaded, certs) : loaded;
       if (config.topology.kind !== 'standalone' || config.topology.port !== config.settings.NABOOM_REDIS_PORT) {
         throw new NaboomError('NABOOM_CONFIG_INVALID', `naboom dev runs its own Redis on NABOOM_REDIS_PORT=${config.settings.NABOOM_REDIS_PORT}; set REDIS_PORT to the same port`);
       }
       const logger = ctx.logger(config);
       const keys = ctx.keys(config);
-      const redis = await startLocalRedis(config, ctx.io);
+      const redis = await startLocalRedis(config, ctx.io, certs ? { tls: certs } : {});
       let server: Awaited<ReturnType<typeof startServer>> | undefined;
       let worker: NotificationWorker | undefined;
       const stopAll = async (): Promise<void> => {
@@ -78,7 +83,7 @@ export function registerDev(program: Command, ctx: CommandContext): void {
           [
             '',
             `Naboom is running: ${u}`,
-            `  Redis   127.0.0.1:${redis.port} (AOF in ${redis.dir}), one ACL user per role`,
+            `  Redis   127.0.0.1:${redis.port} (AOF in ${redis.dir}), one ACL user per role${certs ? `, TLS only (CA ${certs.ca.certFile})` : ''}`,
             `  login   ${demo.responder.username} / ${demo.responder.password}   (responder; saved in ${join(config.settings.NABOOM_DATA_DIR, 'demo-accounts.json')})`,
             '',
             'Watch alerts arrive (second terminal):',
@@ -91,6 +96,7 @@ export function registerDev(program: Command, ctx: CommandContext): void {
               ? // The token stays in the env file: the command reads it there instead of printing the secret.
                 `Scrape the metrics (METRICS_TOKEN in ${envFile}):\n  curl ${u}/metrics -H "Authorization: Bearer $(sed -n 's/^METRICS_TOKEN=//p' '${envFile}')"`
               : `Metrics: ${u}/metrics is open (no METRICS_TOKEN in ${envFile}; \`naboom init\` writes one)`,
+            ...(certs ? ['Other commands (verify, acl, users) reach this TLS-only Redis with, in your .env:', ...Object.entries(localTlsEnv(certs, false)).map(([k, v]) => `  ${k}=${v}`)] : []),
             'Check the deployment: node bin/naboom.js verify --url ' + u,
             'Ctrl-C stops everything.',
             '',

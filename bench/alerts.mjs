@@ -4,6 +4,8 @@
 // Usage: npm run bench:alerts [-- --duration 15 --connections 48 --clients 10000 --replay 10000 --only ingest|replay|fanout] [--tls]
 //   --tls: the same against a TLS-only redis-server (local CA, every connection of serve over TLS);
 //   results in bench/results/alerts-tls.json.
+// Web Push is off in the benchmark (no VAPID keys), as before push existed, so runs stay comparable;
+// BENCH_PUSH=on keeps the generated keys (one more job per alert).
 import autocannon from 'autocannon';
 import { WebSocket } from 'ws';
 import { UserStore } from '../dist/auth/users.js';
@@ -208,7 +210,7 @@ async function fanout(url, tokens, responder, serve) {
   };
 }
 
-const benchEnv = { RATE_LIMIT_ALERTS_PER_USER: '1000000', RATE_LIMIT_ALERTS_PER_IP: '1000000', LIVE_MAX_CONNECTIONS_PER_USER: '100000', LIVE_SUBSCRIBES_PER_MIN: '1000000', LOG_LEVEL: 'error' };
+const benchEnv = { RATE_LIMIT_ALERTS_PER_USER: '1000000', RATE_LIMIT_ALERTS_PER_IP: '1000000', LIVE_MAX_CONNECTIONS_PER_USER: '100000', LIVE_SUBSCRIBES_PER_MIN: '1000000', LOG_LEVEL: 'error', ...(process.env.BENCH_PUSH === 'on' ? {} : { VAPID_PUBLIC_KEY: '', VAPID_PRIVATE_KEY: '', VAPID_SUBJECT: '' }) };
 const redis = TLS
   ? await startProvisionedRedis({ env: benchEnv, tls: {}, appendonly: process.env.BENCH_AOF !== 'no', tmpPrefix: 'naboom-bench-' })
   : await startBenchRedis(benchEnv);

@@ -12,7 +12,8 @@
  *
  * Replay is bounded: a principal that sees every alert replays the feed in pages of 100 and reads the next
  * page only once the socket took the previous one; a member replays only their own alerts, from their
- * reporter index (never the whole feed). At most REPLAY_CONCURRENCY replays run at once per process.
+ * reporter index (never the whole feed). At most REPLAY_CONCURRENCY replays run at once per process
+ * (replay.ts).
  */
 import { setImmediate, setTimeout as sleep } from 'node:timers/promises';
 import { canSeeAll, type Principal } from '../auth/principal.js';
@@ -21,75 +22,22 @@ import { NaboomError } from '../errors/catalogue.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { RedisClient } from '../redis/connections.js';
-import type { KeySpace, Severity } from '../redis/keys.js';
-import { LiveFanout, LiveSubscriber, type FanoutSink } from './fanout.js';
-import { compareIds, idMillis, type AlertDoc, type FeedEvent } from './model.js';
+import type { KeySpace } from '../redis/keys.js';
+import { LiveFanout, LiveSubscriber } from './fanout.js';
+import type { FeedEncoder, FeedSink, Frame, FrameMeta, LiveSubscription, SubscribeOptions } from './feed-types.js';
+import { LatencySampler } from './latency-sampler.js';
+import { compareIds, type FeedEvent } from './model.js';
 import { decodeFeedEntry } from './query.js';
+import { REPLAY_CONCURRENCY, ReplaySlots, replayFeed, replayOwn, type ReplayDeps } from './replay.js';
 import type { AlertStore } from './store.js';
 import { isStreamId } from './stream-id.js';
 
-/** What the fan-out and a sink need to know about an event without looking into its payload. */
-export interface FrameMeta {
-  /** Feed entry id (the replay cursor). */
-  readonly id: string;
-  readonly type: FeedEvent['type'];
-  readonly severity: Severity;
-  readonly reporterId: string;
-}
-
-/**
- * One event as every subscriber gets it: built once per event, shared by every socket. `payload` is what the
- * encoder the feed was given made of the event (the HTTP layer's serialised and framed message); the feed
- * never looks into it.
- */
-export interface Frame<P = unknown> {
-  readonly meta: FrameMeta;
-  readonly payload: P;
-}
-
-/** Turns an event into the payload every subscriber's transport writes (run once per event, not per socket). */
-export type FeedEncoder<P> = (event: FeedEvent) => P;
-
-/** The feed's control notices: replay progress, the switch to live, heartbeats. */
-export type FeedNotice =
-  | { readonly type: 'replay.start'; readonly since: string }
-  | { readonly type: 'replay.truncated'; readonly requested: string; readonly oldest: string }
-  | { readonly type: 'replay.end'; readonly replayed: number; readonly last_id: string | null }
-  | { readonly type: 'live'; readonly last_id: string | null; readonly interval_ms: number }
-  | { readonly type: 'heartbeat'; readonly server_time: string; readonly position: string | null; readonly interval_ms: number };
-export type NoticeType = FeedNotice['type'];
-/** A notice's fields besides its type. */
-export type NoticeData<T extends NoticeType> = Omit<Extract<FeedNotice, { type: T }>, 'type'>;
-
-/** Why the server ends a live connection (each transport maps it to an error/notice frame and a close). */
-export type EndReason = 'slow' | 'shutdown' | 'unavailable' | 'invalid' | 'unauthenticated';
-
-/** Where a subscriber's frames go (a WebSocket or an SSE response). */
-export interface FeedSink<P = unknown> extends FanoutSink<Frame<P>> {
-  readonly transport: 'ws' | 'sse';
-  /** Writes a control notice (replay progress, live, heartbeats). */
-  notice<T extends NoticeType>(type: T, data: NoticeData<T>): Promise<void>;
-  /** Ends the connection after telling the client why. */
-  close(reason: EndReason): void;
-}
-
-export interface SubscribeOptions {
-  readonly severities: readonly Severity[];
-  /** Replay every event after this feed id first. */
-  readonly since?: string;
-}
+export type { EndReason, FeedEncoder, FeedNotice, FeedSink, Frame, FrameMeta, NoticeData, NoticeType, SubscribeOptions } from './feed-types.js';
+export { LatencySampler } from './latency-sampler.js';
+export { REPLAY_CONCURRENCY, untilAborted } from './replay.js';
 
 /** Feed entries fanned out in one turn of the event loop at most (the rest of a tail read after a yield). */
 const TAIL_SLICE = 16;
-/** Feed entries per replay page: what a stalled reader can pin at most. */
-const REPLAY_PAGE = 100;
-/** Replays running at once in one process; more wait their turn (their live frames queue meanwhile). */
-export const REPLAY_CONCURRENCY = 8;
-/** Redis' clock (feed ids) and this process's clock (`updated_at`) may differ: a member replay looks back this much further. */
-const CLOCK_SKEW_MS = 60_000;
-/** Documents read at once in a member replay. */
-const DOC_BATCH = 100;
-
 const metaOf = (e: FeedEvent): FrameMeta => ({ id: e.id, type: e.type, severity: e.alert.severity, reporterId: e.alert.reporter.id });
 
 export interface AlertFeedDeps<P> {
@@ -106,108 +54,15 @@ export interface AlertFeedDeps<P> {
   readonly logger: Logger;
 }
 
-interface Live<P> {
-  readonly sub: LiveSubscriber<Frame<P>>;
-  readonly principal: Principal;
-  readonly sink: FeedSink<P>;
-  readonly abort: AbortController;
-  /** Past its replay: gets heartbeats. */
-  live: boolean;
-}
-
-/**
- * Samples the delivery latency instead of observing every delivery (an observe per socket per alert was a
- * measurable share of a burst's CPU): one sample per transport per feed read — its first alert, taken when
- * the read's writes have all been handed to the sockets — and, for frames a backed-up socket sent from its
- * queue after the read, one sample per alert per transport.
- */
-export class LatencySampler {
-  readonly #metrics: Pick<Metrics, 'deliveryLatency'>;
-  readonly #now: () => number;
-  #open = false;
-  readonly #pending: Record<FeedSink['transport'], string | undefined> = { ws: undefined, sse: undefined };
-  readonly #lastQueued: Record<FeedSink['transport'], string | undefined> = { ws: undefined, sse: undefined };
-
-  constructor(metrics: Pick<Metrics, 'deliveryLatency'>, now: () => number = Date.now) {
-    this.#metrics = metrics;
-    this.#now = now;
-  }
-
-  /** A feed read starts: its deliveries are sampled once, at `end`. */
-  begin(): void {
-    this.#open = true;
-  }
-
-  /** One alert frame reached a socket of this transport. */
-  note(transport: FeedSink['transport'], id: string): void {
-    if (this.#open) {
-      this.#pending[transport] ??= id;
-      return;
-    }
-    if (this.#lastQueued[transport] === id) return;
-    this.#lastQueued[transport] = id;
-    this.#observe(transport, id);
-  }
-
-  /** The read's writes are out: one sample per transport that delivered in it. */
-  end(): void {
-    this.#open = false;
-    for (const transport of ['ws', 'sse'] as const) {
-      const id = this.#pending[transport];
-      if (id === undefined) continue;
-      this.#pending[transport] = undefined;
-      this.#observe(transport, id);
-    }
-  }
-
-  #observe(transport: FeedSink['transport'], id: string): void {
-    this.#metrics.deliveryLatency.observe({ transport }, Math.max(0, this.#now() - idMillis(id)) / 1000);
-  }
-}
-
-/** A counting semaphore whose waits can be abandoned. */
-class Slots {
-  #free: number;
-  readonly #waiting: (() => void)[] = [];
-  constructor(n: number) {
-    this.#free = n;
-  }
-
-  async acquire(signal: AbortSignal): Promise<void> {
-    if (this.#free > 0) {
-      this.#free -= 1;
-      return;
-    }
-    await new Promise<void>((resolve, reject) => {
-      const grant = (): void => {
-        signal.removeEventListener('abort', abandon);
-        resolve();
-      };
-      const abandon = (): void => {
-        const i = this.#waiting.indexOf(grant);
-        if (i >= 0) this.#waiting.splice(i, 1);
-        reject(new Error('unsubscribed'));
-      };
-      signal.addEventListener('abort', abandon, { once: true });
-      this.#waiting.push(grant);
-    });
-  }
-
-  release(): void {
-    const next = this.#waiting.shift();
-    if (next) next();
-    else this.#free += 1;
-  }
-}
-
 /** The live feed of one process; `P` is the payload its encoder makes of each event. */
 export class AlertFeed<P = unknown> {
   readonly #d: AlertFeedDeps<P>;
   readonly #fanout = new LiveFanout<Frame<P>>();
-  readonly #live = new Set<Live<P>>();
-  readonly #replays = new Slots(REPLAY_CONCURRENCY);
+  readonly #live = new Set<LiveSubscription<P>>();
+  readonly #replays = new ReplaySlots(REPLAY_CONCURRENCY);
   readonly #stop = new AbortController();
   readonly #sampler: LatencySampler;
+  readonly #replayDeps: ReplayDeps<P>;
   #loop: Promise<void> | undefined;
   #heartbeat: ReturnType<typeof setInterval> | undefined;
   #lastId = '$';
@@ -216,6 +71,7 @@ export class AlertFeed<P = unknown> {
   constructor(d: AlertFeedDeps<P>) {
     this.#d = d;
     this.#sampler = new LatencySampler(d.metrics);
+    this.#replayDeps = { store: d.store, readClient: d.readClient, keys: d.keys, frame: (e) => this.#frame(e) };
   }
 
   /** The event's shared frame: encoded here, once, whatever the number of subscribers. */
@@ -335,7 +191,7 @@ export class AlertFeed<P = unknown> {
         if (frame.meta.type === 'alert') sampler.note(transport, frame.meta.id);
       },
     });
-    const live: Live<P> = { sub, principal, sink, abort: new AbortController(), live: false };
+    const live: LiveSubscription<P> = { sub, principal, sink, abort: new AbortController(), live: false };
     this.#fanout.add(sub);
     this.#live.add(live);
     this.#d.metrics.liveClients.inc({ transport });
@@ -362,12 +218,12 @@ export class AlertFeed<P = unknown> {
     return unsubscribe;
   }
 
-  async #run(l: Live<P>, since: string | undefined, position: string): Promise<void> {
+  async #run(l: LiveSubscription<P>, since: string | undefined, position: string): Promise<void> {
     let lastId: string | null = null;
     if (since !== undefined) {
       await this.#replays.acquire(l.abort.signal);
       try {
-        lastId = canSeeAll(l.principal) ? await this.#replayFeed(l, since, position) : await this.#replayOwn(l, since, position);
+        lastId = canSeeAll(l.principal) ? await replayFeed(this.#replayDeps, l, since, position) : await replayOwn(this.#replayDeps, l, since, position);
       } finally {
         this.#replays.release();
       }
@@ -379,74 +235,6 @@ export class AlertFeed<P = unknown> {
     await l.sink.notice('live', { last_id: lastId ?? standing, interval_ms: this.heartbeatMs });
     l.live = true;
     l.sub.release();
-  }
-
-  /** The feed after `since` up to `position`, a page at a time, each page only once the socket took the last. */
-  async #replayFeed(l: Live<P>, since: string, position: string): Promise<string | null> {
-    const tail = await this.#d.store.feedTail();
-    if (tail && compareIds(since, tail) < 0 && since !== '0-0') {
-      await l.sink.notice('replay.truncated', { requested: since, oldest: tail });
-    }
-    await l.sink.notice('replay.start', { since });
-    let cursor = since;
-    let sent = 0;
-    // Nothing after the position is replayed; the largest id is never before it (and feedAfter never sends `(max`).
-    let more = compareIds(since, position) < 0;
-    while (more && !l.abort.signal.aborted) {
-      const page = await this.#d.store.feedAfter(cursor, REPLAY_PAGE, this.#d.readClient);
-      more = page.length === REPLAY_PAGE;
-      for (const e of page) {
-        if (compareIds(e.id, position) > 0) {
-          more = false;
-          break;
-        }
-        cursor = e.id;
-        const frame = this.#frame(e);
-        if (!l.sub.wants(frame)) continue;
-        await untilAborted(l.sink.write(frame), l.abort.signal);
-        l.sub.lastSent = e.id;
-        sent += 1;
-      }
-    }
-    const lastId = compareIds(position, since) > 0 ? position : null;
-    await l.sink.notice('replay.end', { replayed: sent, last_id: lastId });
-    return lastId;
-  }
-
-  /**
-   * A member's replay: the current state of each of their alerts (their reporter index, newest 1,000) raised
-   * after `since` — as an `alert` frame with its own id, in id order — or changed since then — as an
-   * `alert.updated` frame whose id is `since` itself, sent first, so the client's cursor never moves past an
-   * event it has not seen. The replay ends at the position, which is the cursor to resume from.
-   */
-  async #replayOwn(l: Live<P>, since: string, position: string): Promise<string | null> {
-    await l.sink.notice('replay.start', { since });
-    const ids = await this.#d.readClient.zrange(this.#d.keys.alerts.byReporter(l.principal.id), '0', '-1');
-    const changedAfter = idMillis(since) - CLOCK_SKEW_MS;
-    const updated: AlertDoc[] = [];
-    const raised: AlertDoc[] = [];
-    for (let i = 0; i < ids.length && !l.abort.signal.aborted; i += DOC_BATCH) {
-      const docs = await Promise.all(ids.slice(i, i + DOC_BATCH).map((id) => this.#d.store.get(id)));
-      for (const d of docs) {
-        if (!d || !l.sub.severities.has(d.severity)) continue;
-        if (compareIds(d.id, since) > 0) raised.push(d);
-        else if (Date.parse(d.updated_at) >= changedAfter) updated.push(d);
-      }
-    }
-    raised.sort((a, b) => compareIds(a.id, b.id));
-    let sent = 0;
-    for (const [type, docs] of [['alert.updated', updated], ['alert', raised]] as const) {
-      for (const d of docs) {
-        if (l.abort.signal.aborted) return null;
-        const id = type === 'alert' ? d.id : since;
-        const e: FeedEvent = { id, type, alert: d };
-        await untilAborted(l.sink.write(this.#frame(e)), l.abort.signal);
-        sent += 1;
-      }
-    }
-    const lastId = compareIds(position, since) > 0 ? position : null;
-    await l.sink.notice('replay.end', { replayed: sent, last_id: lastId });
-    return lastId;
   }
 
   /** Tells every subscriber the server is going away and stops tailing. */
@@ -461,25 +249,3 @@ export class AlertFeed<P = unknown> {
   }
 }
 
-/** Waits for `p`, or only until the signal aborts: a stalled reader cannot hold a replay slot after unsubscribing. */
-export function untilAborted(p: Promise<void>, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) {
-    // The client is gone already: its write may still fail ("client gone"), and nobody awaits it any more.
-    p.catch(() => undefined);
-    return Promise.resolve();
-  }
-  return new Promise<void>((resolve, reject) => {
-    const onAbort = (): void => resolve();
-    signal.addEventListener('abort', onAbort, { once: true });
-    p.then(
-      () => {
-        signal.removeEventListener('abort', onAbort);
-        resolve();
-      },
-      (err: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(err instanceof Error ? err : new Error(String(err)));
-      },
-    );
-  });
-}

@@ -41,7 +41,7 @@ export const SRC_LAYERS = {
   sessions: ['config', 'crypto', 'redis'],
   channels: ['config', 'crypto', 'errors', 'log', 'metrics', 'redis', 'verify/types'],
   // Web Push subscriptions (app role) and sending; its payloads are derived from the alert model.
-  push: ['alerts/model', 'config', 'redis'],
+  push: ['alerts/model', 'config', 'log', 'redis'],
   // Job payloads are derived from the alert model (pure schemas, no Redis), so the two can never disagree.
   // The worker sends Web Push (push/) for alert events.
   queue: ['alerts/model', 'config', 'errors', 'log', 'metrics', 'push', 'redis', 'verify/types'],

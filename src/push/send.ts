@@ -9,6 +9,7 @@ import webpush from 'web-push';
 import type { VapidConfig } from '../config/load.js';
 import { topicOf, urgencyOf, type PushMessage } from './model.js';
 import type { StoredSubscription } from './subscriptions.js';
+import { responseExcerpt } from '../log/excerpt.js';
 
 export type PushOutcome =
   | { readonly result: 'sent'; readonly status: number }
@@ -24,15 +25,6 @@ export interface SendOptions {
   readonly signal?: AbortSignal;
 }
 
-/** A short, single-line excerpt of the push service's answer. */
-async function excerpt(res: Response): Promise<string> {
-  try {
-    const text = (await res.text()).replace(/\s+/g, ' ').trim();
-    return text ? `: ${text.slice(0, 200)}` : '';
-  } catch {
-    return '';
-  }
-}
 
 /** Encrypts, signs and sends one message; never throws for an answer of the push service. */
 export async function sendPush(sub: StoredSubscription, message: PushMessage, o: SendOptions): Promise<PushOutcome> {
@@ -66,7 +58,7 @@ export async function sendPush(sub: StoredSubscription, message: PushMessage, o:
     await res.body?.cancel();
     return { result: 'gone', status: res.status };
   }
-  const detail = await excerpt(res);
+  const detail = await responseExcerpt(res);
   if (res.status === 429 || res.status >= 500 || res.status === 408) return { result: 'retry', status: res.status, detail };
   return { result: 'rejected', status: res.status, detail };
 }

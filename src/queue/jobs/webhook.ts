@@ -13,6 +13,7 @@ import type { Config } from '../../config/load.js';
 import { notificationEventSchema } from '../events.js';
 import { signBody } from '../signature.js';
 import { defineJob, JOB_INVALID, type JobDefinition } from './job.js';
+import { responseExcerpt } from '../../log/excerpt.js';
 
 const webhookPayloadV1 = z.object({
   v: z.literal(1),
@@ -35,15 +36,6 @@ export const WEBHOOK_HEADERS = {
 
 const normalise = (u: string): string => new URL(u).href;
 
-/** A short, single-line excerpt of a receiver's answer for the failure reason. */
-async function excerpt(res: Response): Promise<string> {
-  try {
-    const text = (await res.text()).replace(/\s+/g, ' ').trim();
-    return text ? `: ${text.slice(0, 200)}` : '';
-  } catch {
-    return '';
-  }
-}
 
 /** Builds the webhook job type for a worker configuration. */
 export function webhookJob(config: Config): JobDefinition {
@@ -87,7 +79,7 @@ export function webhookJob(config: Config): JobDefinition {
       ctx.logger.info({ url: new URL(p.url).origin, status: res.status, ms, delivery: p.deliveryId }, 'webhook delivered');
       return { status: res.status, ms };
     }
-    const detail = await excerpt(res);
+    const detail = await responseExcerpt(res);
     if (res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429) {
       throw new UnrecoverableError(`webhook answered ${res.status} (not retried: the receiver refused the request)${detail}`);
     }

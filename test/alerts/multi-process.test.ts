@@ -8,7 +8,7 @@ import { createLogger } from '../../src/log/logger.js';
 import { RoleClients } from '../../src/redis/connections.js';
 import { UserStore } from '../../src/auth/users.js';
 import { spawnServe, type ServeProcess } from '../helpers/processes.js';
-import { startTestRedis, type TestRedis } from '../helpers/redis.js';
+import { addMemberAndResponder, startTestRedis, type TestRedis } from '../helpers/redis.js';
 import { post, sampleAlert, WsClient } from '../helpers/stack.js';
 
 describe('several serve processes', () => {
@@ -19,13 +19,7 @@ describe('several serve processes', () => {
   let responder = '';
   beforeAll(async () => {
     t = await startTestRedis();
-    const clients = new RoleClients(t.config, createLogger({ level: 'silent' }));
-    const users = new UserStore(clients.get('app'), t.keys);
-    await users.add('mo', 'member', 'member-password-1');
-    await users.add('rae', 'responder', 'responder-password-1');
-    member = await users.issueToken('mo');
-    responder = await users.issueToken('rae');
-    await clients.close();
+    ({ member, responder } = await addMemberAndResponder(t));
     [a, b] = await Promise.all([spawnServe(t.envFile), spawnServe(t.envFile)]);
   });
   afterAll(async () => {

@@ -2,7 +2,10 @@
  * Test Redis servers: each test file starts its own provisioned redis-server (src/local/provisioned.ts) on a
  * free port with the ACL file our code generates, and stops it afterwards. Never the machine's Redis on 6379.
  */
+import { UserStore } from '../../src/auth/users.js';
 import { startProvisionedRedis, type ProvisionedRedis } from '../../src/local/provisioned.js';
+import { createLogger } from '../../src/log/logger.js';
+import { RoleClients } from '../../src/redis/connections.js';
 
 export type TestRedis = ProvisionedRedis;
 
@@ -26,4 +29,17 @@ const PUSH_OFF = { VAPID_PUBLIC_KEY: '', VAPID_PRIVATE_KEY: '', VAPID_SUBJECT: '
 export async function startTestRedis(opts: TestRedisOptions = {}): Promise<TestRedis> {
   if (process.env['REDIS_PORT'] === '6379') delete process.env['REDIS_PORT'];
   return await startProvisionedRedis({ ...opts, env: { ...PUSH_OFF, ...opts.env }, appendonly: opts.appendonly ?? false, tmpPrefix: 'naboom-test-' });
+}
+
+/** Adds the member `mo` and the responder `rae` as a serve process would find them, and returns an API token each. */
+export async function addMemberAndResponder(t: TestRedis): Promise<{ member: string; responder: string }> {
+  const clients = new RoleClients(t.config, createLogger({ level: 'silent' }));
+  try {
+    const users = new UserStore(clients.get('app'), t.keys);
+    await users.add('mo', 'member', 'member-password-1');
+    await users.add('rae', 'responder', 'responder-password-1');
+    return { member: await users.issueToken('mo'), responder: await users.issueToken('rae') };
+  } finally {
+    await clients.close();
+  }
 }

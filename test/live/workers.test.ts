@@ -5,12 +5,9 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { UserStore } from '../../src/auth/users.js';
 import { waitFor } from '../../src/local/wait.js';
-import { createLogger } from '../../src/log/logger.js';
-import { RoleClients } from '../../src/redis/connections.js';
 import { spawnServe, type ServeProcess } from '../helpers/processes.js';
-import { startTestRedis, type TestRedis } from '../helpers/redis.js';
+import { addMemberAndResponder, startTestRedis, type TestRedis } from '../helpers/redis.js';
 import { get, post, sampleAlert, WsClient } from '../helpers/stack.js';
 
 const CLIENTS = 6;
@@ -38,13 +35,7 @@ describe('serve --workers', () => {
   let responder = '';
   beforeAll(async () => {
     t = await startTestRedis();
-    const clients = new RoleClients(t.config, createLogger({ level: 'silent' }));
-    const users = new UserStore(clients.get('app'), t.keys);
-    await users.add('mo', 'member', 'member-password-1');
-    await users.add('rae', 'responder', 'responder-password-1');
-    member = await users.issueToken('mo');
-    responder = await users.issueToken('rae');
-    await clients.close();
+    ({ member, responder } = await addMemberAndResponder(t));
     // Info level: the workers' "role passwords changed" lines are what the SIGHUP test reads.
     s = await spawnServe(t.envFile, { SERVE_WORKERS: '2', LOG_LEVEL: 'info' });
   });

@@ -1,7 +1,9 @@
 // Alert service benchmarks (issue targets on a 2-core machine, one `naboom serve` with our Redis):
 //   ingest ≥ 5,000 alerts/s with p99 < 25 ms (autocannon); one alert to 10,000 WebSocket clients with
 //   p99 < 100 ms; replay of 10,000 missed alerts in < 1 s; RSS per idle WebSocket connection.
-// Usage: npm run bench:alerts [-- --duration 15 --connections 48 --clients 10000 --replay 10000 --only ingest|replay|fanout] [--tls]
+// Usage: npm run bench:alerts [-- --duration 15 --connections 48 --clients 10000 --replay 10000 --only ingest|replay|fanout] [--tls] [--workers N]
+//   --workers N: `naboom serve --workers N` (default 1, one process, as the results before `--workers` existed;
+//   serve's own default is one worker per core). CPU and RSS then count the primary and every worker.
 //   --tls: the same against a TLS-only redis-server (local CA, every connection of serve over TLS);
 //   results in bench/results/alerts-tls.json.
 // Web Push is off in the benchmark (no VAPID keys), as before push existed, so runs stay comparable;
@@ -31,6 +33,7 @@ const onlyAt = process.argv.indexOf('--only');
 const ONLY = onlyAt > 0 ? process.argv[onlyAt + 1] : undefined;
 const runs = (part) => ONLY === undefined || ONLY === part;
 const TLS = process.argv.includes('--tls');
+const WORKERS = arg('workers', 1);
 
 const body = JSON.stringify({ type: 'panic', severity: 'high', location: { lat: -33.9249, lon: 18.4241, accuracy_m: 20, address: '1 Long St' }, description: 'bench' });
 const idMs = (id) => Number(id.split('-')[0]);
@@ -70,11 +73,13 @@ async function ingest(url, tokens, pids) {
       );
     });
   await run(3); // warm-up: JIT, script cache, connection pools
-  const cpuBefore = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuSeconds(pid)]));
+  // Each entry is a list of pids counted together (serve: the primary and its workers).
+  const cpuOf = (list) => list.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+  const cpuBefore = Object.fromEntries(Object.entries(pids).map(([k, list]) => [k, cpuOf(list)]));
   const r = await run(DURATION);
   const total = r.requests.total || 1;
   // CPU per alert in microseconds, per process (the load generator is this process).
-  const cpuUsPerAlert = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, Math.round(((cpuSeconds(pid) - cpuBefore[k]) * 1e6) / total)]));
+  const cpuUsPerAlert = Object.fromEntries(Object.entries(pids).map(([k, list]) => [k, Math.round(((cpuOf(list) - cpuBefore[k]) * 1e6) / total)]));
   return {
     connections: CONNECTIONS,
     durationS: DURATION,
@@ -214,12 +219,12 @@ const benchEnv = { RATE_LIMIT_ALERTS_PER_USER: '1000000', RATE_LIMIT_ALERTS_PER_
 const redis = TLS
   ? await startProvisionedRedis({ env: benchEnv, tls: {}, appendonly: process.env.BENCH_AOF !== 'no', tmpPrefix: 'naboom-bench-' })
   : await startBenchRedis(benchEnv);
-const serve = await spawnServe(redis.envFile);
+const serve = await spawnServe(redis.envFile, { SERVE_WORKERS: String(WORKERS) });
 try {
-  log(`redis :${redis.port}${TLS ? ' (TLS only)' : ''}, serve ${serve.url}`);
+  log(`redis :${redis.port}${TLS ? ' (TLS only)' : ''}, serve ${serve.url} (${WORKERS} worker${WORKERS === 1 ? '' : 's'})`);
   const { tokens, responder } = await makeUsers(redis.config, 100);
   log(`ingest: autocannon ${CONNECTIONS} connections for ${DURATION} s …`);
-  const ingestResult = runs('ingest') ? await ingest(serve.url, tokens, { serve: serve.pid, redis: redis.server.pid, loadGenerator: process.pid }) : undefined;
+  const ingestResult = runs('ingest') ? await ingest(serve.url, tokens, { serve: serve.pids(), redis: [redis.server.pid], loadGenerator: [process.pid] }) : undefined;
   if (ingestResult) ingestResult.redisCommands = await commandStats(redis.config);
   log(JSON.stringify(ingestResult));
   log(`replay: ${REPLAY} missed alerts …`);
@@ -234,8 +239,9 @@ try {
     log(JSON.stringify({ loopMsPerRound: fanoutResult.floor.loopMsPerRound, usPerWrite: fanoutResult.floor.usPerWrite }));
   }
   const result = {
-    command: `npm run bench:alerts${TLS ? ' -- --tls' : ''}`,
+    command: `npm run bench:alerts${TLS || WORKERS !== 1 ? ' --' : ''}${TLS ? ' --tls' : ''}${WORKERS !== 1 ? ` --workers ${WORKERS}` : ''}`,
     tls: TLS,
+    workers: WORKERS,
     ingest: ingestResult,
     replay: replayResult,
     fanout: fanoutResult,
@@ -245,7 +251,7 @@ try {
       replay: { ms: 1000, met: !!replayResult && replayResult.ms < 1000 && replayResult.replayed >= REPLAY },
     },
   };
-  if (ONLY === undefined) log(`results written to ${writeResult(TLS ? 'alerts-tls' : 'alerts', result)}`);
+  if (ONLY === undefined) log(`results written to ${writeResult(`${TLS ? 'alerts-tls' : 'alerts'}${WORKERS !== 1 ? `-workers${WORKERS}` : ''}`, result)}`);
   process.stdout.write(JSON.stringify(result, null, 2) + '\n');
 } finally {
   await serve.stop();

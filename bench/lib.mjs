@@ -1,6 +1,6 @@
 // Shared helpers for the benchmarks: our own redis-server with the generated ACL (never port 6379),
 // the configuration it implies, and `naboom serve` child processes. Imports the built code in dist/.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -39,7 +39,10 @@ export async function spawnServe(envFile, extra = {}, nodeArgs = (process.env.BE
     child,
     url: `http://127.0.0.1:${port}`,
     pid: child.pid,
-    rssKiB: () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0),
+    /** The process and, with SERVE_WORKERS > 1, its cluster workers. */
+    pids: () => [child.pid, ...childrenOf(child.pid)],
+    /** RSS of the whole serve (primary and workers), KiB. */
+    rssKiB: () => [child.pid, ...childrenOf(child.pid)].reduce((sum, pid) => sum + rssKiBOf(pid), 0),
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');
@@ -47,6 +50,22 @@ export async function spawnServe(envFile, extra = {}, nodeArgs = (process.env.BE
     },
   };
 }
+
+/** The pids of a process's children (the workers of `naboom serve --workers N`). */
+export const childrenOf = (pid) =>
+  execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' })
+    .split('\n')
+    .map((l) => Number(l.trim()))
+    .filter((n) => n > 0);
+
+/** Resident set size of one process, KiB (0 once it is gone). */
+export const rssKiBOf = (pid) => {
+  try {
+    return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+};
 
 /** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
 export function cpuSeconds(pid) {

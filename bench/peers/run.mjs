@@ -5,7 +5,7 @@
 // duplicates, server CPU per delivery and RSS per 1,000 connections.
 // Usage: npm run build && npm run bench:peers [-- --profile light|saturating|both] [--clients N] [--rate R]
 //        [--messages M] [--payload BYTES] [--client-procs P] [--only socketio,ws,naboom] [--naboom workers|separate]
-import { execFileSync, fork, spawn } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -17,7 +17,7 @@ import { createLogger } from '../../dist/log/logger.js';
 import { freePort } from '../../dist/local/redis-server.js';
 import { RoleClients } from '../../dist/redis/connections.js';
 import { createKeySpace, layoutOf } from '../../dist/redis/keys.js';
-import { cpuSeconds, log, percentile, spawnServe, startBenchRedis, writeResult } from '../lib.mjs';
+import { childrenOf, cpuSeconds, log, percentile, spawnServe, startBenchRedis, writeResult } from '../lib.mjs';
 
 const PROFILES = {
   light: { clients: 1000, rate: 10, messages: 200 },
@@ -104,13 +104,6 @@ async function forkClients(kind, urls, p, token) {
     finish: () => Promise.all(procs.map((c) => ask(c, 'finish'))),
   };
 }
-
-/** The pids of a process's children (the workers of `naboom serve --workers N`). */
-const childrenOf = (pid) =>
-  execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' })
-    .split('\n')
-    .map((l) => Number(l.trim()))
-    .filter((n) => n > 0);
 
 async function measure(name, p, servers, post, token, redisPid) {
   // A cluster primary only hands connections over: its RSS is reported apart, its CPU counted with its workers'.

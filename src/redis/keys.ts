@@ -55,6 +55,13 @@ const CHANNELS_NAMESPACE = 'naboom:channels:';
 /** Web Push subscriptions: the app role's, beside its accounts, but apart from `naboom:auth:*`. */
 const PUSH_NAMESPACE = 'naboom:push:';
 
+/**
+ * Responder presence (realtime role, through an ACL selector: the GEO and sorted-set commands it needs are
+ * granted on this namespace only). On both layouts every presence key carries the hash tag `{presence}`, so
+ * the presence scripts touch them all in one slot on Cluster.
+ */
+const PRESENCE_NAMESPACE = 'naboom:presence:';
+
 export interface KeyPatterns {
   /** `~pattern` read-write key patterns. */
   readonly keys: readonly string[];
@@ -97,6 +104,18 @@ export interface KeySpace {
     subscriptions(username: string): string;
     /** Set of the usernames that hold at least one subscription: the worker's fan-out reads it without SCAN. */
     readonly subscribers: string;
+  };
+  /**
+   * Responder presence (realtime role, ACL selector on `naboom:presence:*`): positions, last-seen times and
+   * availability, all under the hash tag `{presence}` (one slot on Cluster).
+   */
+  readonly presence: {
+    /** GEO set: username → the responder's last reported position. */
+    readonly geo: string;
+    /** Sorted set: username → when the position was reported (ms); older than RESPONDER_STALE_S = gone. */
+    readonly seen: string;
+    /** Hash: username → `<available 0|1>|<accuracy_m or ''>`. */
+    readonly info: string;
   };
   readonly channels: {
     /** Queue of a channel that any process may receive from. */
@@ -176,6 +195,11 @@ export function createKeySpace(layout: KeyLayout): KeySpace {
       subscriptions: (username: string) => `${PUSH_NAMESPACE}subs:${seg(username, 'username')}`,
       subscribers: `${PUSH_NAMESPACE}subscribers`,
     }),
+    presence: Object.freeze({
+      geo: `${PRESENCE_NAMESPACE}{presence}:geo`,
+      seen: `${PRESENCE_NAMESPACE}{presence}:seen`,
+      info: `${PRESENCE_NAMESPACE}{presence}:info`,
+    }),
     channels: Object.freeze({
       queue: (channel: string) => `${channels}q:${seg(channel, 'channel name')}`,
       inbox: (processId: string) => `${channels}inbox:${seg(processId, 'process id')}`,
@@ -247,6 +271,12 @@ export function aclPatterns(layout: KeyLayout, owner: NamespaceOwner): KeyPatter
       };
   }
 }
+
+/**
+ * The key pattern of the realtime role's presence selector (`roles.ts`): the only keys its GEO commands may
+ * touch. Apart from `aclPatterns()` on purpose: a root pattern would let every realtime command reach them.
+ */
+export const presenceAclPattern = (): string => `${PRESENCE_NAMESPACE}*`;
 
 /** Glob match with Redis' semantics for the subset we use (`*` only). */
 export function matchesPattern(pattern: string, key: string): boolean {

@@ -57,8 +57,8 @@ const PUSH_NAMESPACE = 'naboom:push:';
 
 /**
  * Responder presence (realtime role, through an ACL selector: the GEO and sorted-set commands it needs are
- * granted on this namespace only). On both layouts every presence key carries the hash tag `{presence}`, so
- * the presence scripts touch them all in one slot on Cluster.
+ * granted on this namespace only). On Cluster every presence key carries the hash tag `{presence}`
+ * (`naboom:presence:{presence}:geo`), so the presence scripts touch them all in one slot.
  */
 const PRESENCE_NAMESPACE = 'naboom:presence:';
 
@@ -107,7 +107,7 @@ export interface KeySpace {
   };
   /**
    * Responder presence (realtime role, ACL selector on `naboom:presence:*`): positions, last-seen times and
-   * availability, all under the hash tag `{presence}` (one slot on Cluster).
+   * availability; on Cluster all under the hash tag `{presence}` (one slot).
    */
   readonly presence: {
     /** GEO set: username → the responder's last reported position. */
@@ -175,6 +175,7 @@ export function createKeySpace(layout: KeyLayout): KeySpace {
   // A group send writes to every member queue and inbox in one script, so on Cluster all channel-layer keys
   // share one hash tag (one shard carries the channel layer; the ACL pattern naboom:channels:* still holds).
   const channels = layout === 'cluster' ? `${CHANNELS_NAMESPACE}{ch}:` : CHANNELS_NAMESPACE;
+  const presence = layout === 'cluster' ? `${PRESENCE_NAMESPACE}{presence}:` : PRESENCE_NAMESPACE;
   const seg = keySegment;
   return Object.freeze({
     cache: (name: CacheName, key: string, version = 1) => `${CACHE_PREFIXES[name]}:${version}:${cacheKey(key)}`,
@@ -196,9 +197,9 @@ export function createKeySpace(layout: KeyLayout): KeySpace {
       subscribers: `${PUSH_NAMESPACE}subscribers`,
     }),
     presence: Object.freeze({
-      geo: `${PRESENCE_NAMESPACE}{presence}:geo`,
-      seen: `${PRESENCE_NAMESPACE}{presence}:seen`,
-      info: `${PRESENCE_NAMESPACE}{presence}:info`,
+      geo: `${presence}geo`,
+      seen: `${presence}seen`,
+      info: `${presence}info`,
     }),
     channels: Object.freeze({
       queue: (channel: string) => `${channels}q:${seg(channel, 'channel name')}`,

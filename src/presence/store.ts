@@ -59,8 +59,8 @@ const parseInfo = (info: string): { available: boolean; accuracy_m?: number } =>
 
 const iso = (ms: string | number): string => new Date(Number(ms)).toISOString();
 
-/** GEO positions come back with 17 significant digits; a few decimals more than 1 cm is noise. */
-const coord = (v: string): number => Math.round(Number(v) * 1e7) / 1e7;
+/** GEO stores positions to about half a metre; six decimals (~0.1 m) say all there is. */
+const coord = (v: string): number => Math.round(Number(v) * 1e6) / 1e6;
 
 function entry(username: string, lon: string, lat: string, seen: string, info: string): ResponderEntry {
   return { username, lat: coord(lat), lon: coord(lon), ...parseInfo(info), last_seen: iso(seen) };

@@ -217,7 +217,7 @@ export const settingsSchema = z.object({
   ALERT_REPLICATION_TIMEOUT_MS: int(1, 60_000).default(1000),
 
   // Responder presence and the dispatch policy (README "Responder presence and privacy", "Dispatch policy").
-  RESPONDER_STALE_S: int(10, 86_400).default(300),
+  RESPONDER_STALE_S: int(1, 86_400).default(300),
   DISPATCH_RADIUS_KM: z.coerce.number().min(0.1).max(200).default(10),
   DISPATCH_NEAREST_N: int(1, 100).default(5),
 

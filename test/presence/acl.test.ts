@@ -113,7 +113,7 @@ describe('presence: ACL', () => {
     await admin.call('ACL', 'LOG', 'RESET');
   });
 
-  it('drift: the selector is in sync after provisioning; a missing or foreign selector is reported and repaired', async () => {
+  it('drift: the selector is in sync after provisioning; a missing or foreign selector is reported and repaired', { timeout: 90_000 }, async () => {
     const rules = desiredRules(t.config);
     const realtime = t.config.credentials.realtime.username;
     const problemsOf = async (): Promise<readonly string[]> => (await diffServer(admin, rules)).find((d) => d.username === realtime)?.problems ?? ['?'];

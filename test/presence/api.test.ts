@@ -148,7 +148,7 @@ describe('presence: API', () => {
     expect(codeOf(missing.body)).toBe('NABOOM_NOT_FOUND');
   });
 
-  it('removing an account or demoting it to member deletes its position at once', async () => {
+  it('removing an account or demoting it to member deletes its position at once', { timeout: 60_000 }, async () => {
     await put(`${s.url}${me}`, { available: true, location: { lat: north(ALERT.lat, 50), lon: ALERT.lon } }, auth(acct('gone4')));
     const names = async (): Promise<string[]> => ((await get(`${s.url}/api/responders`, auth(s.admin_))).body as { responders: Nearby[] }).responders.map((x) => x.username).sort();
     expect(await names()).toContain('gone4');

@@ -35,7 +35,7 @@ describe('presence: staleness', () => {
 
   /** Redis' clock, ms. */
   const redisNow = async (): Promise<number> => {
-    const [s, us] = (await admin.time()) as [string, string];
+    const [s, us] = (await admin.time()) as unknown as [string | number, string | number];
     return Number(s) * 1000 + Math.floor(Number(us) / 1000);
   };
   /** Waits until Redis' clock is past `ms`. */

@@ -51,6 +51,18 @@ describe('presence: ACL', () => {
     expect(await admin.call('ACL', 'LOG')).toEqual([]);
   });
 
+  it('nearest-responder lookups made in one turn of the event loop share one script call', async () => {
+    const store = new PresenceStore(clients.get('realtime'), t.keys, { RESPONDER_STALE_S: 300 });
+    await store.update('batch1', { available: true, location: { lat: -26.2, lon: 28.04 } });
+    const calls = async (): Promise<number> => Number(/cmdstat_evalsha:calls=(\d+)/.exec(await admin.info('commandstats'))?.[1] ?? 0);
+    const before = await calls();
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => store.nearest({ lat: -26.2 + i * 0.001, lon: 28.04, radiusKm: 1 + i, limit: 3, availableOnly: i % 2 === 0 })));
+    expect(await calls()).toBe(before + 1);
+    expect(results[0]?.map((r) => r.username)).toEqual(['batch1']);
+    expect(results.every((r) => r.some((x) => x.username === 'batch1'))).toBe(true);
+    expect(await store.remove('batch1')).toBe(true);
+  });
+
   it('the realtime role cannot use GEO commands outside naboom:presence:*, nor its other commands on presence keys', async () => {
     const rt = clients.get('realtime');
     const p = t.keys.presence;

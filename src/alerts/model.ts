@@ -110,14 +110,32 @@ export type RaiseInput = z.infer<typeof raiseInput>;
 export const transitionInput = z.strictObject({ note: historyEvent.shape.note });
 export type TransitionInput = z.infer<typeof transitionInput>;
 
+/** Dispatch stages (README "Dispatch policy"): the nearest available responders first, then everyone. */
+export const DISPATCH_STAGES = ['nearest', 'all'] as const;
+/** Why a notification went to everyone: escalation, nobody available near, or presence could not be read. */
+export const DISPATCH_REASONS = ['nearest', 'escalated', 'nobody_nearby', 'presence_unavailable'] as const;
+
 /**
- * What a notification says: which event happened to which alert, and when. The queue wraps it in its
- * versioned job payload (queue/events.ts).
+ * Who a notification was dispatched to: `nearest` — only `responders` (push goes to them alone; webhooks
+ * say so); `all` — every responder and admin (`responders` is then empty).
+ */
+export const dispatchInfo = z.object({
+  stage: z.enum(DISPATCH_STAGES),
+  reason: z.enum(DISPATCH_REASONS),
+  responders: z.array(text().min(1).max(200)).max(100),
+  radius_km: z.number().min(0).max(1000).optional(),
+});
+export type DispatchInfo = z.infer<typeof dispatchInfo>;
+
+/**
+ * What a notification says: which event happened to which alert, and when, and (from the dispatch policy)
+ * who it was dispatched to. The queue wraps it in its versioned job payload (queue/events.ts).
  */
 export const alertNotification = z.object({
   event: z.enum(ALERT_EVENTS),
   alert: alertDoc,
   at: isoTime(),
+  dispatch: dispatchInfo.optional(),
 });
 export type AlertNotification = z.infer<typeof alertNotification>;
 

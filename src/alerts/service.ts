@@ -7,7 +7,7 @@ import { canSee, canSeeAll, type Principal } from '../auth/principal.js';
 import { NaboomError } from '../errors/catalogue.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/registry.js';
-import type { AlertDoc, AlertEventName, AlertNotification, AlertStatus, RaiseInput, TransitionName } from './model.js';
+import type { AlertDoc, AlertEventName, AlertNotification, AlertStatus, DispatchInfo, HistoryEvent, RaiseInput, TransitionName } from './model.js';
 import { ALERT_EVENTS, TRANSITIONS } from './model.js';
 import type { AlertStore, ListPage, ListQuery, RaiseResult } from './store.js';
 
@@ -18,9 +18,19 @@ export interface NotificationPublisher {
   enqueueEvent(event: AlertNotification & { v: 1 }, opts?: { dedupeId?: string }): Promise<unknown>;
 }
 
+/**
+ * The dispatch policy as the alert service sees it (src/presence provides it): who a new alert at a point
+ * goes to first, and the note for its history. It never throws (a failed lookup means everyone).
+ */
+export interface DispatchPolicy {
+  plan(point: { readonly lat: number; readonly lon: number }): Promise<{ readonly dispatch: DispatchInfo; readonly note?: string }>;
+}
+
 export interface AlertServiceDeps {
   readonly store: AlertStore;
   readonly notifications: NotificationPublisher;
+  /** Without it every notification goes to everyone and carries no `dispatch` (README "Dispatch policy"). */
+  readonly dispatch?: DispatchPolicy;
   readonly metrics: Metrics;
   readonly logger: Logger;
 }
@@ -37,9 +47,12 @@ export class AlertService {
   /** Stores the alert durably, then makes sure its notification job exists (idempotent on retries). */
   async raise(p: Principal, input: RaiseInput, idempotencyKey?: string): Promise<RaiseResult> {
     const started = process.hrtime.bigint();
-    const result = await this.#d.store.raise(input, { id: p.id, username: p.username }, idempotencyKey);
+    // Decided before the alert is stored, so the dispatch step is in its history from the start.
+    const plan = this.#d.dispatch ? await this.#d.dispatch.plan(input.location) : undefined;
+    const later: HistoryEvent[] = plan?.note ? [{ event: 'dispatched', at: new Date().toISOString(), note: plan.note }] : [];
+    const result = await this.#d.store.raise(input, { id: p.id, username: p.username }, idempotencyKey, later);
     // Strict: a failed enqueue is a 503, and the client's retry (same Idempotency-Key) enqueues it then.
-    await this.#notify(ALERT_EVENTS.raised, result.alert, `raised-${result.alert.id}`, true);
+    await this.#notify(ALERT_EVENTS.raised, result.alert, `raised-${result.alert.id}`, true, plan?.dispatch);
     if (result.created) {
       this.#d.metrics.alertsRaised.inc({ severity: result.alert.severity });
       this.#d.metrics.ingestLatency.observe(Number(process.hrtime.bigint() - started) / 1e9);
@@ -98,7 +111,9 @@ export class AlertService {
     for (const doc of sweep.escalated) {
       this.#d.metrics.escalations.inc();
       this.#d.logger.warn({ alert: doc.id, level: doc.escalations, severity: doc.severity }, 'alert escalated: still open');
-      await this.#notify(ALERT_EVENTS.escalated, doc, `escalated-${doc.id}-${doc.escalations}`, false);
+      // The dispatch policy's last step: an escalation goes to everyone.
+      const everyone: DispatchInfo | undefined = this.#d.dispatch ? { stage: 'all', reason: 'escalated', responders: [] } : undefined;
+      await this.#notify(ALERT_EVENTS.escalated, doc, `escalated-${doc.id}-${doc.escalations}`, false, everyone);
     }
     return sweep.escalated.length;
   }
@@ -107,9 +122,10 @@ export class AlertService {
    * Enqueues the notification job. `strict` turns a failure into a 503 (raise: the client retries);
    * otherwise the change already happened and is live, so the failure is logged, not reported.
    */
-  async #notify(kind: NotificationKind, alert: AlertDoc, dedupeId: string, strict: boolean): Promise<void> {
+  async #notify(kind: NotificationKind, alert: AlertDoc, dedupeId: string, strict: boolean, dispatch?: DispatchInfo): Promise<void> {
     try {
-      await this.#d.notifications.enqueueEvent({ v: 1, event: kind, alert, at: new Date().toISOString() }, { dedupeId });
+      const event = { v: 1 as const, event: kind, alert, at: new Date().toISOString(), ...(dispatch ? { dispatch } : {}) };
+      await this.#d.notifications.enqueueEvent(event, { dedupeId });
     } catch (cause) {
       this.#d.logger.error({ alert: alert.id, kind, err: cause }, 'could not enqueue the notification job');
       if (!strict) return;

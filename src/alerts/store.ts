@@ -9,7 +9,7 @@ import type { RedisClient } from '../redis/connections.js';
 import type { KeySpace } from '../redis/keys.js';
 import { AlertIngest, type RaiseResult } from './ingest.js';
 import { AlertLifecycle, type EscalationSweep, type TransitionOutcome } from './lifecycle.js';
-import type { Actor, AlertDoc, AlertStatus, FeedEvent, RaiseInput, TransitionName } from './model.js';
+import type { Actor, AlertDoc, AlertStatus, FeedEvent, HistoryEvent, RaiseInput, TransitionName } from './model.js';
 import { AlertQuery, type ListPage, type ListQuery } from './query.js';
 import { Replication } from './replication.js';
 
@@ -37,8 +37,8 @@ export class AlertStore {
   }
 
   /** Stores a new alert, batched per event-loop turn (see ingest.ts). */
-  raise(input: RaiseInput, reporter: Actor, idempotencyKey?: string): Promise<RaiseResult> {
-    return this.#ingest.raise(input, reporter, idempotencyKey);
+  raise(input: RaiseInput, reporter: Actor, idempotencyKey?: string, laterHistory: readonly HistoryEvent[] = []): Promise<RaiseResult> {
+    return this.#ingest.raise(input, reporter, idempotencyKey, laterHistory);
   }
 
   /** One alert: the cached document, else the state hash. */

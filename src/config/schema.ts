@@ -216,6 +216,11 @@ export const settingsSchema = z.object({
   ALERT_MIN_REPLICAS: int(0, 16).optional(),
   ALERT_REPLICATION_TIMEOUT_MS: int(1, 60_000).default(1000),
 
+  // Responder presence and the dispatch policy (README "Responder presence and privacy", "Dispatch policy").
+  RESPONDER_STALE_S: int(1, 86_400).default(300),
+  DISPATCH_RADIUS_KM: z.coerce.number().min(0.1).max(200).default(10),
+  DISPATCH_NEAREST_N: int(1, 100).default(5),
+
   CHANNEL_CAPACITY: int(1, 1_000_000).default(8000),
   CHANNEL_EXPIRY_S: int(1, 86_400).default(300),
   GROUP_EXPIRY_S: int(1, 31 * 86_400).default(86_400),

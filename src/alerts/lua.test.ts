@@ -3,9 +3,10 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { headerProblems } from '../redis/script-header.js';
 import { INGEST } from './ingest.js';
-import { ESCALATE, TRANSITION } from './lifecycle.js';
+import { CLAIM, ESCALATE, TRANSITION } from './lifecycle.js';
+import { POST_MESSAGE } from './thread.js';
 
-const SCRIPTS = [INGEST, TRANSITION, ESCALATE];
+const SCRIPTS = [INGEST, TRANSITION, ESCALATE, CLAIM, POST_MESSAGE];
 
 describe('alert scripts', () => {
   it.each(SCRIPTS.map((s) => [s.name, s] as const))('%s: the header names exactly the declared KEYS and ARGV, in order', (_name, script) => {
@@ -18,7 +19,7 @@ describe('alert scripts', () => {
   });
 
   it('no script names a feed event itself: each is passed in from ALERT_EVENTS', () => {
-    for (const s of SCRIPTS) expect(s.source).not.toMatch(/'alert\.(created|raised|updated|escalated)'/);
+    for (const s of SCRIPTS) expect(s.source).not.toMatch(/'alert\.(created|raised|updated|escalated|message)'/);
   });
 
   it('ingest: fixed keys and args first, then each alert, its idempotency key only when it has one', () => {

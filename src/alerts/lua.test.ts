@@ -25,11 +25,28 @@ describe('alert scripts', () => {
   it('ingest: fixed keys and args first, then each alert, its idempotency key only when it has one', () => {
     const item = (n: number, idempotency?: string) => ({
       keys: { stream: `s${n}`, reporterIndex: `r${n}`, idempotency },
-      args: { doc: `{}`, severity: 'high', escalateAt: 2, created: 1, alertType: 'panic', reporter: `u${n}`, fingerprint: idempotency ? 'fp' : '', fields: ['type', 'panic'] },
+      args: { doc: `{}`, severity: 'high', escalateAt: 2, created: 1, alertType: 'panic', reporter: `u${n}`, lat: -n, lon: n, fingerprint: idempotency ? 'fp' : '', fields: ['type', 'panic'] },
     });
-    const args = { maxlen: 10, stateTtl: 1, cacheTtl: 2, idempotencyTtl: 3, statePrefix: 'st:', cachePrefix: 'c:', broadcastChannel: 'b', raisedEvent: 'alert.raised' };
-    const ordered = INGEST.order({ keys: { feed: 'f', schedule: 'z' }, args, items: [item(1), item(2, 'i2')] });
-    expect(ordered.keys).toEqual(['f', 'z', 's1', 'r1', 's2', 'r2', 'i2']);
-    expect(ordered.args).toEqual([10, 1, 2, 3, 'st:', 'c:', 'b', 'alert.raised', '{}', 'high', 2, 1, 'panic', 'u1', '', 2, 'type', 'panic', '{}', 'high', 2, 1, 'panic', 'u2', 'fp', 2, 'type', 'panic']);
+    const args = {
+      maxlen: 10,
+      stateTtl: 1,
+      cacheTtl: 2,
+      idempotencyTtl: 3,
+      statePrefix: 'st:',
+      cachePrefix: 'c:',
+      broadcastChannel: 'b',
+      raisedEvent: 'alert.raised',
+      updatedEvent: 'alert.updated',
+      relatedRadius: 300,
+      relatedWindow: 600_000,
+      relatedScan: 200,
+      maxRelated: 50,
+      recentKeep: 1000,
+      nowIso: 'now',
+    };
+    const ordered = INGEST.order({ keys: { feed: 'f', schedule: 'z', recent: 'rc' }, args, items: [item(1), item(2, 'i2')] });
+    expect(ordered.keys).toEqual(['f', 'z', 'rc', 's1', 'r1', 's2', 'r2', 'i2']);
+    const fixed = [10, 1, 2, 3, 'st:', 'c:', 'b', 'alert.raised', 'alert.updated', 300, 600_000, 200, 50, 1000, 'now'];
+    expect(ordered.args).toEqual([...fixed, '{}', 'high', 2, 1, 'panic', 'u1', -1, 1, '', 2, 'type', 'panic', '{}', 'high', 2, 1, 'panic', 'u2', -2, 2, 'fp', 2, 'type', 'panic']);
   });
 });

@@ -1,5 +1,6 @@
 /** Claiming alerts end to end: one holder decided atomically, claim acknowledges, unclaim rules, live updates. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../src/local/redis-server.js';
 import { auth, get, post, sampleAlert, startStack, WsClient, type Account, type Stack } from '../helpers/stack.js';
 
 interface Doc {
@@ -120,6 +121,25 @@ describe('claims', () => {
     const byAdmin = await post(`${api}/${id}/unclaim`, null, auth(s.admin_));
     expect(byAdmin.status).toBe(200);
     expect((byAdmin.body as Doc).history.at(-1)).toMatchObject({ event: 'unclaimed', by: { username: 'ada' } });
+  });
+
+  it('a Redis that refuses writes (READONLY) makes claim and unclaim 503 with a code and Retry-After, never 500', async () => {
+    const id = await raise();
+    const held = await raise();
+    expect((await post(`${api}/${held}/claim`, null, auth(s.responder))).status).toBe(200);
+    await s.admin.call('REPLICAOF', '127.0.0.1', String(await freePort()));
+    try {
+      for (const r of [await post(`${api}/${id}/claim`, null, auth(s.responder)), await post(`${api}/${held}/unclaim`, null, auth(s.responder))]) {
+        expect(r.status).toBe(503);
+        expect((r.body as ErrBody).error.code).toBe('NABOOM_UNAVAILABLE');
+        expect(Number(r.headers.get('retry-after'))).toBeGreaterThan(0);
+      }
+    } finally {
+      await s.admin.call('REPLICAOF', 'NO', 'ONE');
+    }
+    // Nothing was half-applied, and it works again.
+    expect(((await get(`${api}/${id}`, auth(s.responder))).body as Doc).assignee).toBeUndefined();
+    expect((await post(`${api}/${id}/claim`, null, auth(s.responder))).status).toBe(200);
   });
 
   it('each claim and unclaim is an alert.updated frame on the live feed, to responders and to the reporter', async () => {

@@ -1,5 +1,6 @@
 /** Alert threads end to end: who may post and read, order, bound, hostile text, live delivery on /ws and SSE. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../src/local/redis-server.js';
 import { auth, get, post, sampleAlert, SseClient, startStack, WsClient, type Stack } from '../helpers/stack.js';
 
 interface Message {
@@ -103,6 +104,22 @@ describe('alert threads', () => {
     expect((full.body as ErrBody).error).toMatchObject({ code: 'NABOOM_THREAD_FULL', details: { count: MAX } });
     const list = (await get(`${api}/${id}/messages`, auth(s.responder))).body as { messages: Message[] };
     expect(list.messages.map((x) => x.text)).toEqual(['m0', 'm1', 'm2', 'm3', 'm4']);
+  });
+
+  it('a Redis that refuses writes (READONLY) makes posting 503 with a code and Retry-After; nothing is stored', async () => {
+    const id = await raise();
+    await s.admin.call('REPLICAOF', '127.0.0.1', String(await freePort()));
+    try {
+      const r = await say(id, 'during the outage', s.responder);
+      expect(r.status).toBe(503);
+      expect((r.body as ErrBody).error.code).toBe('NABOOM_UNAVAILABLE');
+      expect(Number(r.headers.get('retry-after'))).toBeGreaterThan(0);
+    } finally {
+      await s.admin.call('REPLICAOF', 'NO', 'ONE');
+    }
+    const list = (await get(`${api}/${id}/messages`, auth(s.responder))).body as { messages: Message[] };
+    expect(list.messages).toEqual([]);
+    expect((await say(id, 'after it', s.responder)).status).toBe(201);
   });
 
   it('posting is rate limited per user (429 with Retry-After)', async () => {

@@ -18,6 +18,11 @@ export const IDEMPOTENCY_TTL_S = 86_400;
 
 /** Recent alerts the ingest script looks at per new alert for related ones (the newest within the window). */
 export const RELATED_SCAN = 200;
+/**
+ * Older alerts one new alert is linked to at most (the newest nearby): each link is one more feed entry, so
+ * a crowd of alerts at one spot costs at most this many extra entries per alert.
+ */
+export const RELATED_LINKS = 10;
 /** Entries the recent-alerts zset keeps (older ones are trimmed by rank; the window bounds what is used). */
 export const RECENT_KEEP = 1000;
 
@@ -25,7 +30,7 @@ export const INGEST = defineScript(new URL('./lua/alert-ingest-N.lua', import.me
   keys: ['feed', 'schedule', 'recent'],
   args: [
     'maxlen', 'stateTtl', 'cacheTtl', 'idempotencyTtl', 'statePrefix', 'cachePrefix', 'broadcastChannel', 'raisedEvent',
-    'updatedEvent', 'relatedRadius', 'relatedWindow', 'relatedScan', 'maxRelated', 'recentKeep', 'nowIso',
+    'updatedEvent', 'relatedRadius', 'relatedWindow', 'relatedScan', 'relatedLinks', 'maxRelated', 'recentKeep', 'nowIso',
   ],
   each: {
     keys: ['stream', 'reporterIndex', 'idempotency?'],
@@ -151,6 +156,7 @@ export class AlertIngest {
       relatedRadius: s.RELATED_RADIUS_M,
       relatedWindow: s.RELATED_WINDOW_S * 1000,
       relatedScan: RELATED_SCAN,
+      relatedLinks: RELATED_LINKS,
       maxRelated: MAX_RELATED,
       recentKeep: RECENT_KEEP,
       nowIso: new Date().toISOString(),

@@ -111,6 +111,16 @@ describe('related alerts', () => {
     expect(list.alerts.some((x) => x.id === mine.id)).toBe(false);
   });
 
+  it('a crowd at one spot: a new alert links to the 10 newest nearby at most; no document lists more than 50', async () => {
+    const p = spot();
+    const ids: string[] = [];
+    for (let i = 0; i < 13; i++) ids.push((await raise(p)).id);
+    const last = await doc(ids[12] ?? '');
+    expect(last.related).toEqual(ids.slice(2, 12).reverse());
+    // The first one was linked by each of the next 10 and then no more.
+    expect((await doc(ids[0] ?? '')).related).toEqual(ids.slice(1, 11));
+  });
+
   it('RELATED_RADIUS_M=0 links nothing', async () => {
     const off = await startStack({ env: { RELATED_RADIUS_M: '0' } });
     try {

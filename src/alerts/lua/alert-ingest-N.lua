@@ -9,8 +9,9 @@
   acknowledged alert is linked both ways — its own document lists the older ids (`related`, in the feed entry
   too), and each older one gets the new id, an `alert.updated` feed entry and a fresh cache. The candidates are
   the newest relatedScan entries of the recent-alerts zset within the window; nothing is merged or dropped.
-  A document lists at most maxRelated ids; an older alert whose list is full (or whose document cjson cannot
-  handle) is not linked.
+  A new alert links to at most relatedLinks of them (the newest), so one alert costs at most that many extra
+  feed entries however many alerts crowd one spot; a document lists at most maxRelated ids, and an older
+  alert whose list is full (or whose document cjson cannot handle) is not linked.
 
   KEYS[1] feed               the feed stream; XADD mints every alert id
   KEYS[2] schedule           the escalation schedule (zset, score = escalate-at ms)
@@ -27,9 +28,10 @@
   ARGV[10] relatedRadius     metres; 0 links nothing
   ARGV[11] relatedWindow     ms; 0 links nothing
   ARGV[12] relatedScan       most recent alerts looked at per new alert
-  ARGV[13] maxRelated        most ids one document lists
-  ARGV[14] recentKeep        entries the recent-alerts zset keeps
-  ARGV[15] nowIso            the older alert's new `updated_at` when it is linked
+  ARGV[13] relatedLinks      most older alerts one new alert is linked to
+  ARGV[14] maxRelated        most ids one document lists
+  ARGV[15] recentKeep        entries the recent-alerts zset keeps
+  ARGV[16] nowIso            the older alert's new `updated_at` when it is linked
   Then per alert, in arrival order, until ARGV ends:
   KEYS[+] stream             its severity stream
   KEYS[+] reporterIndex      its reporter's alerts (zset, score = created ms; newest 1000 kept)
@@ -65,9 +67,10 @@ local updatedEvent = ARGV[9]
 local relatedRadius = tonumber(ARGV[10])
 local relatedWindow = tonumber(ARGV[11])
 local relatedScan = tonumber(ARGV[12])
-local maxRelated = tonumber(ARGV[13])
-local recentKeep = tonumber(ARGV[14])
-local nowIso = ARGV[15]
+local relatedLinks = tonumber(ARGV[13])
+local maxRelated = tonumber(ARGV[14])
+local recentKeep = tonumber(ARGV[15])
+local nowIso = ARGV[16]
 
 -- Great-circle distance in metres.
 local function distance(lat1, lon1, lat2, lon2)
@@ -84,7 +87,7 @@ local function nearby(lat, lon, created)
   if relatedRadius <= 0 or relatedWindow <= 0 then return found end
   local members = redis.call('ZRANGE', recent, '+inf', created - relatedWindow, 'BYSCORE', 'REV', 'LIMIT', 0, relatedScan)
   for _, member in ipairs(members) do
-    if #found >= maxRelated then break end
+    if #found >= relatedLinks then break end
     local oid, olat, olon = string.match(member, '^(%S+) (%S+) (%S+)$')
     olat, olon = tonumber(olat), tonumber(olon)
     if oid and olat and olon and distance(lat, lon, olat, olon) <= relatedRadius then
@@ -104,7 +107,7 @@ local function nearby(lat, lon, created)
 end
 
 -- The per-alert entries follow the fixed ones above; each is read once, in order.
-local k, a = 3, 15
+local k, a = 3, 16
 local function nextKey()
   k = k + 1
   return KEYS[k]

@@ -79,8 +79,7 @@ describe('feed and escalation', () => {
   let t: TestRedis;
   const open: { close(): Promise<void> }[] = [];
   beforeAll(async () => {
-    // Every alert here is raised at one spot and the feed is counted exactly: no related-alert links (related.test.ts).
-    t = await startTestRedis({ env: { CHANNEL_CAPACITY: '5', ESCALATE_AFTER_S: '1', RELATED_RADIUS_M: '0' } });
+    t = await startTestRedis({ env: { CHANNEL_CAPACITY: '5', ESCALATE_AFTER_S: '1' } });
   });
   afterAll(async () => {
     for (const o of open.reverse()) await o.close();

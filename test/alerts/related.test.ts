@@ -17,7 +17,7 @@ describe('related alerts', () => {
   let api: string;
   let place = 0;
   beforeAll(async () => {
-    s = await startStack({ env: { RATE_LIMIT_ALERTS_PER_USER: '1000', RATE_LIMIT_ALERTS_PER_IP: '1000' } });
+    s = await startStack({ env: { RATE_LIMIT_ALERTS_PER_USER: '1000', RATE_LIMIT_ALERTS_PER_IP: '1000', RELATED_RADIUS_M: '300' } });
     api = `${s.url}/api/emergency/alerts`;
   });
   afterAll(async () => {

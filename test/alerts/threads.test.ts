@@ -1,6 +1,8 @@
 /** Alert threads end to end: who may post and read, order, bound, hostile text, live delivery on /ws and SSE. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/local/redis-server.js';
+import { createLogger } from '../../src/log/logger.js';
+import { RoleClients } from '../../src/redis/connections.js';
 import { auth, get, post, sampleAlert, SseClient, startStack, WsClient, type Stack } from '../helpers/stack.js';
 
 interface Message {
@@ -104,6 +106,24 @@ describe('alert threads', () => {
     expect((full.body as ErrBody).error).toMatchObject({ code: 'NABOOM_THREAD_FULL', details: { count: MAX } });
     const list = (await get(`${api}/${id}/messages`, auth(s.responder))).body as { messages: Message[] };
     expect(list.messages.map((x) => x.text)).toEqual(['m0', 'm1', 'm2', 'm3', 'm4']);
+  });
+
+  it('only the realtime role reaches a thread: app and websocket are refused (NOPERM), realtime may not XLEN elsewhere', async () => {
+    const id = await raise();
+    await say(id, 'private');
+    const clients = new RoleClients(s.redis.config, createLogger({ level: 'silent' }));
+    try {
+      const key = `panic:thread:${id}`;
+      for (const role of ['app', 'websocket'] as const) {
+        await expect(clients.get(role).xrange(key, '-', '+'), role).rejects.toThrow(/NOPERM/);
+        await expect(clients.get(role).xlen(key), role).rejects.toThrow(/NOPERM/);
+      }
+      expect(await clients.get('realtime').xlen(key)).toBe(1);
+      // The new grant is XLEN on the realtime namespace only.
+      await expect(clients.get('realtime').xlen('naboom:queue:notifications:events')).rejects.toThrow(/NOPERM/);
+    } finally {
+      await clients.close();
+    }
   });
 
   it('a Redis that refuses writes (READONLY) makes posting 503 with a code and Retry-After; nothing is stored', async () => {

@@ -8,7 +8,7 @@ import type { KeySpace } from '../redis/keys.js';
 import { NaboomError } from '../errors/catalogue.js';
 import type { RedisClient } from '../redis/connections.js';
 import { defineScript } from '../redis/script.js';
-import { ALERT_EVENTS, TRANSITIONS, type Actor, type AlertDoc, type AlertStatus, type TransitionName } from './model.js';
+import { ALERT_EVENTS, CLAIM_EVENTS, TRANSITIONS, type Actor, type AlertDoc, type AlertStatus, type TransitionName } from './model.js';
 import { ALERT_CACHE_TTL_S, parseDoc } from './query.js';
 import type { Replication } from './replication.js';
 
@@ -21,6 +21,25 @@ export const ESCALATE = defineScript(new URL('./lua/alert-escalate-2.lua', impor
   keys: ['schedule', 'feed'],
   args: ['now', 'interval', 'batch', 'statePrefix', 'cachePrefix', 'cacheTtl', 'maxlen', 'nowIso', 'updatedEvent'],
 });
+
+export const CLAIM = defineScript(new URL('./lua/alert-claim-2.lua', import.meta.url), {
+  keys: ['feed', 'schedule'],
+  args: ['statePrefix', 'id', 'mode', 'actorId', 'assignee', 'historyEvents', 'override', 'updatedAt', 'maxlen', 'cachePrefix', 'cacheTtl', 'updatedEvent', 'ackStatus'],
+});
+
+export type ClaimOutcome =
+  | { readonly kind: 'ok'; readonly alert: AlertDoc; readonly feedId: string }
+  /** Claimed again by the responder who holds it: nothing changed. */
+  | { readonly kind: 'same'; readonly alert: AlertDoc }
+  | { readonly kind: 'missing' }
+  | { readonly kind: 'conflict'; readonly status: AlertStatus }
+  /** Someone else holds it. */
+  | { readonly kind: 'claimed'; readonly holder: { readonly id: string; readonly username: string; readonly at: string } }
+  /** Unclaim of an alert nobody holds. */
+  | { readonly kind: 'unclaimed' }
+  /** Unclaim of another responder's claim without the right to override. */
+  | { readonly kind: 'forbidden' }
+  | { readonly kind: 'corrupt' };
 
 export type TransitionOutcome =
   | { readonly kind: 'ok'; readonly alert: AlertDoc; readonly feedId: string }
@@ -89,6 +108,68 @@ export class AlertLifecycle {
     if (!alert || !a2) throw new NaboomError('NABOOM_INTERNAL', 'Stored alert failed validation after a transition');
     await this.#replication.confirm();
     return { kind: 'ok', alert, feedId: a2 };
+  }
+
+  /**
+   * Claims the alert for `by` (`distanceM`: how far they were, null when unknown), or with `unclaim` gives the
+   * claim up (`override`: anyone's claim, for admins). Claiming an open alert also acknowledges it.
+   */
+  async claim(id: string, by: Actor, opts: { unclaim?: boolean; distanceM?: number | null; override?: boolean } = {}): Promise<ClaimOutcome> {
+    const now = new Date().toISOString();
+    const a = this.#keys.alerts;
+    const unclaim = opts.unclaim === true;
+    const events = unclaim
+      ? [{ event: CLAIM_EVENTS.unclaimed, at: now, by }]
+      : [
+          { event: CLAIM_EVENTS.claimed, at: now, by },
+          { event: TRANSITIONS.ack.event, at: now, by },
+        ];
+    const reply = (await CLAIM.run(this.#redis, {
+      keys: { feed: a.feed, schedule: a.escalations },
+      args: {
+        statePrefix: a.statePrefix,
+        id,
+        mode: unclaim ? 'unclaim' : 'claim',
+        actorId: by.id,
+        assignee: unclaim ? '' : JSON.stringify({ id: by.id, username: by.username, at: now, distance_m: opts.distanceM ?? null }),
+        historyEvents: JSON.stringify(events),
+        override: opts.override ? '1' : '',
+        updatedAt: now,
+        maxlen: this.#config.settings.ALERT_STREAM_MAXLEN,
+        cachePrefix: a.cachePrefix,
+        cacheTtl: ALERT_CACHE_TTL_S,
+        updatedEvent: ALERT_EVENTS.updated,
+        ackStatus: TRANSITIONS.ack.to,
+      },
+    })) as string[];
+    const [kind, a1, a2] = reply;
+    switch (kind) {
+      case 'missing':
+      case 'unclaimed':
+      case 'forbidden':
+      case 'corrupt':
+        return { kind };
+      case 'conflict':
+        return { kind, status: a1 as AlertStatus };
+      case 'claimed': {
+        const h = JSON.parse(a1 ?? '{}') as Record<string, unknown>;
+        const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+        return { kind, holder: { id: str(h['id']), username: str(h['username']), at: str(h['at']) } };
+      }
+      case 'same': {
+        const alert = parseDoc(a1);
+        if (!alert) return { kind: 'corrupt' };
+        return { kind, alert };
+      }
+      case 'ok':
+      case undefined:
+      default: {
+        const alert = parseDoc(a1);
+        if (kind !== 'ok' || !alert || !a2) throw new NaboomError('NABOOM_INTERNAL', 'Stored alert failed validation after a claim');
+        await this.#replication.confirm();
+        return { kind: 'ok', alert, feedId: a2 };
+      }
+    }
   }
 
   /** Claims due escalations (atomic across processes); one undecodable alert never stops the sweep. */

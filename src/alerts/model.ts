@@ -49,6 +49,9 @@ export const STREAM_ID = /^\d{1,20}-\d{1,20}$/;
 // Every limit below is written once. Alerts are stored only after HTTP validation, so these are the limits
 // HTTP has always enforced: data already in Redis satisfies them. Lengths count code points, as Ajv does.
 
+/** Related alerts one alert lists at most (the ingest script links no more). */
+export const MAX_RELATED = 50;
+
 /** A string that is well-formed UTF-16: what Redis' Lua cjson can decode and encode. */
 const text = () => z.string().refine(isWellFormedText, { message: 'must be well-formed UTF-16 text (it contains a lone surrogate)' });
 
@@ -91,8 +94,13 @@ export const alertDoc = z.object({
   updated_at: isoTime(),
   escalations: z.number().int().min(0),
   history: z.array(historyEvent).min(1),
+  /** The responder who claimed the alert, when, and how far away they were then (null: position unknown). */
+  assignee: actor.extend({ at: isoTime(), distance_m: z.number().min(0).nullable() }).optional(),
+  /** Alerts raised near this one in place and time (RELATED_RADIUS_M, RELATED_WINDOW_S), linked both ways. */
+  related: z.array(z.string().regex(STREAM_ID)).max(MAX_RELATED).optional(),
 });
 export type AlertDoc = z.infer<typeof alertDoc>;
+export type Assignee = NonNullable<AlertDoc['assignee']>;
 
 /**
  * A raise request (`POST /api/emergency/alerts`): the fields a reporter chooses, nothing else. Strict, so an
@@ -114,6 +122,25 @@ export type TransitionInput = z.infer<typeof transitionInput>;
 export const DISPATCH_STAGES = ['nearest', 'all'] as const;
 /** Why a notification went to everyone: escalation, nobody available near, or presence could not be read. */
 export const DISPATCH_REASONS = ['nearest', 'escalated', 'nobody_nearby', 'presence_unavailable'] as const;
+/** History events of claiming (`by` is the responder who claimed or gave the alert up). */
+export const CLAIM_EVENTS = { claimed: 'claimed', unclaimed: 'unclaimed' } as const;
+
+/** The feed entry's `event` field of a thread message, and the live frame's `type`. */
+export const MESSAGE_EVENT = 'alert.message';
+
+/** One message of an alert's thread; its id is its feed entry id (so ids order the thread). */
+export const threadMessage = z.object({
+  id: z.string().regex(STREAM_ID),
+  alert_id: z.string().regex(STREAM_ID),
+  at: isoTime(),
+  by: actor,
+  text: text().min(1).max(1000),
+});
+export type ThreadMessage = z.infer<typeof threadMessage>;
+
+/** `POST /api/emergency/alerts/:id/messages` body. */
+export const messageInput = z.strictObject({ text: threadMessage.shape.text });
+export type MessageInput = z.infer<typeof messageInput>;
 
 /**
  * Who a notification was dispatched to: `nearest` — only `responders` (push goes to them alone; webhooks
@@ -140,11 +167,25 @@ export const alertNotification = z.object({
 export type AlertNotification = z.infer<typeof alertNotification>;
 
 /** One entry of the feed stream, decoded: what live clients and replays receive. */
-export interface FeedEvent {
+export type FeedEvent = AlertFeedEvent | MessageFeedEvent;
+
+/** An alert raised or changed. */
+export interface AlertFeedEvent {
   /** The feed entry id (SSE `id:`, replay cursor). For `alert` events it equals the alert id. */
   readonly id: string;
   readonly type: 'alert' | 'alert.updated';
   readonly alert: AlertDoc;
+}
+
+/** A message posted in an alert's thread; it goes to whoever may see the alert (its severity and reporter). */
+export interface MessageFeedEvent {
+  /** The feed entry id, which is also the message id. */
+  readonly id: string;
+  readonly type: typeof MESSAGE_EVENT;
+  readonly alertId: string;
+  readonly severity: Severity;
+  readonly reporterId: string;
+  readonly message: ThreadMessage;
 }
 
 /** Stream ids compare as (milliseconds, sequence); both parts are integers far below 2^53. */

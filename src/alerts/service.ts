@@ -7,9 +7,10 @@ import { canSee, canSeeAll, type Principal } from '../auth/principal.js';
 import { NaboomError } from '../errors/catalogue.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/registry.js';
-import type { AlertDoc, AlertEventName, AlertNotification, AlertStatus, DispatchInfo, HistoryEvent, RaiseInput, TransitionName } from './model.js';
+import type { AlertDoc, AlertEventName, AlertNotification, AlertStatus, DispatchInfo, HistoryEvent, RaiseInput, ThreadMessage, TransitionName } from './model.js';
 import { ALERT_EVENTS, TRANSITIONS } from './model.js';
-import type { AlertStore, ListPage, ListQuery, RaiseResult } from './store.js';
+import { distanceM, NO_POSITIONS, type PositionSource } from './positions.js';
+import type { AlertStore, ClaimOutcome, ListPage, ListQuery, RaiseResult } from './store.js';
 
 export type NotificationKind = AlertEventName;
 
@@ -33,6 +34,8 @@ export interface AlertServiceDeps {
   readonly dispatch?: DispatchPolicy;
   readonly metrics: Metrics;
   readonly logger: Logger;
+  /** Responders' last known positions (presence); without it the distance at claim time is unknown. */
+  readonly positions?: PositionSource;
 }
 
 const notFound = (id: string): NaboomError => new NaboomError('NABOOM_NOT_FOUND', `No alert ${id}`);
@@ -97,6 +100,98 @@ export class AlertService {
         this.#d.logger.info({ alert: id, transition: name, by: p.username }, 'alert updated');
         await this.#notify(ALERT_EVENTS.updated, out.alert, `updated-${out.feedId}`, false);
         return out.alert;
+    }
+  }
+
+  /**
+   * Claims the alert for a responder or admin (docs/contract.md §5): one holder at a time, decided atomically;
+   * claiming an open alert also acknowledges it. Claiming again as the holder changes nothing (200).
+   */
+  async claim(p: Principal, id: string): Promise<AlertDoc> {
+    if (!canSeeAll(p)) throw new NaboomError('NABOOM_FORBIDDEN', 'Only responders may claim alerts');
+    const alert = await this.#d.store.get(id);
+    if (!alert) throw notFound(id);
+    const distance = await this.#distanceTo(p, alert);
+    const out = await this.#d.store.claim(id, { id: p.id, username: p.username }, { distanceM: distance });
+    return await this.#claimed(p, id, 'claim', out);
+  }
+
+  /** Gives a claim up: the holder, or an admin for anyone's claim. The alert keeps its status. */
+  async unclaim(p: Principal, id: string): Promise<AlertDoc> {
+    if (!canSeeAll(p)) throw new NaboomError('NABOOM_FORBIDDEN', 'Only the responder holding the claim or an admin may give it up');
+    const out = await this.#d.store.claim(id, { id: p.id, username: p.username }, { unclaim: true, override: p.role === 'admin' });
+    return await this.#claimed(p, id, 'unclaim', out);
+  }
+
+  async #claimed(p: Principal, id: string, action: 'claim' | 'unclaim', out: ClaimOutcome): Promise<AlertDoc> {
+    switch (out.kind) {
+      case 'missing':
+        throw notFound(id);
+      case 'corrupt':
+        this.#d.logger.error({ alert: id, action }, 'stored alert document cannot be decoded; nothing was changed');
+        throw new NaboomError('NABOOM_INTERNAL', 'The stored alert cannot be read; nothing was changed');
+      case 'conflict':
+        throw new NaboomError('NABOOM_INVALID_TRANSITION', `Cannot ${action} an alert that is ${out.status}`, {
+          details: { status: out.status, allowed_from: ['open', 'acknowledged'] },
+        });
+      case 'claimed':
+        throw new NaboomError('NABOOM_ALERT_CLAIMED', `${out.holder.username} has already claimed this alert`, {
+          details: { assignee: out.holder.username, claimed_at: out.holder.at },
+        });
+      case 'unclaimed':
+        throw new NaboomError('NABOOM_CONFLICT', 'Nobody has claimed this alert', { details: { assignee: null } });
+      case 'forbidden':
+        throw new NaboomError('NABOOM_FORBIDDEN', 'Only the responder holding the claim or an admin may give it up');
+      case 'same':
+        return out.alert;
+      case 'ok':
+        this.#d.logger.info({ alert: id, action, by: p.username }, action === 'claim' ? 'alert claimed' : 'alert claim given up');
+        await this.#notify(ALERT_EVENTS.updated, out.alert, `updated-${out.feedId}`, false);
+        return out.alert;
+    }
+  }
+
+  /**
+   * Posts a message in the alert's thread: the reporter, responders and admins; any other member 403. The
+   * message is stored with the alert and goes live as `alert.message` to whoever may see the alert.
+   */
+  async postMessage(p: Principal, id: string, text: string): Promise<ThreadMessage> {
+    const alert = await this.#threadAlert(p, id);
+    const out = await this.#d.store.postMessage(alert, { id: p.id, username: p.username }, text);
+    switch (out.kind) {
+      case 'missing':
+        throw notFound(id);
+      case 'full':
+        throw new NaboomError('NABOOM_THREAD_FULL', `The thread of this alert holds ${out.count} messages, the most it may`, { details: { count: out.count } });
+      case 'ok':
+        this.#d.logger.info({ alert: id, message: out.message.id, by: p.username }, 'thread message posted');
+        return out.message;
+    }
+  }
+
+  /** The alert's thread, oldest first (same rules as posting). */
+  async messages(p: Principal, id: string): Promise<ThreadMessage[]> {
+    await this.#threadAlert(p, id);
+    return await this.#d.store.messages(id);
+  }
+
+  /** The alert, when the principal may take part in its thread. */
+  async #threadAlert(p: Principal, id: string): Promise<AlertDoc> {
+    const alert = await this.#d.store.get(id);
+    if (!alert) throw notFound(id);
+    if (!canSee(p, alert)) throw new NaboomError('NABOOM_FORBIDDEN', "Only the alert's reporter, responders and admins take part in its thread");
+    return alert;
+  }
+
+  /** How far the responder was from the alert (their last known position), or null when unknown. */
+  async #distanceTo(p: Principal, alert: AlertDoc): Promise<number | null> {
+    try {
+      const pos = await (this.#d.positions ?? NO_POSITIONS).positionOf(p.username);
+      return pos ? distanceM(pos, alert.location) : null;
+    } catch (err) {
+      // Presence is a nicety here: a claim never fails because the position could not be read.
+      this.#d.logger.warn({ err, alert: alert.id }, 'could not read the responder position; distance unknown');
+      return null;
     }
   }
 

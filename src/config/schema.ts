@@ -209,12 +209,16 @@ export const settingsSchema = z.object({
   LOGIN_QUEUE: int(0, 10_000).default(16),
   HEALTH_CACHE_MS: int(0, 60_000).default(2000),
   RATE_LIMIT_WINDOW_S: int(1, 86_400).default(60),
+  RATE_LIMIT_MESSAGES_PER_USER: int(1, 1_000_000).default(60),
 
   ALERT_STREAM_MAXLEN: int(100, 100_000_000).default(100_000),
   ALERT_STATE_TTL_DAYS: int(1, 3650).default(90),
   ESCALATE_AFTER_S: int(1, 86_400).default(120),
   ALERT_MIN_REPLICAS: int(0, 16).optional(),
   ALERT_REPLICATION_TIMEOUT_MS: int(1, 60_000).default(1000),
+  THREAD_MAX_MESSAGES: int(1, 10_000).default(500),
+  RELATED_RADIUS_M: int(0, 100_000).default(300),
+  RELATED_WINDOW_S: int(0, 86_400).default(600),
 
   // Responder presence and the dispatch policy (README "Responder presence and privacy", "Dispatch policy").
   RESPONDER_STALE_S: int(1, 86_400).default(300),

@@ -87,6 +87,8 @@ export const ERRORS = {
   NABOOM_PUSH_DISABLED: def(404, 'Push notifications are not configured on this server (no VAPID key pair)', ''),
   NABOOM_INVALID_TRANSITION: def(409, 'The alert cannot make this transition', ''),
   NABOOM_CONFLICT: def(409, 'Conflict', ''),
+  NABOOM_ALERT_CLAIMED: def(409, 'Another responder has already claimed this alert', ''),
+  NABOOM_THREAD_FULL: def(409, "The alert's thread holds the most messages it may", ''),
   NABOOM_REQUEST_TIMEOUT: def(408, 'The request did not arrive in time', ''),
   NABOOM_IDEMPOTENCY_MISMATCH: def(422, 'This Idempotency-Key was already used for a different alert; use a new key for a new alert', ''),
   NABOOM_PAYLOAD_TOO_LARGE: def(413, 'The request body is too large', ''),

@@ -20,6 +20,8 @@ import { registerOriginCheck } from './origin.js';
 import { registerRateLimits } from './rate-limit.js';
 import { readAlerts } from './routes/alerts/read.js';
 import { alertLifecycle } from './routes/alerts/lifecycle.js';
+import { alertClaims } from './routes/alerts/claims.js';
+import { alertThread } from './routes/alerts/thread.js';
 import { raiseAlert } from './routes/alerts/raise.js';
 import { sessionRoutes } from './routes/auth/session.js';
 import { pushRoutes } from './routes/push/subscriptions.js';
@@ -124,6 +126,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   raiseAlert(ctx);
   readAlerts(ctx);
   alertLifecycle(ctx);
+  alertClaims(ctx);
+  alertThread(ctx);
   pushRoutes(ctx);
   presenceRoutes(ctx);
   sseRoute(ctx);

@@ -55,6 +55,8 @@ const base: AlertDoc = {
   updated_at: AT,
   escalations: 1,
   history: [{ event: 'escalated', at: AT, by: { id: 'u_2', username: 'rita' }, level: 1, note: 'on my way' }],
+  assignee: { id: 'u_2', username: 'rita', at: AT, distance_m: 120 },
+  related: ['1700000000001-0'],
 };
 
 function withValue(doc: AlertDoc, path: Path, value: unknown): AlertDoc {

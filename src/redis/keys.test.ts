@@ -71,6 +71,8 @@ const RULES: Readonly<Record<string, Rule>> = {
   'alerts.idempotency': alertKey(['u1', 'abc']),
   'alerts.escalations': alertKey(),
   'alerts.byReporter': alertKey(['u1']),
+  'alerts.thread': alertKey(['1-0']),
+  'alerts.recent': alertKey(),
   'alerts.statePrefix': alertKey(undefined, '1-0'),
   'alerts.cachePrefix': alertKey(undefined, '1-0'),
   // realtime_user publishes on it, websocket_user subscribes to it.

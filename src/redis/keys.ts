@@ -146,6 +146,10 @@ export interface KeySpace {
     readonly escalations: string;
     /** Alerts raised per reporter (for members listing their own). */
     byReporter(userId: string): string;
+    /** `panic:thread:{id}`: the alert's message thread (a stream whose entry ids are the feed ids), bounded. */
+    thread(alertId: string): string;
+    /** Recently raised alerts (zset, score = created ms, member `<id> <lat> <lon>`): the ingest script links related alerts. */
+    readonly recent: string;
     /**
      * Prefixes of `state()` and `cache()`, for the ingest script only: the alert id is born inside the
      * script (it is the stream entry id), so the script appends it. A unit test pins prefix + id === key.
@@ -217,6 +221,8 @@ export function createKeySpace(layout: KeyLayout): KeySpace {
       idempotency: (userId: string, keyHash: string) => `${panic}:idem:${seg(userId, 'user id')}:${seg(keyHash, 'idempotency key')}`,
       escalations: `${panic}:escalations`,
       byReporter: (userId: string) => `${panic}:reporter:${seg(userId, 'user id')}`,
+      thread: (alertId: string) => `${panic}:thread:${seg(alertId, 'alert id')}`,
+      recent: `${panic}:recent`,
       statePrefix: `${panic}:alert:`,
       cachePrefix: `${emergency}:alert:`,
     }),

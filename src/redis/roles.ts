@@ -134,6 +134,7 @@ const ROLES: Record<RoleName, RoleSpec> = {
       { commands: ['eval', 'evalsha'], why: 'alert ingest, lifecycle and escalation scripts (atomic: stream + state + idempotency + cache + announce)' },
       { commands: ['xadd', 'xrange', 'xrevrange', 'xread'], why: 'alert streams: append (MAXLEN ~), list/replay, and the live-feed tail (XREAD BLOCK)' },
       { commands: ['hset', 'hget'], why: 'alert state and history' },
+      { commands: ['xlen'], why: "an alert's thread (panic:thread:<id>, a stream): the message script counts it to keep it bounded" },
       { commands: ['zadd', 'zrem', 'zrange', 'zrangebyscore', 'zremrangebyrank'], why: 'escalation schedule, and the per-reporter index (capped at the newest 1000)' },
       { commands: ['get', 'set', 'del', 'unlink', 'mget', 'incrby', 'expire', 'ttl'], why: 'realtime cache, the emergency:alert:{id} cache, and the verify/health probe key' },
       { commands: ['publish'], why: 'announce each new alert id on emergency:broadcast' },

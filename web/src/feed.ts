@@ -275,6 +275,10 @@ export class LiveFeed {
         this.#advance(f.id);
         return undefined;
       }
+      case 'alert.message':
+        // Threads are not shown here yet; the cursor still moves past the message.
+        this.#advance(f.id);
+        return undefined;
       case 'shutdown':
         return 'the server is restarting';
       case 'error':

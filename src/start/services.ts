@@ -67,7 +67,7 @@ export async function createServices(config: Config, keys: KeySpace, logger: Log
   // Presence on the realtime role (its selector on naboom:presence:*), the connection the alerts use.
   const presence = new PresenceStore(clients.get('realtime'), keys, config.settings);
   const dispatch = new DispatchPlanner(presence, config.settings, logger);
-  const alerts = new AlertService({ store, notifications, metrics, logger, dispatch });
+  const alerts = new AlertService({ store, notifications, metrics, logger, dispatch, positions: presence });
   const feed = new AlertFeed({ store, encode: encodeEvent, tailClient: clients.dedicated('realtime', 'feed'), readClient: clients.get('realtime'), keys, settings: config.settings, metrics, logger });
   const escalator = new Escalator(alerts, logger, o.escalationIntervalMs);
   const health = new RedisHealth(clients, config, keys);

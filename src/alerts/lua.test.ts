@@ -3,9 +3,9 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { headerProblems } from '../redis/script-header.js';
 import { INGEST } from './ingest.js';
-import { ESCALATE, TRANSITION } from './lifecycle.js';
+import { ESCALATE, LOCATE, TRANSITION } from './lifecycle.js';
 
-const SCRIPTS = [INGEST, TRANSITION, ESCALATE];
+const SCRIPTS = [INGEST, TRANSITION, ESCALATE, LOCATE];
 
 describe('alert scripts', () => {
   it.each(SCRIPTS.map((s) => [s.name, s] as const))('%s: the header names exactly the declared KEYS and ARGV, in order', (_name, script) => {

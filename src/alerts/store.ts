@@ -9,7 +9,7 @@ import type { RedisClient } from '../redis/connections.js';
 import type { KeySpace } from '../redis/keys.js';
 import { AlertIngest, type RaiseResult } from './ingest.js';
 import { AlertLifecycle, type EscalationSweep, type TransitionOutcome } from './lifecycle.js';
-import type { Actor, AlertDoc, AlertStatus, FeedEvent, RaiseInput, TransitionName } from './model.js';
+import type { Actor, AlertDoc, AlertStatus, FeedEvent, Location, RaiseInput, TransitionName } from './model.js';
 import { AlertQuery, type ListPage, type ListQuery } from './query.js';
 import { Replication } from './replication.js';
 
@@ -49,6 +49,11 @@ export class AlertStore {
   /** Applies a lifecycle transition atomically and records it in the history and the feed. */
   transition(id: string, name: TransitionName, by: Actor, opts?: { reporterOnly?: string; note?: string; from?: readonly AlertStatus[] }): Promise<TransitionOutcome> {
     return this.#lifecycle.transition(id, name, by, opts);
+  }
+
+  /** Moves the reporter's alert to a newer location while it is in one of `from` (atomic; see lifecycle.ts). */
+  locate(id: string, location: Location, by: Actor, from: readonly AlertStatus[]): Promise<TransitionOutcome> {
+    return this.#lifecycle.locate(id, location, by, from);
   }
 
   /** Lists alerts from the severity streams or the reporter's index. */

@@ -20,7 +20,9 @@ import { registerOriginCheck } from './origin.js';
 import { registerRateLimits } from './rate-limit.js';
 import { readAlerts } from './routes/alerts/read.js';
 import { alertLifecycle } from './routes/alerts/lifecycle.js';
+import { locateAlert } from './routes/alerts/locate.js';
 import { raiseAlert } from './routes/alerts/raise.js';
+import { panicSettings } from './routes/panic/settings.js';
 import { sessionRoutes } from './routes/auth/session.js';
 import { pushRoutes } from './routes/push/subscriptions.js';
 import { healthRoutes } from './routes/health/health.js';
@@ -123,6 +125,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   raiseAlert(ctx);
   readAlerts(ctx);
   alertLifecycle(ctx);
+  locateAlert(ctx);
+  panicSettings(ctx);
   pushRoutes(ctx);
   sseRoute(ctx);
   wsRoute(ctx);

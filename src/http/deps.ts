@@ -17,7 +17,7 @@ import type { Authenticator } from './auth.js';
 import type { LiveFrame } from './live/frames.js';
 
 /** The alert operations the routes call; the service decides who may do what. */
-export type AlertOperations = Pick<AlertService, 'raise' | 'get' | 'list' | 'act'>;
+export type AlertOperations = Pick<AlertService, 'raise' | 'get' | 'list' | 'act' | 'locate'>;
 
 /** Account lookups: login, bearer tokens, sessions and the live feeds' credential re-checks. */
 export type AccountLookup = Pick<UserStore, 'get' | 'byToken' | 'authenticate'>;

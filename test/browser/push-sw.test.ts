@@ -119,6 +119,7 @@ describe('push in the browser', () => {
       const fake = { endpoint: json.endpoint, expirationTime: null, toJSON: () => json, unsubscribe: async () => { window.__sub = null; return true; } };
       PushManager.prototype.subscribe = async function (opts) {
         window.__applicationServerKey = Array.from(new Uint8Array(opts.applicationServerKey));
+        fake.options = { userVisibleOnly: true, applicationServerKey: new Uint8Array(opts.applicationServerKey).buffer };
         window.__sub = fake;
         return fake;
       };

@@ -19,6 +19,15 @@ function keyBytes(b64url: string): Uint8Array<ArrayBuffer> {
   return out;
 }
 
+/** Whether a subscription was made with `key` (after a VAPID key rotation it was not: the server cannot reach it). */
+function madeWith(sub: PushSubscription, key: string): boolean {
+  const had = sub.options.applicationServerKey;
+  if (!had) return false;
+  const a = new Uint8Array(had);
+  const b = keyBytes(key);
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
 const canPush = (): boolean => 'serviceWorker' in navigator && 'PushManager' in window && 'Notification' in window;
 
 export function PushSwitch(props: { user: User }) {
@@ -34,7 +43,8 @@ export function PushSwitch(props: { user: User }) {
       if (!key || gone) return;
       const reg = await navigator.serviceWorker.register('/sw.js', { scope: '/' });
       const sub = await reg.pushManager.getSubscription();
-      if (!gone) setState({ kind: 'ready', on: sub !== null, key, busy: false });
+      // A subscription made with a rotated-out key counts as off: turning it on subscribes again.
+      if (!gone) setState({ kind: 'ready', on: sub !== null && madeWith(sub, key), key, busy: false });
     })().catch(() => undefined);
     return () => {
       gone = true;
@@ -51,6 +61,9 @@ export function PushSwitch(props: { user: User }) {
       if (!state.on) {
         const permission = await Notification.requestPermission();
         if (permission !== 'granted') throw new Error('Notifications are blocked for this site in the browser settings');
+        // One subscription per browser: a stale one (made with an older VAPID key) must go first.
+        const stale = await reg.pushManager.getSubscription();
+        if (stale) await stale.unsubscribe();
         const sub = await reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: keyBytes(state.key) });
         await savePushSubscription(sub.toJSON());
         setState({ ...state, on: true, busy: false });

@@ -164,6 +164,22 @@ describe('panic page', () => {
     expect(a?.location.accuracy_m).toBe(100_000);
   });
 
+  it('no fix within 10 s: the address field; an address typed after sending follows the open alert', async () => {
+    const eve = await resident();
+    // Permission granted, but the device never produces a position.
+    const page = await phone({ permissions: ['geolocation'] });
+    await page.addInitScript(`navigator.geolocation.watchPosition = () => 1; navigator.geolocation.clearWatch = () => undefined;`);
+    await signIn(page, eve);
+    expect(await page.locator('#location-status').getAttribute('data-geo')).toBe('waiting');
+    await page.locator('#location-status[data-geo="timeout"]').waitFor({ timeout: 15_000 });
+    // Never waits for a fix: the press goes out without one.
+    await button(page, 'Other').click();
+    const id = await sentId(page);
+    expect((await alertsOf(eve))[0]?.location).toEqual({ lat: 0, lon: 0, accuracy_m: 100_000 });
+    await page.getByLabel('Address or landmark').fill('Kirstenbosch main gate');
+    await expect.poll(async () => (await alertsOf(eve)).find((a) => a.id === id)?.location.address, { timeout: 15_000, interval: 250 }).toBe('Kirstenbosch main gate');
+  });
+
   it(`counts down ${COUNTDOWN_S} s with Cancel: a cancelled press sends nothing`, async () => {
     const ann = await resident();
     const page = await phone({ geolocation: HOME, permissions: ['geolocation'] });

@@ -8,13 +8,18 @@ import type { KeySpace } from '../redis/keys.js';
 import { NaboomError } from '../errors/catalogue.js';
 import type { RedisClient } from '../redis/connections.js';
 import { defineScript } from '../redis/script.js';
-import { ALERT_EVENTS, CLAIM_EVENTS, TRANSITIONS, type Actor, type AlertDoc, type AlertStatus, type TransitionName } from './model.js';
+import { ALERT_EVENTS, CLAIM_EVENTS, LOCATED_EVENT, MAX_LOCATED_EVENTS, TRANSITIONS, type Actor, type AlertDoc, type AlertStatus, type Location, type TransitionName } from './model.js';
 import { ALERT_CACHE_TTL_S, parseDoc } from './query.js';
 import type { Replication } from './replication.js';
 
 export const TRANSITION = defineScript(new URL('./lua/alert-transition-2.lua', import.meta.url), {
   keys: ['feed', 'schedule'],
   args: ['statePrefix', 'id', 'to', 'from', 'historyEvent', 'updatedAt', 'maxlen', 'cachePrefix', 'cacheTtl', 'reporterOnly', 'updatedEvent'],
+});
+
+export const LOCATE = defineScript(new URL('./lua/alert-locate-1.lua', import.meta.url), {
+  keys: ['feed'],
+  args: ['statePrefix', 'id', 'reporter', 'from', 'location', 'historyEvent', 'locatedEvent', 'maxLocated', 'updatedAt', 'maxlen', 'cachePrefix', 'cacheTtl', 'updatedEvent'],
 });
 
 export const ESCALATE = defineScript(new URL('./lua/alert-escalate-2.lua', import.meta.url), {
@@ -99,13 +104,45 @@ export class AlertLifecycle {
         updatedEvent: ALERT_EVENTS.updated,
       },
     })) as string[];
+    return await this.#outcome(reply);
+  }
+
+  /**
+   * Moves an alert of `by` (its reporter) to `location` while it is in one of `from`, atomically: the
+   * location, a `located` history event (bounded to MAX_LOCATED_EVENTS), the feed entry and the cache.
+   */
+  async locate(id: string, location: Location, by: Actor, from: readonly AlertStatus[]): Promise<TransitionOutcome> {
+    const now = new Date().toISOString();
+    const a = this.#keys.alerts;
+    const reply = (await LOCATE.run(this.#redis, {
+      keys: { feed: a.feed },
+      args: {
+        statePrefix: a.statePrefix,
+        id,
+        reporter: by.id,
+        from: from.join(','),
+        location: JSON.stringify(location),
+        historyEvent: JSON.stringify({ event: LOCATED_EVENT, at: now, by, location }),
+        locatedEvent: LOCATED_EVENT,
+        maxLocated: MAX_LOCATED_EVENTS,
+        updatedAt: now,
+        maxlen: this.#config.settings.ALERT_STREAM_MAXLEN,
+        cachePrefix: a.cachePrefix,
+        cacheTtl: ALERT_CACHE_TTL_S,
+        updatedEvent: ALERT_EVENTS.updated,
+      },
+    })) as string[];
+    return await this.#outcome(reply);
+  }
+
+  async #outcome(reply: string[]): Promise<TransitionOutcome> {
     const [kind, a1, a2] = reply;
     if (kind === 'missing') return { kind };
     if (kind === 'forbidden') return { kind };
     if (kind === 'conflict') return { kind, status: a1 as AlertStatus };
     if (kind === 'corrupt') return { kind };
     const alert = parseDoc(a1);
-    if (!alert || !a2) throw new NaboomError('NABOOM_INTERNAL', 'Stored alert failed validation after a transition');
+    if (!alert || !a2) throw new NaboomError('NABOOM_INTERNAL', 'Stored alert failed validation after an update');
     await this.#replication.confirm();
     return { kind: 'ok', alert, feedId: a2 };
   }

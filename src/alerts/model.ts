@@ -62,6 +62,14 @@ const isoTime = () => z.iso.datetime({ offset: true });
 export const actor = z.object({ id: text().min(1).max(200), username: text().min(1).max(200) });
 export type Actor = z.infer<typeof actor>;
 
+export const location = z.object({
+  lat: z.number().min(-90).max(90),
+  lon: z.number().min(-180).max(180),
+  accuracy_m: z.number().min(0).max(100_000).optional(),
+  address: text().min(1).max(500).optional(),
+});
+export type Location = z.infer<typeof location>;
+
 /** One lifecycle event in an alert's history (`raised`, a transition's event, `escalated`). */
 export const historyEvent = z.object({
   event: text(),
@@ -70,16 +78,10 @@ export const historyEvent = z.object({
   /** The escalation level, on `escalated` events. */
   level: z.number().int().min(1).optional(),
   note: text().max(1000).optional(),
+  /** The location the reporter sent, on `located` events. */
+  location: location.optional(),
 });
 export type HistoryEvent = z.infer<typeof historyEvent>;
-
-export const location = z.object({
-  lat: z.number().min(-90).max(90),
-  lon: z.number().min(-180).max(180),
-  accuracy_m: z.number().min(0).max(100_000).optional(),
-  address: text().min(1).max(500).optional(),
-});
-export type Location = z.infer<typeof location>;
 
 /** The alert as stored, cached, streamed and returned by the API. */
 export const alertDoc = z.object({
@@ -113,6 +115,19 @@ export const raiseInput = z.strictObject({
   description: alertDoc.shape.description,
 });
 export type RaiseInput = z.infer<typeof raiseInput>;
+
+/** The history event of a location update (`PATCH /api/emergency/alerts/:id/location`). */
+export const LOCATED_EVENT = 'located';
+
+/**
+ * How many `located` events an alert's history keeps: a phone updating its fix for an hour must not grow the
+ * document without bound. The oldest located events go first; lifecycle events are always kept.
+ */
+export const MAX_LOCATED_EVENTS = 50;
+
+/** The body of a location update: the raise input's location, strict (an unknown field is refused). */
+export const locationInput = raiseInput.shape.location;
+export type LocationInput = z.infer<typeof locationInput>;
 
 /** The body of a lifecycle action (ack, resolve, cancel): an optional note for the history. */
 export const transitionInput = z.strictObject({ note: historyEvent.shape.note });

@@ -7,7 +7,7 @@ import { canSee, canSeeAll, type Principal } from '../auth/principal.js';
 import { NaboomError } from '../errors/catalogue.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/registry.js';
-import type { AlertDoc, AlertEventName, AlertNotification, AlertStatus, DispatchInfo, HistoryEvent, RaiseInput, ThreadMessage, TransitionName } from './model.js';
+import type { AlertDoc, AlertEventName, AlertNotification, AlertStatus, DispatchInfo, HistoryEvent, Location, RaiseInput, ThreadMessage, TransitionName } from './model.js';
 import { ALERT_EVENTS, TRANSITIONS } from './model.js';
 import { distanceM, NO_POSITIONS, type PositionSource } from './positions.js';
 import type { AlertStore, ClaimOutcome, ListPage, ListQuery, RaiseResult } from './store.js';
@@ -37,6 +37,9 @@ export interface AlertServiceDeps {
   /** Responders' last known positions (presence); without it the distance at claim time is unknown. */
   readonly positions?: PositionSource;
 }
+
+/** While an alert is open or acknowledged its reporter may still move it (help is not there yet). */
+const LOCATABLE: readonly AlertStatus[] = ['open', 'acknowledged'];
 
 const notFound = (id: string): NaboomError => new NaboomError('NABOOM_NOT_FOUND', `No alert ${id}`);
 
@@ -146,6 +149,34 @@ export class AlertService {
         return out.alert;
       case 'ok':
         this.#d.logger.info({ alert: id, action, by: p.username }, action === 'claim' ? 'alert claimed' : 'alert claim given up');
+        await this.#notify(ALERT_EVENTS.updated, out.alert, `updated-${out.feedId}`, false);
+        return out.alert;
+    }
+  }
+
+  /**
+   * The reporter's newer location for their alert while it is open or acknowledged (a `located` history event,
+   * pushed live as `alert.updated`). A member never learns whether another user's alert exists (404, as for
+   * every read); a responder or admin, who can see the alert, is told it is not theirs to move (403).
+   */
+  async locate(p: Principal, id: string, location: Location): Promise<AlertDoc> {
+    const from: readonly AlertStatus[] = LOCATABLE;
+    const out = await this.#d.store.locate(id, location, { id: p.id, username: p.username }, from);
+    switch (out.kind) {
+      case 'missing':
+        throw notFound(id);
+      case 'forbidden':
+        if (!canSeeAll(p)) throw notFound(id);
+        throw new NaboomError('NABOOM_NOT_REPORTER', 'Only the reporter of an alert may update its location');
+      case 'corrupt':
+        this.#d.logger.error({ alert: id }, 'stored alert document cannot be decoded; the location was not changed');
+        throw new NaboomError('NABOOM_INTERNAL', 'The stored alert cannot be read; nothing was changed');
+      case 'conflict':
+        throw new NaboomError('NABOOM_INVALID_TRANSITION', `Cannot update the location of an alert that is ${out.status}`, {
+          details: { status: out.status, allowed_from: from },
+        });
+      case 'ok':
+        this.#d.logger.info({ alert: id, by: p.username }, 'alert located');
         await this.#notify(ALERT_EVENTS.updated, out.alert, `updated-${out.feedId}`, false);
         return out.alert;
     }

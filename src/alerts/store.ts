@@ -9,7 +9,7 @@ import type { RedisClient } from '../redis/connections.js';
 import type { KeySpace } from '../redis/keys.js';
 import { AlertIngest, type RaiseResult } from './ingest.js';
 import { AlertLifecycle, type ClaimOutcome, type EscalationSweep, type TransitionOutcome } from './lifecycle.js';
-import type { Actor, AlertDoc, AlertStatus, FeedEvent, HistoryEvent, RaiseInput, ThreadMessage, TransitionName } from './model.js';
+import type { Actor, AlertDoc, AlertStatus, FeedEvent, HistoryEvent, Location, RaiseInput, ThreadMessage, TransitionName } from './model.js';
 import { AlertThreads, type PostOutcome } from './thread.js';
 import { AlertQuery, type ListPage, type ListQuery } from './query.js';
 import { Replication } from './replication.js';
@@ -68,6 +68,11 @@ export class AlertStore {
   /** The alert's thread, oldest first; `after`: only messages after that id. */
   messages(alertId: string, after?: string, client?: RedisClient): Promise<ThreadMessage[]> {
     return this.#threads.list(alertId, after, client);
+  }
+
+  /** Moves the reporter's alert to a newer location while it is in one of `from` (atomic; see lifecycle.ts). */
+  locate(id: string, location: Location, by: Actor, from: readonly AlertStatus[]): Promise<TransitionOutcome> {
+    return this.#lifecycle.locate(id, location, by, from);
   }
 
   /** Lists alerts from the severity streams or the reporter's index. */

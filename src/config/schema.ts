@@ -203,6 +203,8 @@ export const settingsSchema = z.object({
 
   RATE_LIMIT_ALERTS_PER_USER: int(1, 1_000_000).default(30),
   RATE_LIMIT_ALERTS_PER_IP: int(1, 1_000_000).default(300),
+  /** Location updates per user per window (`PATCH …/:id/location`; the panic page sends one every few seconds at most). */
+  RATE_LIMIT_LOCATIONS_PER_USER: int(1, 1_000_000).default(60),
   RATE_LIMIT_LOGINS: int(1, 1_000_000).default(10),
   RATE_LIMIT_LOGINS_PER_IP: int(1, 1_000_000).default(30),
   LOGIN_CONCURRENCY: int(1, 64).default(4),
@@ -241,6 +243,9 @@ export const settingsSchema = z.object({
   JOB_HARD_LIMIT_S: int(1, 86_400).default(300),
   NOTIFY_WEBHOOK_URLS: urlList.default([]),
   NOTIFY_WEBHOOK_TIMEOUT_MS: int(100, 120_000).default(5000),
+
+  /** The panic page's countdown before an alert is sent (0: at once); README "Panic page for residents". */
+  PANIC_COUNTDOWN_S: int(0, 30).default(5),
 
   // Web Push (README "Push notifications for responders"); VAPID_PRIVATE_KEY is a secret, read by the loader.
   VAPID_PUBLIC_KEY: vapidPublicKey.optional(),

@@ -83,6 +83,7 @@ export const ERRORS = {
   NABOOM_BAD_CREDENTIALS: def(401, 'Invalid username or password', ''),
   NABOOM_FORBIDDEN: def(403, 'You are not allowed to do this', ''),
   NABOOM_FORBIDDEN_ORIGIN: def(403, 'The request comes from a page of another origin; a session cookie is only accepted from this site (or ALLOWED_ORIGINS)', ''),
+  NABOOM_NOT_REPORTER: def(403, "Only the alert's reporter may do this", ''),
   NABOOM_NOT_FOUND: def(404, 'Not found', ''),
   NABOOM_PUSH_DISABLED: def(404, 'Push notifications are not configured on this server (no VAPID key pair)', ''),
   NABOOM_INVALID_TRANSITION: def(409, 'The alert cannot make this transition', ''),

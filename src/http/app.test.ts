@@ -287,6 +287,9 @@ describe('error mapping (inject, no Redis)', () => {
       act: async () => {
         throw failure;
       },
+      locate: async () => {
+        throw failure;
+      },
       claim: async () => {
         throw failure;
       },

@@ -22,7 +22,9 @@ import { readAlerts } from './routes/alerts/read.js';
 import { alertLifecycle } from './routes/alerts/lifecycle.js';
 import { alertClaims } from './routes/alerts/claims.js';
 import { alertThread } from './routes/alerts/thread.js';
+import { locateAlert } from './routes/alerts/locate.js';
 import { raiseAlert } from './routes/alerts/raise.js';
+import { panicSettings } from './routes/panic/settings.js';
 import { sessionRoutes } from './routes/auth/session.js';
 import { pushRoutes } from './routes/push/subscriptions.js';
 import { presenceRoutes } from './routes/presence/responders.js';
@@ -128,6 +130,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   alertLifecycle(ctx);
   alertClaims(ctx);
   alertThread(ctx);
+  locateAlert(ctx);
+  panicSettings(ctx);
   pushRoutes(ctx);
   presenceRoutes(ctx);
   sseRoute(ctx);

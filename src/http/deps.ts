@@ -18,7 +18,7 @@ import type { Authenticator } from './auth.js';
 import type { LiveFrame } from './live/frames.js';
 
 /** The alert operations the routes call; the service decides who may do what. */
-export type AlertOperations = Pick<AlertService, 'raise' | 'get' | 'list' | 'act' | 'claim' | 'unclaim' | 'postMessage' | 'messages'>;
+export type AlertOperations = Pick<AlertService, 'raise' | 'get' | 'list' | 'act' | 'locate' | 'claim' | 'unclaim' | 'postMessage' | 'messages'>;
 
 /** Account lookups: login, bearer tokens, sessions and the live feeds' credential re-checks. */
 export type AccountLookup = Pick<UserStore, 'get' | 'byToken' | 'authenticate'>;

@@ -23,6 +23,7 @@ import { alertLifecycle } from './routes/alerts/lifecycle.js';
 import { raiseAlert } from './routes/alerts/raise.js';
 import { sessionRoutes } from './routes/auth/session.js';
 import { pushRoutes } from './routes/push/subscriptions.js';
+import { mapRoutes } from './routes/map/map.js';
 import { healthRoutes } from './routes/health/health.js';
 import { registerDashboard } from './dashboard.js';
 import { validatorCompiler } from './validation.js';
@@ -124,6 +125,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   readAlerts(ctx);
   alertLifecycle(ctx);
   pushRoutes(ctx);
+  mapRoutes(ctx);
   sseRoute(ctx);
   wsRoute(ctx);
   liveSchemaRoute(ctx);

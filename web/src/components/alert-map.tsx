@@ -41,6 +41,12 @@ function textElement(text: string, cls: string): HTMLElement {
   return el;
 }
 
+/** A property of an outline feature (GeoJSON properties are untyped). */
+function propertyOf(f: GeoJSON.Feature | undefined, key: string): unknown {
+  const props: unknown = f?.properties;
+  return typeof props === 'object' && props !== null ? (props as Record<string, unknown>)[key] : undefined;
+}
+
 interface AlertLayers {
   alert: Alert;
   readonly dot: L.CircleMarker;
@@ -177,12 +183,12 @@ export function AlertMap(props: Props) {
           interactive: true,
           attribution: OUTLINE_ATTRIBUTION,
           style: (f) => {
-            const kind = f?.properties?.['kind'] === 'province' ? 'province' : 'country';
+            const kind = propertyOf(f, 'kind') === 'province' ? 'province' : 'country';
             return { className: `outline ${kind}`, fill: kind === 'province', stroke: true, weight: kind === 'country' ? 2 : 1 };
           },
           onEachFeature: (f, layer) => {
-            const name: unknown = f.properties?.['name'];
-            if (f.properties?.['kind'] === 'province' && typeof name === 'string') {
+            const name = propertyOf(f, 'name');
+            if (propertyOf(f, 'kind') === 'province' && typeof name === 'string') {
               layer.bindTooltip(textElement(name, 'province-name'), { sticky: true, direction: 'top', className: 'province-tooltip' });
             }
           },
@@ -190,7 +196,7 @@ export function AlertMap(props: Props) {
         // The provinces' codes on their paths (tests and styling); added after the layer is on the map.
         (base as L.GeoJSON).eachLayer((layer) => {
           const path = layer as L.Path & { feature?: GeoJSON.Feature };
-          const code: unknown = path.feature?.properties?.['code'];
+          const code = propertyOf(path.feature, 'code');
           if (typeof code === 'string') path.getElement()?.setAttribute('data-code', code);
         });
       });

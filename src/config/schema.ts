@@ -4,6 +4,7 @@
  */
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { checkAttribution, checkTileTemplate } from './map.js';
 
 const bool = z
   .string()
@@ -149,6 +150,24 @@ const vapidPublicKey = z
   .trim()
   .regex(/^B[A-Za-z0-9_-]{85}[AEIMQUYcgkosw048]$/, 'must be the base64url (no padding) of a 65-byte uncompressed P-256 public key (`naboom init` writes one)');
 
+/** MAP_TILES_URL: an XYZ raster template; checked strictly (src/config/map.ts), since its origin enters the CSP. */
+const tileTemplate = z
+  .string()
+  .trim()
+  .superRefine((v, ctx) => {
+    const checked = checkTileTemplate(v);
+    if (!checked.ok) ctx.addIssue({ code: 'custom', message: checked.problem });
+  });
+
+/** MAP_TILES_ATTRIBUTION: one line of plain text (shown as text, never as HTML). */
+const attribution = z
+  .string()
+  .trim()
+  .superRefine((v, ctx) => {
+    const problem = checkAttribution(v);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** Non-secret settings. Secrets (passwords, SECRET_KEY, METRICS_TOKEN) are handled by the loader. */
@@ -253,6 +272,11 @@ export const settingsSchema = z.object({
   PUSH_MAX_SUBSCRIPTIONS_PER_USER: int(1, 100).default(10),
   PUSH_TTL_S: int(0, 86_400).default(300),
   PUSH_TIMEOUT_MS: int(100, 120_000).default(5000),
+
+  // The dashboard's basemap (README "Map configuration"); unset: the bundled offline outline of South Africa.
+  MAP_TILES_URL: tileTemplate.optional(),
+  MAP_TILES_ATTRIBUTION: attribution.optional(),
+  MAP_TILES_MAX_ZOOM: int(0, 24).optional(),
 
   CAP_SENDER: z.string().trim().min(1).max(200).default('naboom@localhost'),
 

@@ -2,7 +2,7 @@
  * The board: newest first, one row per alert (keyed by id, so never twice). Each row is a button; arrow keys
  * move between rows, Enter or a click selects.
  */
-import { formatAge, place, SEVERITY_LABEL, STATUS_LABEL, typeLabel, type Alert } from '../model.js';
+import { firstLine, formatAge, place, SEVERITY_LABEL, STATUS_LABEL, typeLabel, type Alert } from '../model.js';
 
 const FRESH_MS = 10_000;
 
@@ -28,6 +28,7 @@ export function AlertList(props: {
   return (
     <ol class="alerts" aria-label="Alerts, newest first">
       {props.alerts.map((a) => {
+        const summary = firstLine(a.description);
         const fresh = props.now - Date.parse(a.created_at) < FRESH_MS;
         const cls = ['alert', `sev-${a.severity}`, `st-${a.status}`, a.id === props.selectedId ? 'selected' : '', a.id === props.hoverId ? 'hovered' : '', fresh ? 'fresh' : '']
           .filter(Boolean)
@@ -56,6 +57,11 @@ export function AlertList(props: {
                   <span class={`status status-${a.status}`}>{STATUS_LABEL[a.status]}</span>
                 </span>
                 <span class="row-place">{place(a)}</span>
+                {summary && (
+                  <span class="row-desc" title={summary}>
+                    {summary}
+                  </span>
+                )}
                 <span class="row-meta muted">
                   by {a.reporter.username} ·{' '}
                   <time dateTime={a.created_at} title={new Date(a.created_at).toLocaleString()}>

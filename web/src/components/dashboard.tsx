@@ -4,9 +4,9 @@
  * id, fed by the list endpoint once and by the live feed after that.
  */
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { ApiError, act, getAlert, listAlerts, logout, me } from '../api.js';
+import { ApiError, act, getAlert, listAlerts, logout, mapBasemap, me } from '../api.js';
 import { LiveFeed, type ConnectionState } from '../feed.js';
-import { compareIds, isActive, matches, mergeAlerts, newestFirst, SEVERITIES, type Action, type Alert, type Filters, type User } from '../model.js';
+import { compareIds, isActive, matches, mergeAlerts, newestFirst, SEVERITIES, type Action, type Alert, type Basemap, type Filters, type User } from '../model.js';
 import { Siren } from '../sound.js';
 import { AlertDetails } from './details.js';
 import { AlertList } from './alert-list.js';
@@ -47,6 +47,14 @@ export function Dashboard(props: { user: User; onSignedOut: (why?: string) => vo
   const [soundOn, setSoundOn] = useState(false);
   const siren = useMemo(() => new Siren(), []);
   const feedRef = useRef<LiveFeed | undefined>(undefined);
+  const [basemap, setBasemap] = useState<Basemap | undefined>(undefined);
+
+  useEffect(() => {
+    // Without an answer (an old server, a network error) the map still draws its offline outline.
+    mapBasemap()
+      .then(setBasemap)
+      .catch(() => setBasemap({ kind: 'outline' }));
+  }, []);
 
   const apply = (alerts: readonly Alert[]): Alert[] => {
     const before = boardRef.current;
@@ -158,9 +166,9 @@ export function Dashboard(props: { user: User; onSignedOut: (why?: string) => vo
         <section class="panel map-panel" aria-labelledby="map-title">
           <div class="panel-head">
             <h2 id="map-title">Map</h2>
-            <span class="muted">accuracy circles to scale · no map tiles</span>
+            <span class="muted">accuracy circles to scale{basemap?.kind === 'outline' ? ' · offline outline' : ''}</span>
           </div>
-          <AlertMap alerts={shown} selectedId={selectedId} hoverId={hoverId} onSelect={setSelectedId} onHover={setHoverId} />
+          <AlertMap alerts={shown} basemap={basemap} now={now} selectedId={selectedId} hoverId={hoverId} onSelect={setSelectedId} onHover={setHoverId} />
         </section>
         <section class="panel details-panel" aria-labelledby="details-title">
           <AlertDetails key={selected?.id} alert={selected} user={user} now={now} onAction={runAction} onClose={() => setSelectedId(undefined)} />

@@ -2,7 +2,7 @@
  * OASIS Common Alerting Protocol 1.2 rendering of an alert
  * (http://docs.oasis-open.org/emergency/cap/v1.2/CAP-v1.2-os.html).
  */
-import type { AlertDoc, AlertType } from './model.js';
+import { hasCoordinates, type AlertDoc, type AlertType } from './model.js';
 import type { Severity } from '../redis/keys.js';
 
 export const CAP_NAMESPACE = 'urn:oasis:names:tc:emergency:cap:1.2';
@@ -41,8 +41,11 @@ export function toCap(a: AlertDoc, o: CapOptions): string {
   const cancelled = a.status === 'cancelled';
   const msgType = cancelled ? 'Cancel' : a.history.length > 1 ? 'Update' : 'Alert';
   const responseType = a.status === 'resolved' || cancelled ? 'AllClear' : 'Monitor';
-  const radiusKm = ((a.location.accuracy_m ?? 0) / 1000).toFixed(3);
-  const areaDesc = a.location.address ?? `${a.location.lat.toFixed(6)}, ${a.location.lon.toFixed(6)}`;
+  const l = a.location;
+  // An address-only alert has no position: its <area> is the address alone (areaDesc is the one required
+  // element of a CAP 1.2 area; circle is optional), never a circle at made-up coordinates.
+  const circle = hasCoordinates(l) ? [`      <circle>${l.lat},${l.lon} ${((l.accuracy_m ?? 0) / 1000).toFixed(3)}</circle>`] : [];
+  const areaDesc = hasCoordinates(l) ? (l.address ?? `${l.lat.toFixed(6)}, ${l.lon.toFixed(6)}`) : l.address;
   const lines = [
     '<?xml version="1.0" encoding="UTF-8"?>',
     `<alert xmlns="${CAP_NAMESPACE}">`,
@@ -69,7 +72,7 @@ export function toCap(a: AlertDoc, o: CapOptions): string {
     `    <parameter><valueName>naboomStatus</valueName><value>${a.status}</value></parameter>`,
     '    <area>',
     `      <areaDesc>${escapeXml(areaDesc)}</areaDesc>`,
-    `      <circle>${a.location.lat},${a.location.lon} ${radiusKm}</circle>`,
+    ...circle,
     '    </area>',
     '  </info>',
     '</alert>',

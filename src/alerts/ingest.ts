@@ -10,7 +10,7 @@ import { NaboomError } from '../errors/catalogue.js';
 import { TurnBatcher } from '../redis/batch.js';
 import type { RedisClient } from '../redis/connections.js';
 import { defineScript } from '../redis/script.js';
-import { ALERT_EVENTS, DEFAULT_SEVERITY, MAX_RELATED, type Actor, type AlertDoc, type HistoryEvent, type RaiseInput } from './model.js';
+import { ALERT_EVENTS, DEFAULT_SEVERITY, MAX_RELATED, hasCoordinates, type Actor, type AlertDoc, type HistoryEvent, type RaiseInput } from './model.js';
 import { ALERT_CACHE_TTL_S, type AlertQuery } from './query.js';
 import type { Replication } from './replication.js';
 
@@ -56,7 +56,8 @@ export const idempotencyHash = (header: string): string => createHash('sha256').
  */
 export function raiseFingerprint(input: RaiseInput): string {
   const l = input.location;
-  const normalised = [input.type, input.severity ?? DEFAULT_SEVERITY, l.lat, l.lon, l.accuracy_m ?? null, l.address ?? null, input.description ?? null];
+  const at = hasCoordinates(l) ? [l.lat, l.lon, l.accuracy_m ?? null] : [null, null, null];
+  const normalised = [input.type, input.severity ?? DEFAULT_SEVERITY, ...at, l.address ?? null, input.description ?? null];
   return createHash('sha256').update(JSON.stringify(normalised), 'utf8').digest('hex').slice(0, 32);
 }
 
@@ -107,8 +108,12 @@ export class AlertIngest {
     };
     const a = this.#keys.alerts;
     const loc = input.location;
-    const fields: string[] = ['type', input.type, 'severity', severity, 'reporter_id', reporter.id, 'reporter', reporter.username, 'lat', String(loc.lat), 'lon', String(loc.lon)];
-    if (loc.accuracy_m !== undefined) fields.push('accuracy_m', String(loc.accuracy_m));
+    const fields: string[] = ['type', input.type, 'severity', severity, 'reporter_id', reporter.id, 'reporter', reporter.username];
+    // An address-only alert has no lat/lon fields in its stream entry (and is never linked as related).
+    if (hasCoordinates(loc)) {
+      fields.push('lat', String(loc.lat), 'lon', String(loc.lon));
+      if (loc.accuracy_m !== undefined) fields.push('accuracy_m', String(loc.accuracy_m));
+    }
     if (loc.address !== undefined) fields.push('address', loc.address);
     if (input.description !== undefined) fields.push('description', input.description);
     fields.push('created_at', nowIso);
@@ -122,8 +127,8 @@ export class AlertIngest {
         created: now.getTime(),
         alertType: input.type,
         reporter: reporter.id,
-        lat: loc.lat,
-        lon: loc.lon,
+        lat: hasCoordinates(loc) ? loc.lat : '',
+        lon: hasCoordinates(loc) ? loc.lon : '',
         fingerprint: withKey ? raiseFingerprint(input) : '',
         fields,
       },

@@ -62,13 +62,33 @@ const isoTime = () => z.iso.datetime({ offset: true });
 export const actor = z.object({ id: text().min(1).max(200), username: text().min(1).max(200) });
 export type Actor = z.infer<typeof actor>;
 
-export const location = z.object({
+/** A location with a position: lat and lon always together, optionally its accuracy and an address. */
+export const coordinatesLocation = z.object({
   lat: z.number().min(-90).max(90),
   lon: z.number().min(-180).max(180),
   accuracy_m: z.number().min(0).max(100_000).optional(),
   address: text().min(1).max(500).optional(),
 });
+export type CoordinatesLocation = z.infer<typeof coordinatesLocation>;
+
+/**
+ * A location known only by the address the reporter typed (no GPS fix: permission refused or no fix in
+ * time). Strict, so half a position (`lat` without `lon`) or an accuracy without a position is refused
+ * rather than silently dropped; there are never fake coordinates.
+ */
+export const addressLocation = z.strictObject({ address: coordinatesLocation.shape.address.unwrap() });
+export type AddressLocation = z.infer<typeof addressLocation>;
+
+/**
+ * An alert's location: coordinates (with an optional address) or an address alone. The coordinates shape
+ * comes first, so a stored document with a position is always read as one (JSON Schema: `anyOf`; the two
+ * shapes never both match, each being closed).
+ */
+export const location = z.union([coordinatesLocation, addressLocation]);
 export type Location = z.infer<typeof location>;
+
+/** True when the location has a position (lat and lon); false for an address-only location. */
+export const hasCoordinates = (l: Location): l is CoordinatesLocation => 'lat' in l;
 
 /** One lifecycle event in an alert's history (`raised`, a transition's event, `escalated`). */
 export const historyEvent = z.object({
@@ -111,7 +131,7 @@ export type Assignee = NonNullable<AlertDoc['assignee']>;
 export const raiseInput = z.strictObject({
   type: alertDoc.shape.type,
   severity: alertDoc.shape.severity.optional(),
-  location: z.strictObject(location.shape),
+  location: z.union([z.strictObject(coordinatesLocation.shape), addressLocation]),
   description: alertDoc.shape.description,
 });
 export type RaiseInput = z.infer<typeof raiseInput>;
@@ -125,7 +145,11 @@ export const LOCATED_EVENT = 'located';
  */
 export const MAX_LOCATED_EVENTS = 50;
 
-/** The body of a location update: the raise input's location, strict (an unknown field is refused). */
+/**
+ * The body of a location update: the raise input's location, strict (an unknown field is refused). It
+ * replaces the location whole: an address-only alert gets coordinates by sending them (with the address, to
+ * keep it).
+ */
 export const locationInput = raiseInput.shape.location;
 export type LocationInput = z.infer<typeof locationInput>;
 
@@ -135,8 +159,11 @@ export type TransitionInput = z.infer<typeof transitionInput>;
 
 /** Dispatch stages (README "Dispatch policy"): the nearest available responders first, then everyone. */
 export const DISPATCH_STAGES = ['nearest', 'all'] as const;
-/** Why a notification went to everyone: escalation, nobody available near, or presence could not be read. */
-export const DISPATCH_REASONS = ['nearest', 'escalated', 'nobody_nearby', 'presence_unavailable'] as const;
+/**
+ * Why a notification went to everyone: escalation, nobody available near, presence could not be read, or the
+ * alert has no coordinates (address only) to measure nearness from.
+ */
+export const DISPATCH_REASONS = ['nearest', 'escalated', 'nobody_nearby', 'presence_unavailable', 'no_location'] as const;
 /** History events of claiming (`by` is the responder who claimed or gave the alert up). */
 export const CLAIM_EVENTS = { claimed: 'claimed', unclaimed: 'unclaimed' } as const;
 

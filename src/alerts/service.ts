@@ -8,7 +8,7 @@ import { NaboomError } from '../errors/catalogue.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { AlertDoc, AlertEventName, AlertNotification, AlertStatus, DispatchInfo, HistoryEvent, Location, RaiseInput, ThreadMessage, TransitionName } from './model.js';
-import { ALERT_EVENTS, TRANSITIONS } from './model.js';
+import { ALERT_EVENTS, TRANSITIONS, hasCoordinates } from './model.js';
 import { distanceM, NO_POSITIONS, type PositionSource } from './positions.js';
 import type { AlertStore, ClaimOutcome, ListPage, ListQuery, RaiseResult } from './store.js';
 
@@ -24,7 +24,8 @@ export interface NotificationPublisher {
  * goes to first, and the note for its history. It never throws (a failed lookup means everyone).
  */
 export interface DispatchPolicy {
-  plan(point: { readonly lat: number; readonly lon: number }): Promise<{ readonly dispatch: DispatchInfo; readonly note?: string }>;
+  /** `point` is undefined for an address-only alert (no coordinates: dispatched to everyone). */
+  plan(point: { readonly lat: number; readonly lon: number } | undefined): Promise<{ readonly dispatch: DispatchInfo; readonly note?: string }>;
 }
 
 export interface AlertServiceDeps {
@@ -54,7 +55,7 @@ export class AlertService {
   async raise(p: Principal, input: RaiseInput, idempotencyKey?: string): Promise<RaiseResult> {
     const started = process.hrtime.bigint();
     // Decided before the alert is stored, so the dispatch step is in its history from the start.
-    const plan = this.#d.dispatch ? await this.#d.dispatch.plan(input.location) : undefined;
+    const plan = this.#d.dispatch ? await this.#d.dispatch.plan(hasCoordinates(input.location) ? input.location : undefined) : undefined;
     const later: HistoryEvent[] = plan?.note ? [{ event: 'dispatched', at: new Date().toISOString(), note: plan.note }] : [];
     const result = await this.#d.store.raise(input, { id: p.id, username: p.username }, idempotencyKey, later);
     // Strict: a failed enqueue is a 503, and the client's retry (same Idempotency-Key) enqueues it then.
@@ -214,11 +215,13 @@ export class AlertService {
     return alert;
   }
 
-  /** How far the responder was from the alert (their last known position), or null when unknown. */
+  /** How far the responder was from the alert (their last known position), or null when unknown (or the alert has no coordinates). */
   async #distanceTo(p: Principal, alert: AlertDoc): Promise<number | null> {
+    const at = alert.location;
+    if (!hasCoordinates(at)) return null;
     try {
       const pos = await (this.#d.positions ?? NO_POSITIONS).positionOf(p.username);
-      return pos ? distanceM(pos, alert.location) : null;
+      return pos ? distanceM(pos, at) : null;
     } catch (err) {
       // Presence is a nicety here: a claim never fails because the position could not be read.
       this.#d.logger.warn({ err, alert: alert.id }, 'could not read the responder position; distance unknown');

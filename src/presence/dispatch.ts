@@ -35,11 +35,12 @@ export class DispatchPlanner {
 
   /**
    * Who a new alert at `point` goes to first, and the note for its history: a `dispatched` step when the
-   * policy changed anything (nearest first, or positions unreadable), none when nobody is near (everyone gets
-   * it, as without the policy). Never throws.
+   * policy changed anything (nearest first, positions unreadable, or no position to measure from), none when
+   * nobody is near (everyone gets it, as without the policy). `point` is undefined for an address-only alert:
+   * there is nothing to measure nearness from, so it goes to everyone at once (`no_location`). Never throws.
    */
-  async plan(point: Point): Promise<{ dispatch: DispatchInfo; note?: string }> {
-    const dispatch = await this.#lookup(point);
+  async plan(point: Point | undefined): Promise<{ dispatch: DispatchInfo; note?: string }> {
+    const dispatch: DispatchInfo = point ? await this.#lookup(point) : { stage: 'all', reason: 'no_location', responders: [] };
     return dispatch.reason === 'nobody_nearby' ? { dispatch } : { dispatch, note: dispatchNote(dispatch) };
   }
 
@@ -75,5 +76,7 @@ export function dispatchNote(d: DispatchInfo): string {
       return 'responder positions could not be read: sent to everyone';
     case 'escalated':
       return 'escalated: sent to everyone';
+    case 'no_location':
+      return 'no GPS position (address only): sent to everyone';
   }
 }

@@ -26,8 +26,15 @@ describe('push model', () => {
     const m = pushMessageOf(event('alert.raised'));
     expect(m).toEqual({ event: 'alert.raised', id: alert.id, type: 'fire', severity: 'critical', address: '3 Main Rd', lat: -26.2, lon: 28.04, at: '2026-12-04T07:00:01.000Z' });
     expect(pushMessage.parse(m)).toEqual(m);
-    const { address: _a, ...noAddress } = alert.location;
-    expect(pushMessageOf({ ...event('alert.raised'), alert: { ...alert, location: noAddress } })).not.toHaveProperty('address');
+    expect(pushMessageOf({ ...event('alert.raised'), alert: { ...alert, location: { lat: -26.2, lon: 28.04 } } })).not.toHaveProperty('address');
+  });
+
+  it('an address-only alert is pushed with its address and no coordinates (never 0,0)', () => {
+    const m = pushMessageOf({ ...event('alert.raised'), alert: { ...alert, location: { address: '3 Main Rd' } } });
+    expect(m).toEqual({ event: 'alert.raised', id: alert.id, type: 'fire', severity: 'critical', address: '3 Main Rd', at: '2026-12-04T07:00:01.000Z' });
+    expect(m).not.toHaveProperty('lat');
+    expect(m).not.toHaveProperty('lon');
+    expect(pushMessage.parse(m)).toEqual(m);
   });
 
   it('Topic: the alert id when it is ≤ 32 base64url characters, else a 32-character hash', () => {

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { alertDoc, alertNotification, location, type AlertNotification } from '../alerts/model.js';
+import { alertDoc, alertNotification, coordinatesLocation, hasCoordinates, type AlertNotification } from '../alerts/model.js';
 
 /** Longest endpoint accepted; real push services use 150–500 characters. */
 export const MAX_ENDPOINT_LENGTH = 2048;
@@ -44,9 +44,10 @@ export const pushMessage = z.object({
   id: alertDoc.shape.id,
   type: alertDoc.shape.type,
   severity: alertDoc.shape.severity,
-  address: location.shape.address,
-  lat: location.shape.lat,
-  lon: location.shape.lon,
+  address: coordinatesLocation.shape.address,
+  /** Absent (with lon) for an address-only alert. */
+  lat: coordinatesLocation.shape.lat.optional(),
+  lon: coordinatesLocation.shape.lon.optional(),
   at: alertNotification.shape.at,
 });
 export type PushMessage = z.infer<typeof pushMessage>;
@@ -60,8 +61,7 @@ export function pushMessageOf(n: Pick<AlertNotification, 'event' | 'at'> & { rea
     type: a.type,
     severity: a.severity,
     ...(a.location.address !== undefined ? { address: a.location.address } : {}),
-    lat: a.location.lat,
-    lon: a.location.lon,
+    ...(hasCoordinates(a.location) ? { lat: a.location.lat, lon: a.location.lon } : {}),
     at: n.at,
   };
 }

@@ -91,12 +91,8 @@ export async function getAlert(id: string): Promise<Alert> {
   return alert;
 }
 
-export interface NewLocation {
-  readonly lat: number;
-  readonly lon: number;
-  readonly accuracy_m?: number;
-  readonly address?: string;
-}
+/** A location to send: coordinates (with an optional address) or, without a GPS fix, an address alone. */
+export type NewLocation = { readonly lat: number; readonly lon: number; readonly accuracy_m?: number; readonly address?: string } | { readonly address: string };
 
 /** The reporter's newer location for their open alert (`PATCH …/:id/location`). */
 export async function updateLocation(id: string, location: NewLocation): Promise<Alert> {

@@ -44,6 +44,20 @@ export type HistoryEvent = DeepReadonly<ModelHistoryEvent>;
  */
 export type Alert = DeepReadonly<Omit<AlertDoc, 'type'> & { type: string }>;
 
+/** An alert's location: coordinates (with an optional address) or, without a GPS fix, an address alone. */
+export type Location = Alert['location'];
+export type CoordinatesLocation = Extract<Location, { readonly lat: number }>;
+
+/** True when the location has a position; false for an address-only alert (nothing to draw on a map). */
+export const hasCoordinates = (l: Location): l is CoordinatesLocation => 'lat' in l;
+
+/** An alert that has coordinates (the map draws only these). */
+export type PlacedAlert = Alert & { readonly location: CoordinatesLocation };
+export const isPlaced = (a: Alert): a is PlacedAlert => hasCoordinates(a.location);
+
+/** What the list and details say of an alert without coordinates. */
+export const ADDRESS_ONLY_LABEL = 'Address only — no GPS position';
+
 /** What the map draws under the alerts: the operator's tiles (`GET /api/map`) or the bundled outline. */
 export type Basemap = { readonly kind: 'tiles'; readonly url: string; readonly attribution: string; readonly maxZoom: number } | { readonly kind: 'outline' };
 
@@ -82,12 +96,32 @@ export function parseUser(v: unknown): User | undefined {
   return { id: v['id'], username: v['username'], role: v['role'] };
 }
 
+/**
+ * A location: coordinates (lat and lon together, optional accuracy and address) or an address alone (the
+ * resident had no GPS fix). Anything else — half a position, neither — is not a location.
+ */
+function parseLocation(v: unknown): Location | undefined {
+  if (!isObj(v)) return undefined;
+  const address = isStr(v['address']) && v['address'] !== '' ? v['address'] : undefined;
+  if (isNum(v['lat']) && isNum(v['lon'])) {
+    return {
+      lat: v['lat'],
+      lon: v['lon'],
+      ...(isNum(v['accuracy_m']) ? { accuracy_m: v['accuracy_m'] } : {}),
+      ...(address !== undefined ? { address } : {}),
+    };
+  }
+  if (v['lat'] !== undefined || v['lon'] !== undefined) return undefined;
+  return address !== undefined ? { address } : undefined;
+}
+
 /** An alert document from the API or the live feed, or undefined when it does not have the expected shape. */
 export function parseAlert(v: unknown): Alert | undefined {
   if (!isObj(v)) return undefined;
   const { id, type, severity, status, location, reporter, created_at, updated_at, history } = v;
   if (!isStr(id) || !isStr(type) || !isSeverity(severity) || !isStatus(status) || !isStr(created_at) || !isStr(updated_at)) return undefined;
-  if (!isObj(location) || !isNum(location['lat']) || !isNum(location['lon'])) return undefined;
+  const loc = parseLocation(location);
+  if (!loc) return undefined;
   const by = parseActor(reporter);
   if (!by || !Array.isArray(history)) return undefined;
   const events: HistoryEvent[] = [];
@@ -107,12 +141,7 @@ export function parseAlert(v: unknown): Alert | undefined {
     type,
     severity,
     status,
-    location: {
-      lat: location['lat'],
-      lon: location['lon'],
-      ...(isNum(location['accuracy_m']) ? { accuracy_m: location['accuracy_m'] } : {}),
-      ...(isStr(location['address']) ? { address: location['address'] } : {}),
-    },
+    location: loc,
     ...(isStr(v['description']) ? { description: v['description'] } : {}),
     reporter: by,
     created_at,
@@ -203,7 +232,8 @@ export function formatAge(fromIso: string, nowMs: number): string {
 
 /** Where the alert is, for people: its address, else its coordinates. */
 export function place(a: Alert): string {
-  return a.location.address ?? formatCoords(a.location.lat, a.location.lon);
+  const l = a.location;
+  return hasCoordinates(l) ? (l.address ?? formatCoords(l.lat, l.lon)) : l.address;
 }
 
 /** The first non-empty line of a description, trimmed (the list shows it under the address), or undefined. */

@@ -42,8 +42,8 @@
   ARGV[+] created            ms
   ARGV[+] alertType
   ARGV[+] reporter           the reporter's id
-  ARGV[+] lat                its latitude
-  ARGV[+] lon                its longitude
+  ARGV[+] lat                its latitude ('' for an address-only alert: it is neither linked nor a link target)
+  ARGV[+] lon                its longitude ('' likewise)
   ARGV[+] fingerprint        the raise input's fingerprint when it has an idempotency record, else ''
   ARGV[+] fields[]           how many strings follow, then the field/value pairs of its severity-stream entry
 
@@ -148,7 +148,8 @@ while a < #ARGV do
     end
     out[#out + 1] = ''
   else
-    local near = nearby(lat, lon, tonumber(created))
+    local near = {}
+    if lat and lon then near = nearby(lat, lon, tonumber(created)) end
     local relatedIds = {}
     if #near > 0 then
       local quoted = {}
@@ -181,8 +182,10 @@ while a < #ARGV do
         redis.call('SET', cachePrefix .. o.id, ojson, 'EX', cacheTtl)
       end
     end
-    redis.call('ZADD', recent, created, id .. ' ' .. lat .. ' ' .. lon)
-    redis.call('ZREMRANGEBYRANK', recent, 0, -recentKeep - 1)
+    if lat and lon then
+      redis.call('ZADD', recent, created, id .. ' ' .. lat .. ' ' .. lon)
+      redis.call('ZREMRANGEBYRANK', recent, 0, -recentKeep - 1)
+    end
     redis.call('PUBLISH', broadcastChannel, '{"alert_id":"' .. id .. '","severity":"' .. severity .. '","type":"' .. alertType .. '"}')
     out[#out + 1] = id
     out[#out + 1] = 1

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { notificationEventSchema, type NotificationEvent } from '../events.js';
+import { hasCoordinates } from '../../alerts/model.js';
 import { defineJob, type JobDefinition } from './job.js';
 
 const logPayloadV1 = z.discriminatedUnion('kind', [
@@ -30,7 +31,9 @@ export function eventLogFields(e: NotificationEvent): Record<string, unknown> {
       severity: a.severity,
       status: a.status,
       created_at: a.created_at,
-      location: { lat: a.location.lat, lon: a.location.lon, accuracy_m: a.location.accuracy_m, address: a.location.address },
+      location: hasCoordinates(a.location)
+        ? { lat: a.location.lat, lon: a.location.lon, accuracy_m: a.location.accuracy_m, address: a.location.address }
+        : { address: a.location.address },
       reporter: { id: a.reporter.id, username: a.reporter.username },
       has_description: a.description !== undefined && a.description !== '',
     },

@@ -2,7 +2,7 @@
  * The board: newest first, one row per alert (keyed by id, so never twice). Each row is a button; arrow keys
  * move between rows, Enter or a click selects.
  */
-import { firstLine, formatAge, place, SEVERITY_LABEL, STATUS_LABEL, typeLabel, type Alert } from '../model.js';
+import { ADDRESS_ONLY_LABEL, firstLine, formatAge, isPlaced, place, SEVERITY_LABEL, STATUS_LABEL, typeLabel, type Alert } from '../model.js';
 
 const FRESH_MS = 10_000;
 
@@ -57,6 +57,7 @@ export function AlertList(props: {
                   <span class={`status status-${a.status}`}>{STATUS_LABEL[a.status]}</span>
                 </span>
                 <span class="row-place">{place(a)}</span>
+                {!isPlaced(a) && <span class="row-address-only muted">{ADDRESS_ONLY_LABEL}</span>}
                 {summary && (
                   <span class="row-desc" title={summary}>
                     {summary}

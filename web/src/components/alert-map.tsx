@@ -14,7 +14,7 @@
 import 'leaflet/dist/leaflet.css';
 import * as L from 'leaflet';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { formatAge, place, SEVERITIES, SEVERITY_LABEL, STATUS_LABEL, typeLabel, type Alert, type Basemap, type Responder } from '../model.js';
+import { formatAge, isPlaced, place, SEVERITIES, SEVERITY_LABEL, STATUS_LABEL, typeLabel, type Alert, type Basemap, type PlacedAlert, type Responder } from '../model.js';
 import { fanOut } from '../map/fan.js';
 
 
@@ -48,13 +48,14 @@ function propertyOf(f: GeoJSON.Feature | undefined, key: string): unknown {
 }
 
 interface AlertLayers {
-  alert: Alert;
+  alert: PlacedAlert;
   readonly dot: L.CircleMarker;
   accuracy: L.Circle | undefined;
   readonly leader: L.Polyline;
 }
 
 interface Props {
+  /** The alerts shown; those with an address only (no coordinates) have nothing to draw and get no marker. */
   alerts: readonly Alert[];
   /** Responders to show (the shape of `GET /api/responders`); the available ones are drawn. */
   responders?: readonly Responder[];
@@ -94,7 +95,7 @@ export function AlertMap(props: Props) {
   };
 
   const fitAlerts = (): void => {
-    const shown = propsRef.current.alerts;
+    const shown = propsRef.current.alerts.filter(isPlaced);
     moveProgrammatically((map) => {
       if (shown.length === 0) {
         map.fitBounds(ZA_BOUNDS, { animate: false });
@@ -214,7 +215,8 @@ export function AlertMap(props: Props) {
     const map = mapRef.current;
     const g = groups.current;
     if (!map || !g) return;
-    const shown = new Map(props.alerts.map((a) => [a.id, a]));
+    const placed = props.alerts.filter(isPlaced);
+    const shown = new Map(placed.map((a) => [a.id, a]));
     for (const [id, l] of layers.current) {
       if (shown.has(id)) continue;
       g.dots.removeLayer(l.dot);
@@ -222,7 +224,7 @@ export function AlertMap(props: Props) {
       if (l.accuracy) g.accuracy.removeLayer(l.accuracy);
       layers.current.delete(id);
     }
-    for (const a of props.alerts) {
+    for (const a of placed) {
       const at = L.latLng(a.location.lat, a.location.lon);
       let l = layers.current.get(a.id);
       if (!l) {
@@ -345,9 +347,11 @@ export function AlertMap(props: Props) {
   }, [ready, props.responders, props.now === undefined ? 0 : Math.floor(props.now / 60_000)]);
 
   // The container's accessible name follows the count.
+  const addressOnly = props.alerts.filter((a) => !isPlaced(a)).length;
   useEffect(() => {
-    el.current?.setAttribute('aria-label', `Map of ${props.alerts.length} alerts`);
-  }, [props.alerts.length]);
+    const unplaced = addressOnly > 0 ? ` (${addressOnly} with an address only, not on the map)` : '';
+    el.current?.setAttribute('aria-label', `Map of ${props.alerts.length} alerts${unplaced}`);
+  }, [props.alerts.length, addressOnly]);
 
   return (
     <div class="map-wrap">

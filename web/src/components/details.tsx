@@ -6,9 +6,11 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, capUrl } from '../api.js';
 import {
   ACTION_LABEL,
+  ADDRESS_ONLY_LABEL,
   allowedActions,
   formatAge,
   formatCoords,
+  hasCoordinates,
   SEVERITY_LABEL,
   STATUS_LABEL,
   typeLabel,
@@ -101,10 +103,14 @@ export function AlertDetails(props: {
               <br />
             </>
           )}
-          <span class="muted">
-            {formatCoords(loc.lat, loc.lon)}
-            {loc.accuracy_m !== undefined && <> ± {Math.round(loc.accuracy_m)} m</>}
-          </span>
+          {hasCoordinates(loc) ? (
+            <span class="muted">
+              {formatCoords(loc.lat, loc.lon)}
+              {loc.accuracy_m !== undefined && <> ± {Math.round(loc.accuracy_m)} m</>}
+            </span>
+          ) : (
+            <span class="muted address-only">{ADDRESS_ONLY_LABEL}</span>
+          )}
         </dd>
         {a.description && (
           <>

@@ -27,8 +27,8 @@ const HINT: Record<(typeof PANIC_TYPES)[number], string> = {
 export const FIX_WAIT_MS = 10_000;
 /** At most one location update per this many ms (the server's limit is RATE_LIMIT_LOCATIONS_PER_USER). */
 const UPDATE_EVERY_MS = 5000;
-/** The coordinates of an alert sent with an address only: the model needs coordinates, this says "unknown". */
-const UNKNOWN_ACCURACY_M = 100_000;
+/** The largest accuracy the model accepts (m); a coarser fix is sent as this. */
+const MAX_ACCURACY_M = 100_000;
 
 type GeoState = 'waiting' | 'ok' | 'denied' | 'timeout' | 'unsupported';
 
@@ -42,11 +42,18 @@ type Phase =
 const time = (iso: string): string => new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
 const isOpen = (a: Alert): boolean => a.status === 'open' || a.status === 'acknowledged';
 
-function locationOf(fix: Fix | undefined, address: string): NewLocation {
-  const addr = address.trim() ? { address: address.trim().slice(0, 500) } : {};
-  if (fix) return { lat: fix.lat, lon: fix.lon, accuracy_m: Math.round(fix.accuracy_m), ...addr };
-  return { lat: 0, lon: 0, accuracy_m: UNKNOWN_ACCURACY_M, ...addr };
+/**
+ * The location to send: the fix (with the address when one is typed), else the address alone — never made-up
+ * coordinates. Undefined when there is neither: the page then asks for an address.
+ */
+export function locationOf(fix: Fix | undefined, address: string): NewLocation | undefined {
+  const typed = address.trim().slice(0, 500);
+  if (fix) return { lat: fix.lat, lon: fix.lon, accuracy_m: Math.round(fix.accuracy_m), ...(typed ? { address: typed } : {}) };
+  return typed ? { address: typed } : undefined;
 }
+
+/** What the page says when a press has neither a fix nor an address to send. */
+export const NEED_ADDRESS = 'No location yet: type an address or landmark, then press again.';
 
 export function PanicApp() {
   const [user, setUser] = useState<User | null | undefined>(undefined);
@@ -96,6 +103,12 @@ function PanicScreen(props: { user: User; onSignedOut: (why: string | undefined)
   const [fix, setFix] = useState<Fix | undefined>(undefined);
   const [geo, setGeo] = useState<GeoState>('waiting');
   const [address, setAddress] = useState('');
+  /** A press found neither a fix nor an address: the address field is shown (and focused) until the page is left. */
+  const [needAddress, setNeedAddress] = useState(false);
+  const addressInput = useRef<HTMLInputElement>(null);
+  useEffect(() => {
+    if (needAddress) addressInput.current?.focus();
+  }, [needAddress]);
   const [error, setError] = useState<string | undefined>(undefined);
   const [now, setNow] = useState(Date.now());
   const phaseRef = useRef(phase);
@@ -118,7 +131,7 @@ function PanicScreen(props: { user: User; onSignedOut: (why: string | undefined)
     const timer = setTimeout(() => setGeo((g) => (g === 'waiting' ? 'timeout' : g)), FIX_WAIT_MS);
     const watch = navigator.geolocation.watchPosition(
       (p) => {
-        const next: Fix = { lat: p.coords.latitude, lon: p.coords.longitude, accuracy_m: Math.min(UNKNOWN_ACCURACY_M, p.coords.accuracy), at: p.timestamp || Date.now() };
+        const next: Fix = { lat: p.coords.latitude, lon: p.coords.longitude, accuracy_m: Math.min(MAX_ACCURACY_M, p.coords.accuracy), at: p.timestamp || Date.now() };
         setFix((best) => (better(best, next) ? next : best));
         setGeo('ok');
       },
@@ -188,9 +201,20 @@ function PanicScreen(props: { user: User; onSignedOut: (why: string | undefined)
 
   const send = useCallback(async (type: (typeof PANIC_TYPES)[number]): Promise<void> => {
     setError(undefined);
+    const location = locationOf(fixRef.current, addressRef.current);
+    if (!location) {
+      // Neither a fix nor an address: nothing true to send. Ask for the address (the field is shown and
+      // focused); a fix that arrives meanwhile is used by the next press.
+      setNeedAddress(true);
+      addressInput.current?.focus();
+      setError(NEED_ADDRESS);
+      phaseRef.current = { kind: 'idle' };
+      setPhase(phaseRef.current);
+      return;
+    }
     const pending: Pending = {
       key: crypto.randomUUID(),
-      body: { type, location: locationOf(fixRef.current, addressRef.current) },
+      body: { type, location },
       pressedAt: Date.now(),
     };
     phaseRef.current = { kind: 'sending', type };
@@ -292,7 +316,9 @@ function PanicScreen(props: { user: User; onSignedOut: (why: string | undefined)
       if (!last) {
         // The location the alert was raised with.
         const a = phaseRef.current.kind === 'sent' ? phaseRef.current.alert : undefined;
-        const raised = a && a.location.accuracy_m !== undefined && a.location.accuracy_m < UNKNOWN_ACCURACY_M ? { lat: a.location.lat, lon: a.location.lon, accuracy_m: a.location.accuracy_m, at: Date.now() } : undefined;
+        const l = a?.location;
+        // An address-only alert has no fix yet: the first fix that arrives is sent (with the address kept).
+        const raised = l && 'lat' in l ? { lat: l.lat, lon: l.lon, accuracy_m: l.accuracy_m ?? MAX_ACCURACY_M, at: Date.now() } : undefined;
         lastSent.current = { fix: raised, address: a?.location.address ?? '', at: 0 };
         return tryUpdate();
       }
@@ -301,8 +327,10 @@ function PanicScreen(props: { user: User; onSignedOut: (why: string | undefined)
       const readdressed = addr !== '' && addr !== last.address;
       if (!moved && !readdressed) return;
       const next = { fix: moved ? f : last.fix, address: addr || last.address, at: Date.now() };
+      const location = locationOf(next.fix, next.address);
+      if (!location) return;
       lastSent.current = next;
-      updateLocation(alertId, locationOf(next.fix, next.address)).then(
+      updateLocation(alertId, location).then(
         (a) => setPhase((p) => (p.kind === 'sent' && p.alert.id === alertId && a.updated_at >= p.alert.updated_at ? { kind: 'sent', alert: a } : p)),
         () => {
           // Not sent: the next tick tries again with whatever is best then.
@@ -341,7 +369,7 @@ function PanicScreen(props: { user: User; onSignedOut: (why: string | undefined)
     props.onSignedOut(undefined);
   };
 
-  const showAddress = geo === 'denied' || geo === 'timeout' || geo === 'unsupported' || address !== '';
+  const showAddress = needAddress || geo === 'denied' || geo === 'timeout' || geo === 'unsupported' || address !== '';
 
   return (
     <main class="panic" data-phase={phase.kind}>
@@ -370,6 +398,7 @@ function PanicScreen(props: { user: User; onSignedOut: (why: string | undefined)
             <label for="panic-address">Address or landmark</label>
             <input
               id="panic-address"
+              ref={addressInput}
               name="address"
               autocomplete="street-address"
               maxLength={500}

@@ -7,6 +7,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { canSeeAll } from '../../../auth/principal.js';
 import { NaboomError } from '../../../errors/catalogue.js';
+import { hasCoordinates } from '../../../alerts/model.js';
 import { NEAREST_LIMIT_DEFAULT, nearbyList, nearbyQuery, presenceInput, presenceState, responderList, type PresenceInput } from '../../../presence/model.js';
 import { principalOf } from '../../auth.js';
 import type { RouteContext } from '../../deps.js';
@@ -65,7 +66,7 @@ export function presenceRoutes(ctx: RouteContext): void {
     {
       schema: {
         summary: 'Responders nearest to an alert',
-        description: `Responders with a fresh position within \`radius_km\` (default DISPATCH_RADIUS_KM) of the alert, nearest first (at most \`limit\`, default ${NEAREST_LIMIT_DEFAULT}), each with \`available\`. Responders and admins only (403 for members); 404 for an unknown alert.`,
+        description: `Responders with a fresh position within \`radius_km\` (default DISPATCH_RADIUS_KM) of the alert, nearest first (at most \`limit\`, default ${NEAREST_LIMIT_DEFAULT}), each with \`available\`. An address-only alert (no coordinates) has no nearest responders: the list is empty. Responders and admins only (403 for members); 404 for an unknown alert.`,
         tags: ['responders'],
         security: SIGNED_IN,
         params: idParams,
@@ -76,6 +77,8 @@ export function presenceRoutes(ctx: RouteContext): void {
     },
     async (req) => {
       const alert = await alerts.get(principalOf(req), req.params.id);
+      // An address-only alert has no position to measure from: nobody is "nearest" (the list is empty).
+      if (!hasCoordinates(alert.location)) return { responders: [] };
       const responders = await presence!.nearest({
         lat: alert.location.lat,
         lon: alert.location.lon,

@@ -88,7 +88,7 @@ describe('related alerts', () => {
     expect((await doc(a.id)).related).toBeUndefined();
     // Make `a` look raised 601 s ago (the ingest script reads its time from the recent-alerts zset).
     await s.admin.select(4);
-    const members = await s.admin.zrange('panic:recent', 0, -1);
+    const members = await s.admin.zrange('panic:recent', '0', '-1');
     const member = members.find((m) => m.startsWith(`${a.id} `));
     expect(member).toBeDefined();
     await s.admin.zadd('panic:recent', Date.now() - 601_000, member ?? '');

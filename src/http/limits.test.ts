@@ -16,15 +16,28 @@ const KEYWORDS = ['type', 'minimum', 'maximum', 'minLength', 'maxLength', 'enum'
 type Keyword = (typeof KEYWORDS)[number];
 type Limits = Map<string, Partial<Record<Keyword, unknown>>>;
 
-/** Every leaf constraint of a JSON Schema, keyed by its data path (`location.lat`, `history.0.note`). */
-function limitsOf(schema: JsonSchema, path: Path = [], out: Limits = new Map()): Limits {
+/**
+ * Every leaf constraint of a JSON Schema, keyed by its data path (`location.lat`, `history.0.note`). The
+ * branches of a union (`anyOf`: the location is coordinates or an address alone) share their data paths; a
+ * field both branches have must carry the same limits in each, or the walk fails.
+ */
+function limitsOf(schema: JsonSchema, path: Path = [], out: Limits = new Map(), branch = false): Limits {
   const own: Partial<Record<Keyword, unknown>> = {};
   for (const k of KEYWORDS) if (schema[k] !== undefined) own[k] = schema[k];
-  out.set(path.join('.'), own);
+  const key = path.join('.');
+  const seen = out.get(key);
+  if (branch) {
+    // A union branch itself: its keywords (`type: object`) join the union node's.
+    out.set(key, { ...seen, ...own });
+  } else {
+    if (seen !== undefined && JSON.stringify(seen) !== JSON.stringify(own)) throw new Error(`the union branches disagree on the limits of ${key}`);
+    out.set(key, own);
+  }
   const props = schema['properties'] as Record<string, JsonSchema> | undefined;
   for (const [k, v] of Object.entries(props ?? {})) limitsOf(v, [...path, k], out);
   const items = schema['items'] as JsonSchema | undefined;
   if (items) limitsOf(items, [...path, 0], out);
+  for (const b of (schema['anyOf'] ?? schema['oneOf'] ?? []) as JsonSchema[]) limitsOf(b, path, out, true);
   return out;
 }
 
@@ -174,6 +187,31 @@ describe('alert payload limits are the same on every path', () => {
     expect(under(job, 'alert')).toEqual(MODEL);
   });
 
+  it('a location is coordinates or an address alone, on every path; half a position or an empty one is refused', () => {
+    const addressOnly = withValue(base, ['location'], { address: '1 Long St' });
+    const locationPaths = PATHS.filter((p) => p.covers('location.address'));
+    expect(locationPaths.length).toBe(6);
+    for (const p of locationPaths) expect(p.accepts(addressOnly), `${p.name}: address only`).toBe(true);
+    // The address of an address-only location has the same limits as the one next to coordinates.
+    for (const c of casesFor(MODEL.get('location.address') ?? {})) {
+      for (const p of locationPaths) expect(p.accepts(withValue(addressOnly, ['location', 'address'], c.value)), `${p.name}: address-only ${c.why}`).toBe(c.ok);
+    }
+    const refused: unknown[] = [{}, { lat: -33.9 }, { lon: 18.4 }, { lat: -33.9, address: '1 Long St' }, { address: '1 Long St', accuracy_m: 25 }, { accuracy_m: 25 }];
+    for (const loc of refused) {
+      for (const p of locationPaths) expect(p.accepts(withValue(base, ['location'], loc)), `${p.name}: ${JSON.stringify(loc)}`).toBe(false);
+    }
+  });
+
+  it('the JSON Schemas express the location as a union of two closed shapes (anyOf)', () => {
+    for (const [name, schema] of [['raise body', raiseBodySchema], ['alert response', alertSchema]] as const) {
+      const loc = (schema['properties'] as Record<string, JsonSchema>)['location'] as JsonSchema;
+      const branches = loc['anyOf'] as JsonSchema[];
+      expect(branches, name).toHaveLength(2);
+      expect(branches.map((b) => b['required']), name).toEqual([['lat', 'lon'], ['address']]);
+      for (const b of branches) expect(b['additionalProperties'], name).toBe(false);
+    }
+  });
+
   it('request bodies are closed: an unknown field is refused by HTTP and by the model alike', () => {
     const extra = { ...raiseOf(base), priority: 'urgent' };
     expect(raiseBody(extra)).toBe(false);
@@ -181,6 +219,10 @@ describe('alert payload limits are the same on every path', () => {
     const extraInLocation = { ...raiseOf(base), location: { ...base.location, floor: 3 } };
     expect(raiseBody(extraInLocation)).toBe(false);
     expect(raiseInput.safeParse(extraInLocation).success).toBe(false);
+    const extraNextToAddress = { ...raiseOf(base), location: { address: '1 Long St', floor: 3 } };
+    expect(raiseBody(extraNextToAddress)).toBe(false);
+    expect(raiseInput.safeParse(extraNextToAddress).success).toBe(false);
+    expect(locationBody({ address: '1 Long St', floor: 3 })).toBe(false);
     expect(transitionBody({ note: 'x', by: 'me' })).toBe(false);
     expect(transitionInput.safeParse({ note: 'x', by: 'me' }).success).toBe(false);
     expect(transitionBody(null)).toBe(true);

@@ -91,9 +91,18 @@ describe('OpenAPI document', () => {
 
   it('carries the request and response schemas the server validates with, limits included', () => {
     const raise = doc.paths['/api/emergency/alerts']?.['post'];
-    const body = raise?.requestBody?.content['application/json']?.schema as { properties: Record<string, { properties?: Record<string, unknown> }>; additionalProperties: unknown };
+    type Obj = { properties?: Record<string, unknown>; required?: string[]; additionalProperties?: unknown };
+    const body = raise?.requestBody?.content['application/json']?.schema as { properties: Record<string, Obj & { anyOf?: Obj[] }>; additionalProperties: unknown };
     expect(body.additionalProperties).toBe(false);
-    expect(body.properties['location']?.properties?.['accuracy_m']).toMatchObject({ minimum: 0, maximum: 100_000 });
+    // The location is one of two closed shapes: coordinates (lat and lon required) or an address alone.
+    const [coords, addressOnly] = body.properties['location']?.anyOf ?? [];
+    expect(coords?.required).toEqual(['lat', 'lon']);
+    expect(coords?.properties?.['accuracy_m']).toMatchObject({ minimum: 0, maximum: 100_000 });
+    expect(coords?.additionalProperties).toBe(false);
+    expect(addressOnly?.required).toEqual(['address']);
+    expect(Object.keys(addressOnly?.properties ?? {})).toEqual(['address']);
+    expect(addressOnly?.properties?.['address']).toMatchObject({ minLength: 1, maxLength: 500 });
+    expect(addressOnly?.additionalProperties).toBe(false);
     expect(body.properties['description']).toMatchObject({ maxLength: 2000 });
     expect(body.properties['severity']).toMatchObject({ enum: ['low', 'medium', 'high', 'critical'] });
     expect(raise?.security).toEqual([{ bearer: [] }, { session: [] }]);

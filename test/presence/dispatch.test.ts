@@ -144,6 +144,33 @@ describe('dispatch policy', () => {
     expect((await historyOf(id))[1]?.event).not.toBe('dispatched');
   }, 60_000);
 
+  it('an address-only alert (no coordinates): everyone at once with reason no_location, a history note, no nearest responders', async () => {
+    const r = await post(`${s.url}/api/emergency/alerts`, sampleAlert({ location: { address: '14 Bree St, Cape Town' } }), auth(s.member));
+    expect(r.status).toBe(201);
+    const id = (r.body as { alert_id: string }).alert_id;
+    const hook = await waitFor('the alert.raised webhook', () => hooksFor(id).find((h) => h.event === 'alert.raised'), { timeoutMs: 15_000 });
+    expect(hook.dispatch).toEqual({ stage: 'all', reason: 'no_location', responders: [] });
+    await waitFor('the raise push to everyone', async () => {
+      for (const name of everyone) if (!(await pushesFor(name, id)).includes('alert.raised')) return false;
+      return true;
+    }, { timeoutMs: 20_000 });
+    // The push carries the address and no coordinates (never 0,0).
+    const pushed = (await svc.messages(subs['near1']?.clientHash ?? '')).map((x) => JSON.parse(x) as Record<string, unknown>).find((m) => m['id'] === id);
+    expect(pushed).toMatchObject({ event: 'alert.raised', address: '14 Bree St, Cape Town' });
+    expect(pushed).not.toHaveProperty('lat');
+    expect(pushed).not.toHaveProperty('lon');
+    const history = await historyOf(id);
+    expect(history[1]).toMatchObject({ event: 'dispatched', note: expect.stringMatching(/no GPS position \(address only\): sent to everyone/) as unknown });
+    // Nobody is "nearest" to an alert without a position.
+    const near = await get(`${s.url}/api/emergency/alerts/${id}/responders`, auth(s.responder));
+    expect(near.status).toBe(200);
+    expect(near.body).toEqual({ responders: [] });
+    // Claiming it records no distance, even for a responder with a fresh position.
+    const claimed = await post(`${s.url}/api/emergency/alerts/${id}/claim`, null, auth(acct['near1'] as Account));
+    expect(claimed.status).toBe(200);
+    expect((claimed.body as { assignee?: unknown }).assignee).toMatchObject({ username: 'near1', distance_m: null });
+  }, 60_000);
+
   it('presence cannot be read (selector gone): the alert is stored and goes to everyone at once', async () => {
     const realtime = s.redis.config.credentials.realtime.username;
     await s.admin.call('ACL', 'SETUSER', realtime, 'clearselectors');

@@ -116,12 +116,13 @@ describe('alert location updates', () => {
     expect((await patch(cancelled, SPOT)).status).toBe(409);
   });
 
-  it('is in the OpenAPI document with the location object as its body', async () => {
-    const doc = (await get(`${s.url}/api/openapi.json`)).body as { paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: { properties?: Record<string, unknown>; additionalProperties?: boolean } }> } }>> };
+  it('is in the OpenAPI document with the location object (coordinates or an address alone) as its body', async () => {
+    type Obj = { properties?: Record<string, unknown>; additionalProperties?: boolean };
+    const doc = (await get(`${s.url}/api/openapi.json`)).body as { paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: { anyOf?: Obj[] } }> } }>> };
     const op = doc.paths['/api/emergency/alerts/{id}/location']?.['patch'];
-    const schema = op?.requestBody?.content['application/json']?.schema;
-    expect(Object.keys(schema?.properties ?? {}).sort()).toEqual(['accuracy_m', 'address', 'lat', 'lon']);
-    expect(schema?.additionalProperties).toBe(false);
+    const shapes = op?.requestBody?.content['application/json']?.schema.anyOf ?? [];
+    expect(shapes.map((x) => Object.keys(x.properties ?? {}).sort())).toEqual([['accuracy_m', 'address', 'lat', 'lon'], ['address']]);
+    for (const x of shapes) expect(x.additionalProperties).toBe(false);
     expect(doc.paths['/api/panic/settings']?.['get']).toBeDefined();
   });
 

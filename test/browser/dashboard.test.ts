@@ -258,4 +258,40 @@ describe('operator dashboard', () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('button', { name: 'Sign in' }).waitFor({ timeout: 5000 });
   });
+
+  it('lists an address-only alert as "Address only — no GPS position", with no map marker; the map keeps working', async () => {
+    const page = await newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await signIn(page, s.url, s.responder.username, s.responder.password);
+    const id = await raise(s.member, { severity: 'high', type: 'medical', location: { address: 'Kirstenbosch main gate' } });
+    const r = row(page, id);
+    await r.waitFor({ timeout: 2000 });
+    expect(await r.locator('.row-place').textContent()).toBe('Kirstenbosch main gate');
+    expect(await r.locator('.row-address-only').textContent()).toBe('Address only — no GPS position');
+    // A coordinates alert raised after it is drawn: the map did not stop at the address-only one.
+    const placed = await raise(s.member, { severity: 'low', type: 'other' });
+    await page.locator(`.map path.marker[data-alert-id="${placed}"]`).waitFor({ timeout: 2000 });
+    expect(await page.locator(`.map [data-alert-id="${id}"]`).count()).toBe(0);
+    expect(await page.locator('.map').getAttribute('aria-label')).toMatch(/\(1 with an address only, not on the map\)$/);
+    expect(await row(page, placed).locator('.row-address-only').count()).toBe(0);
+    // The details say it too, with the address and no coordinates.
+    await r.getByRole('button').click();
+    const details = page.locator(`article.details[data-alert-id="${id}"]`);
+    await details.waitFor({ timeout: 2000 });
+    const where = await details.locator('.address-only').textContent();
+    expect(where).toBe('Address only — no GPS position');
+    expect(await details.textContent()).toContain('Kirstenbosch main gate');
+    expect(await details.textContent()).not.toMatch(/°\s*[NS]/);
+    // A fix sent later (the reporter's location update) puts it on the map.
+    const res = await fetch(`${s.url}/api/emergency/alerts/${id}/location`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json', ...auth(s.member) },
+      body: JSON.stringify({ lat: -33.9881, lon: 18.4326, accuracy_m: 15, address: 'Kirstenbosch main gate' }),
+    });
+    expect(res.status).toBe(200);
+    await page.locator(`.map path.marker[data-alert-id="${id}"]`).waitFor({ timeout: 2000 });
+    await r.locator('.row-address-only').waitFor({ state: 'detached', timeout: 2000 });
+    expect(errors).toEqual([]);
+  });
 });

@@ -19,7 +19,7 @@ interface Alert {
   id: string;
   type: string;
   status: string;
-  location: { lat: number; lon: number; accuracy_m?: number; address?: string };
+  location: { lat?: number; lon?: number; accuracy_m?: number; address?: string };
   history: { event: string }[];
 }
 
@@ -159,25 +159,38 @@ describe('panic page', () => {
     await sentId(page);
     const [a] = await alertsOf(max);
     expect(a?.type).toBe('fire');
-    expect(a?.location.address).toBe('14 Bree St, Cape Town');
-    // No coordinates are known: the accuracy says so (the model needs coordinates).
-    expect(a?.location.accuracy_m).toBe(100_000);
+    // No coordinates are known: the alert carries the address alone (never made-up coordinates).
+    expect(a?.location).toEqual({ address: '14 Bree St, Cape Town' });
   });
 
-  it('no fix within 10 s: the address field; an address typed after sending follows the open alert', async () => {
+  it('no fix within 10 s: a press without an address asks for one; with it the alert goes at once; a later fix follows it, keeping the address', async () => {
     const eve = await resident();
-    // Permission granted, but the device never produces a position.
+    // Permission granted, but the device produces no position until the test hands one over.
     const page = await phone({ permissions: ['geolocation'] });
-    await page.addInitScript(`navigator.geolocation.watchPosition = () => 1; navigator.geolocation.clearWatch = () => undefined;`);
+    await page.addInitScript(`(() => {
+      let watcher;
+      navigator.geolocation.watchPosition = (ok) => { watcher = ok; return 1; };
+      navigator.geolocation.clearWatch = () => undefined;
+      window.__fix = (lat, lon, accuracy) => watcher && watcher({ coords: { latitude: lat, longitude: lon, accuracy }, timestamp: Date.now() });
+    })()`);
     await signIn(page, eve);
     expect(await page.locator('#location-status').getAttribute('data-geo')).toBe('waiting');
     await page.locator('#location-status[data-geo="timeout"]').waitFor({ timeout: 15_000 });
-    // Never waits for a fix: the press goes out without one.
+    // Neither a fix nor an address: nothing true to send, so the page asks for the address (no 0,0 alert).
+    await button(page, 'Other').click();
+    await page.locator('.panic-error').filter({ hasText: 'No location yet: type an address or landmark, then press again.' }).waitFor({ timeout: COUNTDOWN_S * 1000 + 5000 });
+    await expect.poll(() => page.evaluate<string>('document.activeElement && document.activeElement.id'), { timeout: 2000 }).toBe('panic-address');
+    expect(await alertsOf(eve)).toEqual([]);
+    // With the address it goes at once, without coordinates.
+    await page.getByLabel('Address or landmark').fill('Kirstenbosch main gate');
     await button(page, 'Other').click();
     const id = await sentId(page);
-    expect((await alertsOf(eve))[0]?.location).toEqual({ lat: 0, lon: 0, accuracy_m: 100_000 });
-    await page.getByLabel('Address or landmark').fill('Kirstenbosch main gate');
-    await expect.poll(async () => (await alertsOf(eve)).find((a) => a.id === id)?.location.address, { timeout: 15_000, interval: 250 }).toBe('Kirstenbosch main gate');
+    expect((await alertsOf(eve))[0]?.location).toEqual({ address: 'Kirstenbosch main gate' });
+    // A fix that arrives later is sent with the address kept.
+    await page.evaluate('window.__fix(-33.9881, 18.4326, 15)');
+    await expect
+      .poll(async () => (await alertsOf(eve)).find((a) => a.id === id)?.location, { timeout: 15_000, interval: 250 })
+      .toEqual({ lat: -33.9881, lon: 18.4326, accuracy_m: 15, address: 'Kirstenbosch main gate' });
   });
 
   it(`counts down ${COUNTDOWN_S} s with Cancel: a cancelled press sends nothing`, async () => {

@@ -10,6 +10,7 @@
  */
 // Types only: the protocol's zod schemas stay on the server, the bundle never contains zod.
 import type { ServerMessage, SubscribeMessage } from '../../src/http/live/protocol.js';
+import { parseMessage, type ThreadMessage } from './dispatch.js';
 import { compareIds, parseAlert, STREAM_ID, type Alert } from './model.js';
 
 export type ConnectionState =
@@ -22,6 +23,8 @@ export type ConnectionState =
 export interface FeedHandlers {
   /** Alerts received (`replay`: missed while away; `live`: just happened). */
   onAlerts(alerts: readonly Alert[], origin: 'replay' | 'live'): void;
+  /** A message posted in the thread of an alert this user may see (`alert.message`; replayed ones too). */
+  onMessage?(message: ThreadMessage): void;
   onState(state: ConnectionState): void;
   /** Some missed events are no longer retained by the server: the board should reload its list. */
   onGap(): void;
@@ -240,6 +243,13 @@ export class LiveFeed {
     if (!isObj(raw) || typeof raw['type'] !== 'string') return undefined;
     // Only the type is known to be a string; a type this version does not know falls to `default`.
     const f = raw as Incoming;
+    if (raw['type'] === 'alert.message') {
+      // Threads merge messages by id, so a replayed message never shows twice.
+      const message = parseMessage(raw['message']);
+      if (message) this.#h.onMessage?.(message);
+      this.#advance(raw['id']);
+      return undefined;
+    }
     switch (f.type) {
       case 'subscribed':
         return undefined;

@@ -42,7 +42,20 @@ export type HistoryEvent = DeepReadonly<ModelHistoryEvent>;
  * The alert document as the API returns it. `type` stays any string: a type added on the server later must
  * still show on an older board, not vanish from it.
  */
-export type Alert = DeepReadonly<Omit<AlertDoc, 'type'> & { type: string }>;
+export type Alert = DeepReadonly<Omit<AlertDoc, 'type'> & { type: string }> & DispatchFields;
+
+/** Who holds the alert (claim), when, and how far away they were then (null: their position was unknown). */
+export interface Assignee extends Actor {
+  readonly at: string;
+  readonly distance_m: number | null;
+}
+
+/** Dispatch fields of the alert document (claims and related reports). */
+export interface DispatchFields {
+  readonly assignee?: Assignee;
+  /** Ids of alerts raised near this one in place and time, linked both ways. */
+  readonly related?: readonly string[];
+}
 
 export const SEVERITY_LABEL: Record<Severity, string> = { critical: 'Critical', high: 'High', medium: 'Medium', low: 'Low' };
 export const STATUS_LABEL: Record<Status, string> = { open: 'Open', acknowledged: 'Acknowledged', resolved: 'Resolved', cancelled: 'Cancelled' };
@@ -102,7 +115,17 @@ export function parseAlert(v: unknown): Alert | undefined {
     updated_at,
     escalations: isNum(v['escalations']) ? v['escalations'] : 0,
     history: events,
+    ...parseDispatch(v),
   };
+}
+
+function parseDispatch(v: Record<string, unknown>): DispatchFields {
+  const a = v['assignee'];
+  const holder = parseActor(a);
+  const assignee =
+    holder && isObj(a) && isStr(a['at']) && (a['distance_m'] === null || isNum(a['distance_m'])) ? { ...holder, at: a['at'], distance_m: a['distance_m'] } : undefined;
+  const related = Array.isArray(v['related']) ? (v['related'] as unknown[]).filter((r): r is string => isStr(r) && STREAM_ID.test(r)) : undefined;
+  return { ...(assignee ? { assignee } : {}), ...(related && related.length > 0 ? { related } : {}) };
 }
 
 /** Stream ids (`<ms>-<seq>`) compare as (milliseconds, sequence); both parts can exceed 2^53, hence BigInt. */

@@ -9,7 +9,7 @@
  * build on a cycle through them).
  *
  * Layers, bottom up: foundation (errors, log, metrics, config, crypto) → Redis access (redis, local) →
- * building blocks (cache, sessions, channels, queue, ratelimit, verify, health, django) → domain (auth, alerts) → delivery
+ * building blocks (cache, sessions, channels, queue, ratelimit, verify, health, django) → domain (auth, alerts, presence) → delivery
  * (http) → entry points (cli, start). Imports point down only.
  */
 
@@ -17,7 +17,7 @@ const BELOW_DELIVERY = [
   'errors', 'log', 'metrics', 'config', 'crypto',
   'redis', 'local',
   'cache', 'sessions', 'channels', 'push', 'queue', 'ratelimit', 'verify', 'health',
-  'auth', 'alerts',
+  'auth', 'alerts', 'presence',
 ];
 
 export const SRC_LAYERS = {
@@ -55,6 +55,9 @@ export const SRC_LAYERS = {
   auth: ['errors', 'redis'],
   // The fan-out waits with the channel layer's deque; who may see an alert is auth's rule (auth/principal).
   alerts: ['auth/principal', 'channels/waiters', 'config', 'errors', 'log', 'metrics', 'redis'],
+  // Responder presence (realtime role, its ACL selector) and the dispatch policy; the dispatch info it hands
+  // the alert service is the alert model's (a pure schema), and start/ wires the two together.
+  presence: ['alerts/model', 'log', 'redis'],
 
   // The Python settings module for the original Django services, from the same key prefixes and databases.
   django: ['cache', 'config', 'errors', 'redis'],

@@ -21,6 +21,11 @@ export default defineConfig({
     assetsInlineLimit: 0,
     modulePreload: { polyfill: false },
     reportCompressedSize: true,
+    // Two pages share one bundle graph: the dashboard (`/`) and the resident's panic page (`/panic`).
+    // The service worker is built on its own (vite.sw.config.ts): it must be one classic script at /sw.js.
+    rollupOptions: {
+      input: { main: `${root}index.html`, panic: `${root}panic.html` },
+    },
   },
   server: {
     proxy: {

@@ -10,18 +10,31 @@ import { NaboomError } from '../errors/catalogue.js';
 import { TurnBatcher } from '../redis/batch.js';
 import type { RedisClient } from '../redis/connections.js';
 import { defineScript } from '../redis/script.js';
-import { ALERT_EVENTS, DEFAULT_SEVERITY, type Actor, type AlertDoc, type RaiseInput } from './model.js';
+import { ALERT_EVENTS, DEFAULT_SEVERITY, MAX_RELATED, type Actor, type AlertDoc, type HistoryEvent, type RaiseInput } from './model.js';
 import { ALERT_CACHE_TTL_S, type AlertQuery } from './query.js';
 import type { Replication } from './replication.js';
 
 export const IDEMPOTENCY_TTL_S = 86_400;
 
+/** Recent alerts the ingest script looks at per new alert for related ones (the newest within the window). */
+export const RELATED_SCAN = 200;
+/**
+ * Older alerts one new alert is linked to at most (the newest nearby): each link is one more feed entry, so
+ * a crowd of alerts at one spot costs at most this many extra entries per alert.
+ */
+export const RELATED_LINKS = 10;
+/** Entries the recent-alerts zset keeps (older ones are trimmed by rank; the window bounds what is used). */
+export const RECENT_KEEP = 1000;
+
 export const INGEST = defineScript(new URL('./lua/alert-ingest-N.lua', import.meta.url), {
-  keys: ['feed', 'schedule'],
-  args: ['maxlen', 'stateTtl', 'cacheTtl', 'idempotencyTtl', 'statePrefix', 'cachePrefix', 'broadcastChannel', 'raisedEvent'],
+  keys: ['feed', 'schedule', 'recent'],
+  args: [
+    'maxlen', 'stateTtl', 'cacheTtl', 'idempotencyTtl', 'statePrefix', 'cachePrefix', 'broadcastChannel', 'raisedEvent',
+    'updatedEvent', 'relatedRadius', 'relatedWindow', 'relatedScan', 'relatedLinks', 'maxRelated', 'recentKeep', 'nowIso',
+  ],
   each: {
     keys: ['stream', 'reporterIndex', 'idempotency?'],
-    args: ['doc', 'severity', 'escalateAt', 'created', 'alertType', 'reporter', 'fingerprint', 'fields[]'],
+    args: ['doc', 'severity', 'escalateAt', 'created', 'alertType', 'reporter', 'lat', 'lon', 'fingerprint', 'fields[]'],
   },
 });
 
@@ -60,7 +73,7 @@ export class AlertIngest {
   readonly #keys: KeySpace;
   readonly #query: AlertQuery;
   readonly #replication: Replication;
-  readonly #batcher: TurnBatcher<IngestItem, [string, IngestOutcome]>;
+  readonly #batcher: TurnBatcher<IngestItem, [string, IngestOutcome, string[]]>;
 
   constructor(redis: RedisClient, config: Config, keys: KeySpace, query: AlertQuery, replication: Replication) {
     this.#redis = redis;
@@ -74,8 +87,9 @@ export class AlertIngest {
   /**
    * Stores a new alert (or finds the one an idempotent retry refers to). Alerts raised during the same turn
    * of the event loop are stored by one script call (atomic, in arrival order) and confirmed by one WAIT.
+   * `laterHistory` follows the `raised` event in the stored history (the dispatch step, decided before).
    */
-  async raise(input: RaiseInput, reporter: Actor, idempotencyKey?: string): Promise<RaiseResult> {
+  async raise(input: RaiseInput, reporter: Actor, idempotencyKey?: string, laterHistory: readonly HistoryEvent[] = []): Promise<RaiseResult> {
     const severity = input.severity ?? DEFAULT_SEVERITY;
     const now = new Date();
     const nowIso = now.toISOString();
@@ -89,7 +103,7 @@ export class AlertIngest {
       created_at: nowIso,
       updated_at: nowIso,
       escalations: 0,
-      history: [{ event: 'raised', at: nowIso, by: reporter }],
+      history: [{ event: 'raised', at: nowIso, by: reporter }, ...laterHistory],
     };
     const a = this.#keys.alerts;
     const loc = input.location;
@@ -99,7 +113,7 @@ export class AlertIngest {
     if (input.description !== undefined) fields.push('description', input.description);
     fields.push('created_at', nowIso);
     const withKey = idempotencyKey !== undefined;
-    const [id, outcome] = await this.#batcher.submit({
+    const [id, outcome, related] = await this.#batcher.submit({
       keys: { stream: a.stream(severity), reporterIndex: a.byReporter(reporter.id), idempotency: withKey ? a.idempotency(reporter.id, idempotencyHash(idempotencyKey)) : undefined },
       args: {
         doc: JSON.stringify(doc),
@@ -108,6 +122,8 @@ export class AlertIngest {
         created: now.getTime(),
         alertType: input.type,
         reporter: reporter.id,
+        lat: loc.lat,
+        lon: loc.lon,
         fingerprint: withKey ? raiseFingerprint(input) : '',
         fields,
       },
@@ -116,7 +132,8 @@ export class AlertIngest {
       throw new NaboomError('NABOOM_IDEMPOTENCY_MISMATCH', undefined, { details: { alert_id: id } });
     }
     if (outcome === 'stored') {
-      return { alert: { ...(doc as Omit<AlertDoc, 'id'>), id }, created: true, stream: a.stream(severity) };
+      const stored = { ...(doc as Omit<AlertDoc, 'id'>), id, ...(related.length > 0 ? { related } : {}) };
+      return { alert: stored, created: true, stream: a.stream(severity) };
     }
     const existing = await this.#query.get(id);
     if (!existing) throw new NaboomError('NABOOM_CONFLICT', 'The Idempotency-Key refers to an alert that no longer exists');
@@ -124,7 +141,7 @@ export class AlertIngest {
   }
 
   /** One ingest call for a batch of alerts, then one replication check. */
-  async #ingestBatch(items: readonly IngestItem[]): Promise<[string, IngestOutcome][]> {
+  async #ingestBatch(items: readonly IngestItem[]): Promise<[string, IngestOutcome, string[]][]> {
     const a = this.#keys.alerts;
     const s = this.#config.settings;
     const args = {
@@ -136,13 +153,22 @@ export class AlertIngest {
       cachePrefix: a.cachePrefix,
       broadcastChannel: this.#keys.broadcastChannel,
       raisedEvent: ALERT_EVENTS.raised,
+      updatedEvent: ALERT_EVENTS.updated,
+      relatedRadius: s.RELATED_RADIUS_M,
+      relatedWindow: s.RELATED_WINDOW_S * 1000,
+      relatedScan: RELATED_SCAN,
+      relatedLinks: RELATED_LINKS,
+      maxRelated: MAX_RELATED,
+      recentKeep: RECENT_KEEP,
+      nowIso: new Date().toISOString(),
     };
-    const flat = (await INGEST.run(this.#redis, { keys: { feed: a.feed, schedule: a.escalations }, args, items })) as (string | number)[];
+    const flat = (await INGEST.run(this.#redis, { keys: { feed: a.feed, schedule: a.escalations, recent: a.recent }, args, items })) as (string | number)[];
     await this.#replication.confirm();
     return items.map((_, i) => {
-      const outcome = INGEST_OUTCOMES[Number(flat[2 * i + 1])];
+      const outcome = INGEST_OUTCOMES[Number(flat[3 * i + 1])];
       if (!outcome) throw new NaboomError('NABOOM_INTERNAL', 'The ingest script answered an unknown outcome');
-      return [String(flat[2 * i]), outcome];
+      const related = String(flat[3 * i + 2] ?? '');
+      return [String(flat[3 * i]), outcome, related === '' ? [] : related.split(',')];
     });
   }
 }

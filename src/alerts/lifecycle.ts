@@ -8,7 +8,7 @@ import type { KeySpace } from '../redis/keys.js';
 import { NaboomError } from '../errors/catalogue.js';
 import type { RedisClient } from '../redis/connections.js';
 import { defineScript } from '../redis/script.js';
-import { ALERT_EVENTS, TRANSITIONS, type Actor, type AlertDoc, type AlertStatus, type TransitionName } from './model.js';
+import { ALERT_EVENTS, CLAIM_EVENTS, LOCATED_EVENT, MAX_LOCATED_EVENTS, TRANSITIONS, type Actor, type AlertDoc, type AlertStatus, type Location, type TransitionName } from './model.js';
 import { ALERT_CACHE_TTL_S, parseDoc } from './query.js';
 import type { Replication } from './replication.js';
 
@@ -17,10 +17,34 @@ export const TRANSITION = defineScript(new URL('./lua/alert-transition-2.lua', i
   args: ['statePrefix', 'id', 'to', 'from', 'historyEvent', 'updatedAt', 'maxlen', 'cachePrefix', 'cacheTtl', 'reporterOnly', 'updatedEvent'],
 });
 
+export const LOCATE = defineScript(new URL('./lua/alert-locate-1.lua', import.meta.url), {
+  keys: ['feed'],
+  args: ['statePrefix', 'id', 'reporter', 'from', 'location', 'historyEvent', 'locatedEvent', 'maxLocated', 'updatedAt', 'maxlen', 'cachePrefix', 'cacheTtl', 'updatedEvent'],
+});
+
 export const ESCALATE = defineScript(new URL('./lua/alert-escalate-2.lua', import.meta.url), {
   keys: ['schedule', 'feed'],
   args: ['now', 'interval', 'batch', 'statePrefix', 'cachePrefix', 'cacheTtl', 'maxlen', 'nowIso', 'updatedEvent'],
 });
+
+export const CLAIM = defineScript(new URL('./lua/alert-claim-2.lua', import.meta.url), {
+  keys: ['feed', 'schedule'],
+  args: ['statePrefix', 'id', 'mode', 'actorId', 'assignee', 'historyEvents', 'override', 'updatedAt', 'maxlen', 'cachePrefix', 'cacheTtl', 'updatedEvent', 'ackStatus'],
+});
+
+export type ClaimOutcome =
+  | { readonly kind: 'ok'; readonly alert: AlertDoc; readonly feedId: string }
+  /** Claimed again by the responder who holds it: nothing changed. */
+  | { readonly kind: 'same'; readonly alert: AlertDoc }
+  | { readonly kind: 'missing' }
+  | { readonly kind: 'conflict'; readonly status: AlertStatus }
+  /** Someone else holds it. */
+  | { readonly kind: 'claimed'; readonly holder: { readonly id: string; readonly username: string; readonly at: string } }
+  /** Unclaim of an alert nobody holds. */
+  | { readonly kind: 'unclaimed' }
+  /** Unclaim of another responder's claim without the right to override. */
+  | { readonly kind: 'forbidden' }
+  | { readonly kind: 'corrupt' };
 
 export type TransitionOutcome =
   | { readonly kind: 'ok'; readonly alert: AlertDoc; readonly feedId: string }
@@ -80,15 +104,109 @@ export class AlertLifecycle {
         updatedEvent: ALERT_EVENTS.updated,
       },
     })) as string[];
+    return await this.#outcome(reply);
+  }
+
+  /**
+   * Moves an alert of `by` (its reporter) to `location` while it is in one of `from`, atomically: the
+   * location, a `located` history event (bounded to MAX_LOCATED_EVENTS), the feed entry and the cache.
+   */
+  async locate(id: string, location: Location, by: Actor, from: readonly AlertStatus[]): Promise<TransitionOutcome> {
+    const now = new Date().toISOString();
+    const a = this.#keys.alerts;
+    const reply = (await LOCATE.run(this.#redis, {
+      keys: { feed: a.feed },
+      args: {
+        statePrefix: a.statePrefix,
+        id,
+        reporter: by.id,
+        from: from.join(','),
+        location: JSON.stringify(location),
+        historyEvent: JSON.stringify({ event: LOCATED_EVENT, at: now, by, location }),
+        locatedEvent: LOCATED_EVENT,
+        maxLocated: MAX_LOCATED_EVENTS,
+        updatedAt: now,
+        maxlen: this.#config.settings.ALERT_STREAM_MAXLEN,
+        cachePrefix: a.cachePrefix,
+        cacheTtl: ALERT_CACHE_TTL_S,
+        updatedEvent: ALERT_EVENTS.updated,
+      },
+    })) as string[];
+    return await this.#outcome(reply);
+  }
+
+  async #outcome(reply: string[]): Promise<TransitionOutcome> {
     const [kind, a1, a2] = reply;
     if (kind === 'missing') return { kind };
     if (kind === 'forbidden') return { kind };
     if (kind === 'conflict') return { kind, status: a1 as AlertStatus };
     if (kind === 'corrupt') return { kind };
     const alert = parseDoc(a1);
-    if (!alert || !a2) throw new NaboomError('NABOOM_INTERNAL', 'Stored alert failed validation after a transition');
+    if (!alert || !a2) throw new NaboomError('NABOOM_INTERNAL', 'Stored alert failed validation after an update');
     await this.#replication.confirm();
     return { kind: 'ok', alert, feedId: a2 };
+  }
+
+  /**
+   * Claims the alert for `by` (`distanceM`: how far they were, null when unknown), or with `unclaim` gives the
+   * claim up (`override`: anyone's claim, for admins). Claiming an open alert also acknowledges it.
+   */
+  async claim(id: string, by: Actor, opts: { unclaim?: boolean; distanceM?: number | null; override?: boolean } = {}): Promise<ClaimOutcome> {
+    const now = new Date().toISOString();
+    const a = this.#keys.alerts;
+    const unclaim = opts.unclaim === true;
+    const events = unclaim
+      ? [{ event: CLAIM_EVENTS.unclaimed, at: now, by }]
+      : [
+          { event: CLAIM_EVENTS.claimed, at: now, by },
+          { event: TRANSITIONS.ack.event, at: now, by },
+        ];
+    const reply = (await CLAIM.run(this.#redis, {
+      keys: { feed: a.feed, schedule: a.escalations },
+      args: {
+        statePrefix: a.statePrefix,
+        id,
+        mode: unclaim ? 'unclaim' : 'claim',
+        actorId: by.id,
+        assignee: unclaim ? '' : JSON.stringify({ id: by.id, username: by.username, at: now, distance_m: opts.distanceM ?? null }),
+        historyEvents: JSON.stringify(events),
+        override: opts.override ? '1' : '',
+        updatedAt: now,
+        maxlen: this.#config.settings.ALERT_STREAM_MAXLEN,
+        cachePrefix: a.cachePrefix,
+        cacheTtl: ALERT_CACHE_TTL_S,
+        updatedEvent: ALERT_EVENTS.updated,
+        ackStatus: TRANSITIONS.ack.to,
+      },
+    })) as string[];
+    const [kind, a1, a2] = reply;
+    switch (kind) {
+      case 'missing':
+      case 'unclaimed':
+      case 'forbidden':
+      case 'corrupt':
+        return { kind };
+      case 'conflict':
+        return { kind, status: a1 as AlertStatus };
+      case 'claimed': {
+        const h = JSON.parse(a1 ?? '{}') as Record<string, unknown>;
+        const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+        return { kind, holder: { id: str(h['id']), username: str(h['username']), at: str(h['at']) } };
+      }
+      case 'same': {
+        const alert = parseDoc(a1);
+        if (!alert) return { kind: 'corrupt' };
+        return { kind, alert };
+      }
+      case 'ok':
+      case undefined:
+      default: {
+        const alert = parseDoc(a1);
+        if (kind !== 'ok' || !alert || !a2) throw new NaboomError('NABOOM_INTERNAL', 'Stored alert failed validation after a claim');
+        await this.#replication.confirm();
+        return { kind: 'ok', alert, feedId: a2 };
+      }
+    }
   }
 
   /** Claims due escalations (atomic across processes); one undecodable alert never stops the sweep. */

@@ -3,9 +3,10 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { headerProblems } from '../redis/script-header.js';
 import { INGEST } from './ingest.js';
-import { ESCALATE, TRANSITION } from './lifecycle.js';
+import { CLAIM, ESCALATE, LOCATE, TRANSITION } from './lifecycle.js';
+import { POST_MESSAGE } from './thread.js';
 
-const SCRIPTS = [INGEST, TRANSITION, ESCALATE];
+const SCRIPTS = [INGEST, TRANSITION, ESCALATE, CLAIM, POST_MESSAGE, LOCATE];
 
 describe('alert scripts', () => {
   it.each(SCRIPTS.map((s) => [s.name, s] as const))('%s: the header names exactly the declared KEYS and ARGV, in order', (_name, script) => {
@@ -18,17 +19,35 @@ describe('alert scripts', () => {
   });
 
   it('no script names a feed event itself: each is passed in from ALERT_EVENTS', () => {
-    for (const s of SCRIPTS) expect(s.source).not.toMatch(/'alert\.(created|raised|updated|escalated)'/);
+    for (const s of SCRIPTS) expect(s.source).not.toMatch(/'alert\.(created|raised|updated|escalated|message)'/);
   });
 
   it('ingest: fixed keys and args first, then each alert, its idempotency key only when it has one', () => {
     const item = (n: number, idempotency?: string) => ({
       keys: { stream: `s${n}`, reporterIndex: `r${n}`, idempotency },
-      args: { doc: `{}`, severity: 'high', escalateAt: 2, created: 1, alertType: 'panic', reporter: `u${n}`, fingerprint: idempotency ? 'fp' : '', fields: ['type', 'panic'] },
+      args: { doc: `{}`, severity: 'high', escalateAt: 2, created: 1, alertType: 'panic', reporter: `u${n}`, lat: -n, lon: n, fingerprint: idempotency ? 'fp' : '', fields: ['type', 'panic'] },
     });
-    const args = { maxlen: 10, stateTtl: 1, cacheTtl: 2, idempotencyTtl: 3, statePrefix: 'st:', cachePrefix: 'c:', broadcastChannel: 'b', raisedEvent: 'alert.raised' };
-    const ordered = INGEST.order({ keys: { feed: 'f', schedule: 'z' }, args, items: [item(1), item(2, 'i2')] });
-    expect(ordered.keys).toEqual(['f', 'z', 's1', 'r1', 's2', 'r2', 'i2']);
-    expect(ordered.args).toEqual([10, 1, 2, 3, 'st:', 'c:', 'b', 'alert.raised', '{}', 'high', 2, 1, 'panic', 'u1', '', 2, 'type', 'panic', '{}', 'high', 2, 1, 'panic', 'u2', 'fp', 2, 'type', 'panic']);
+    const args = {
+      maxlen: 10,
+      stateTtl: 1,
+      cacheTtl: 2,
+      idempotencyTtl: 3,
+      statePrefix: 'st:',
+      cachePrefix: 'c:',
+      broadcastChannel: 'b',
+      raisedEvent: 'alert.raised',
+      updatedEvent: 'alert.updated',
+      relatedRadius: 300,
+      relatedWindow: 600_000,
+      relatedScan: 200,
+      relatedLinks: 10,
+      maxRelated: 50,
+      recentKeep: 1000,
+      nowIso: 'now',
+    };
+    const ordered = INGEST.order({ keys: { feed: 'f', schedule: 'z', recent: 'rc' }, args, items: [item(1), item(2, 'i2')] });
+    expect(ordered.keys).toEqual(['f', 'z', 'rc', 's1', 'r1', 's2', 'r2', 'i2']);
+    const fixed = [10, 1, 2, 3, 'st:', 'c:', 'b', 'alert.raised', 'alert.updated', 300, 600_000, 200, 10, 50, 1000, 'now'];
+    expect(ordered.args).toEqual([...fixed, '{}', 'high', 2, 1, 'panic', 'u1', -1, 1, '', 2, 'type', 'panic', '{}', 'high', 2, 1, 'panic', 'u2', -2, 2, 'fp', 2, 'type', 'panic']);
   });
 });

@@ -49,6 +49,9 @@ export const STREAM_ID = /^\d{1,20}-\d{1,20}$/;
 // Every limit below is written once. Alerts are stored only after HTTP validation, so these are the limits
 // HTTP has always enforced: data already in Redis satisfies them. Lengths count code points, as Ajv does.
 
+/** Related alerts one alert lists at most (the ingest script links no more). */
+export const MAX_RELATED = 50;
+
 /** A string that is well-formed UTF-16: what Redis' Lua cjson can decode and encode. */
 const text = () => z.string().refine(isWellFormedText, { message: 'must be well-formed UTF-16 text (it contains a lone surrogate)' });
 
@@ -59,6 +62,14 @@ const isoTime = () => z.iso.datetime({ offset: true });
 export const actor = z.object({ id: text().min(1).max(200), username: text().min(1).max(200) });
 export type Actor = z.infer<typeof actor>;
 
+export const location = z.object({
+  lat: z.number().min(-90).max(90),
+  lon: z.number().min(-180).max(180),
+  accuracy_m: z.number().min(0).max(100_000).optional(),
+  address: text().min(1).max(500).optional(),
+});
+export type Location = z.infer<typeof location>;
+
 /** One lifecycle event in an alert's history (`raised`, a transition's event, `escalated`). */
 export const historyEvent = z.object({
   event: text(),
@@ -67,16 +78,10 @@ export const historyEvent = z.object({
   /** The escalation level, on `escalated` events. */
   level: z.number().int().min(1).optional(),
   note: text().max(1000).optional(),
+  /** The location the reporter sent, on `located` events. */
+  location: location.optional(),
 });
 export type HistoryEvent = z.infer<typeof historyEvent>;
-
-export const location = z.object({
-  lat: z.number().min(-90).max(90),
-  lon: z.number().min(-180).max(180),
-  accuracy_m: z.number().min(0).max(100_000).optional(),
-  address: text().min(1).max(500).optional(),
-});
-export type Location = z.infer<typeof location>;
 
 /** The alert as stored, cached, streamed and returned by the API. */
 export const alertDoc = z.object({
@@ -91,8 +96,13 @@ export const alertDoc = z.object({
   updated_at: isoTime(),
   escalations: z.number().int().min(0),
   history: z.array(historyEvent).min(1),
+  /** The responder who claimed the alert, when, and how far away they were then (null: position unknown). */
+  assignee: actor.extend({ at: isoTime(), distance_m: z.number().min(0).nullable() }).optional(),
+  /** Alerts raised near this one in place and time (RELATED_RADIUS_M, RELATED_WINDOW_S), linked both ways. */
+  related: z.array(z.string().regex(STREAM_ID)).max(MAX_RELATED).optional(),
 });
 export type AlertDoc = z.infer<typeof alertDoc>;
+export type Assignee = NonNullable<AlertDoc['assignee']>;
 
 /**
  * A raise request (`POST /api/emergency/alerts`): the fields a reporter chooses, nothing else. Strict, so an
@@ -106,27 +116,91 @@ export const raiseInput = z.strictObject({
 });
 export type RaiseInput = z.infer<typeof raiseInput>;
 
+/** The history event of a location update (`PATCH /api/emergency/alerts/:id/location`). */
+export const LOCATED_EVENT = 'located';
+
+/**
+ * How many `located` events an alert's history keeps: a phone updating its fix for an hour must not grow the
+ * document without bound. The oldest located events go first; lifecycle events are always kept.
+ */
+export const MAX_LOCATED_EVENTS = 50;
+
+/** The body of a location update: the raise input's location, strict (an unknown field is refused). */
+export const locationInput = raiseInput.shape.location;
+export type LocationInput = z.infer<typeof locationInput>;
+
 /** The body of a lifecycle action (ack, resolve, cancel): an optional note for the history. */
 export const transitionInput = z.strictObject({ note: historyEvent.shape.note });
 export type TransitionInput = z.infer<typeof transitionInput>;
 
+/** Dispatch stages (README "Dispatch policy"): the nearest available responders first, then everyone. */
+export const DISPATCH_STAGES = ['nearest', 'all'] as const;
+/** Why a notification went to everyone: escalation, nobody available near, or presence could not be read. */
+export const DISPATCH_REASONS = ['nearest', 'escalated', 'nobody_nearby', 'presence_unavailable'] as const;
+/** History events of claiming (`by` is the responder who claimed or gave the alert up). */
+export const CLAIM_EVENTS = { claimed: 'claimed', unclaimed: 'unclaimed' } as const;
+
+/** The feed entry's `event` field of a thread message, and the live frame's `type`. */
+export const MESSAGE_EVENT = 'alert.message';
+
+/** One message of an alert's thread; its id is its feed entry id (so ids order the thread). */
+export const threadMessage = z.object({
+  id: z.string().regex(STREAM_ID),
+  alert_id: z.string().regex(STREAM_ID),
+  at: isoTime(),
+  by: actor,
+  text: text().min(1).max(1000),
+});
+export type ThreadMessage = z.infer<typeof threadMessage>;
+
+/** `POST /api/emergency/alerts/:id/messages` body. */
+export const messageInput = z.strictObject({ text: threadMessage.shape.text });
+export type MessageInput = z.infer<typeof messageInput>;
+
 /**
- * What a notification says: which event happened to which alert, and when. The queue wraps it in its
- * versioned job payload (queue/events.ts).
+ * Who a notification was dispatched to: `nearest` — only `responders` (push goes to them alone; webhooks
+ * say so); `all` — every responder and admin (`responders` is then empty).
+ */
+export const dispatchInfo = z.object({
+  stage: z.enum(DISPATCH_STAGES),
+  reason: z.enum(DISPATCH_REASONS),
+  responders: z.array(text().min(1).max(200)).max(100),
+  radius_km: z.number().min(0).max(1000).optional(),
+});
+export type DispatchInfo = z.infer<typeof dispatchInfo>;
+
+/**
+ * What a notification says: which event happened to which alert, and when, and (from the dispatch policy)
+ * who it was dispatched to. The queue wraps it in its versioned job payload (queue/events.ts).
  */
 export const alertNotification = z.object({
   event: z.enum(ALERT_EVENTS),
   alert: alertDoc,
   at: isoTime(),
+  dispatch: dispatchInfo.optional(),
 });
 export type AlertNotification = z.infer<typeof alertNotification>;
 
 /** One entry of the feed stream, decoded: what live clients and replays receive. */
-export interface FeedEvent {
+export type FeedEvent = AlertFeedEvent | MessageFeedEvent;
+
+/** An alert raised or changed. */
+export interface AlertFeedEvent {
   /** The feed entry id (SSE `id:`, replay cursor). For `alert` events it equals the alert id. */
   readonly id: string;
   readonly type: 'alert' | 'alert.updated';
   readonly alert: AlertDoc;
+}
+
+/** A message posted in an alert's thread; it goes to whoever may see the alert (its severity and reporter). */
+export interface MessageFeedEvent {
+  /** The feed entry id, which is also the message id. */
+  readonly id: string;
+  readonly type: typeof MESSAGE_EVENT;
+  readonly alertId: string;
+  readonly severity: Severity;
+  readonly reporterId: string;
+  readonly message: ThreadMessage;
 }
 
 /** Stream ids compare as (milliseconds, sequence); both parts are integers far below 2^53. */

@@ -6,7 +6,7 @@ import type { RedisClient } from '../redis/connections.js';
 import type { KeySpace, Severity } from '../redis/keys.js';
 import { SEVERITIES } from '../redis/keys.js';
 import { fieldText, replyFields } from '../redis/reply.js';
-import { ALERT_EVENTS, alertDoc, compareIds, LEGACY_RAISED_EVENT, type AlertDoc, type AlertStatus, type FeedEvent } from './model.js';
+import { ALERT_EVENTS, alertDoc, compareIds, LEGACY_RAISED_EVENT, MESSAGE_EVENT, threadMessage, type AlertDoc, type AlertStatus, type FeedEvent } from './model.js';
 import { isMaxStreamId, isMinStreamId } from './stream-id.js';
 
 /** How long a cached document lives, s (written with every change by ingest and lifecycle, read here first). */
@@ -42,6 +42,7 @@ export function decodeFeedEntry(entry: StreamEntry): FeedEvent | undefined {
   const f = replyFields(flat);
   const event = fieldText(f, 'event');
   const data = fieldText(f, 'data');
+  if (event === MESSAGE_EVENT) return decodeMessageEntry(id, f, data);
   const raised = event === ALERT_EVENTS.raised || event === LEGACY_RAISED_EVENT;
   if (!data || (!raised && event !== ALERT_EVENTS.updated)) return undefined;
   let raw: unknown;
@@ -54,6 +55,23 @@ export function decodeFeedEntry(entry: StreamEntry): FeedEvent | undefined {
   const parsed = alertDoc.safeParse(raw);
   if (!parsed.success) return undefined;
   return { id, type: raised ? 'alert' : 'alert.updated', alert: parsed.data };
+}
+
+/** A thread message's feed entry: the message (its id is the entry id) and whom it goes to. */
+function decodeMessageEntry(id: string, f: ReadonlyMap<string, unknown>, data: string): FeedEvent | undefined {
+  const severity = fieldText(f, 'severity');
+  const reporterId = fieldText(f, 'reporter');
+  if (!(SEVERITIES as readonly string[]).includes(severity) || !reporterId) return undefined;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(data);
+  } catch {
+    return undefined;
+  }
+  if (!raw || typeof raw !== 'object') return undefined;
+  const parsed = threadMessage.safeParse({ ...raw, id });
+  if (!parsed.success) return undefined;
+  return { id, type: MESSAGE_EVENT, alertId: parsed.data.alert_id, severity: severity as Severity, reporterId, message: parsed.data };
 }
 
 /** A stored document, checked; `undefined` when missing or invalid. */

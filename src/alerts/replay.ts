@@ -7,7 +7,7 @@
 import type { RedisClient } from '../redis/connections.js';
 import type { KeySpace } from '../redis/keys.js';
 import type { Frame, LiveSubscription } from './feed-types.js';
-import { compareIds, idMillis, type AlertDoc, type FeedEvent } from './model.js';
+import { compareIds, idMillis, MESSAGE_EVENT, type AlertDoc, type FeedEvent } from './model.js';
 import type { AlertStore } from './store.js';
 
 /** Feed entries per replay page: what a stalled reader can pin at most. */
@@ -100,32 +100,38 @@ export async function replayFeed<P>(deps: ReplayDeps<P>, l: LiveSubscription<P>,
  * A member's replay: the current state of each of their alerts (their reporter index, newest 1,000) raised
  * after `since` — as an `alert` frame with its own id, in id order — or changed since then — as an
  * `alert.updated` frame whose id is `since` itself, sent first, so the client's cursor never moves past an
- * event it has not seen. The replay ends at the position, which is the cursor to resume from.
+ * event it has not seen — and the messages posted in their threads after `since` (`alert.message`, own ids,
+ * in id order with the raised ones, up to the position). The replay ends at the position, which is the cursor to resume from.
  */
 export async function replayOwn<P>(deps: ReplayDeps<P>, l: LiveSubscription<P>, since: string, position: string): Promise<string | null> {
   await l.sink.notice('replay.start', { since });
   const ids = await deps.readClient.zrange(deps.keys.alerts.byReporter(l.principal.id), '0', '-1');
   const changedAfter = idMillis(since) - CLOCK_SKEW_MS;
-  const updated: AlertDoc[] = [];
-  const raised: AlertDoc[] = [];
+  const updated: FeedEvent[] = [];
+  const later: FeedEvent[] = [];
   for (let i = 0; i < ids.length && !l.abort.signal.aborted; i += DOC_BATCH) {
-    const docs = await Promise.all(ids.slice(i, i + DOC_BATCH).map((id) => deps.store.get(id)));
+    const docs = (await Promise.all(ids.slice(i, i + DOC_BATCH).map((id) => deps.store.get(id)))).filter((d): d is AlertDoc => d !== undefined && l.sub.severities.has(d.severity));
     for (const d of docs) {
-      if (!d || !l.sub.severities.has(d.severity)) continue;
-      if (compareIds(d.id, since) > 0) raised.push(d);
-      else if (Date.parse(d.updated_at) >= changedAfter) updated.push(d);
+      if (compareIds(d.id, since) > 0) later.push({ id: d.id, type: 'alert', alert: d });
+      else if (Date.parse(d.updated_at) >= changedAfter) updated.push({ id: since, type: 'alert.updated', alert: d });
+    }
+    // Thread messages posted after `since` up to the position (later ones arrive live), with their own ids.
+    const threads = await Promise.all(docs.map((d) => deps.store.messages(d.id, since, deps.readClient)));
+    for (const [j, messages] of threads.entries()) {
+      const d = docs[j];
+      if (!d) continue;
+      for (const m of messages) {
+        if (compareIds(m.id, position) > 0) break;
+        later.push({ id: m.id, type: MESSAGE_EVENT, alertId: d.id, severity: d.severity, reporterId: d.reporter.id, message: m });
+      }
     }
   }
-  raised.sort((a, b) => compareIds(a.id, b.id));
+  later.sort((a, b) => compareIds(a.id, b.id));
   let sent = 0;
-  for (const [type, docs] of [['alert.updated', updated], ['alert', raised]] as const) {
-    for (const d of docs) {
-      if (l.abort.signal.aborted) return null;
-      const id = type === 'alert' ? d.id : since;
-      const e: FeedEvent = { id, type, alert: d };
-      await untilAborted(l.sink.write(deps.frame(e)), l.abort.signal);
-      sent += 1;
-    }
+  for (const e of [...updated, ...later]) {
+    if (l.abort.signal.aborted) return null;
+    await untilAborted(l.sink.write(deps.frame(e)), l.abort.signal);
+    sent += 1;
   }
   const lastId = compareIds(position, since) > 0 ? position : null;
   await l.sink.notice('replay.end', { replayed: sent, last_id: lastId });

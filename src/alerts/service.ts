@@ -7,9 +7,10 @@ import { canSee, canSeeAll, type Principal } from '../auth/principal.js';
 import { NaboomError } from '../errors/catalogue.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/registry.js';
-import type { AlertDoc, AlertEventName, AlertNotification, AlertStatus, RaiseInput, TransitionName } from './model.js';
+import type { AlertDoc, AlertEventName, AlertNotification, AlertStatus, DispatchInfo, HistoryEvent, Location, RaiseInput, ThreadMessage, TransitionName } from './model.js';
 import { ALERT_EVENTS, TRANSITIONS } from './model.js';
-import type { AlertStore, ListPage, ListQuery, RaiseResult } from './store.js';
+import { distanceM, NO_POSITIONS, type PositionSource } from './positions.js';
+import type { AlertStore, ClaimOutcome, ListPage, ListQuery, RaiseResult } from './store.js';
 
 export type NotificationKind = AlertEventName;
 
@@ -18,12 +19,27 @@ export interface NotificationPublisher {
   enqueueEvent(event: AlertNotification & { v: 1 }, opts?: { dedupeId?: string }): Promise<unknown>;
 }
 
+/**
+ * The dispatch policy as the alert service sees it (src/presence provides it): who a new alert at a point
+ * goes to first, and the note for its history. It never throws (a failed lookup means everyone).
+ */
+export interface DispatchPolicy {
+  plan(point: { readonly lat: number; readonly lon: number }): Promise<{ readonly dispatch: DispatchInfo; readonly note?: string }>;
+}
+
 export interface AlertServiceDeps {
   readonly store: AlertStore;
   readonly notifications: NotificationPublisher;
+  /** Without it every notification goes to everyone and carries no `dispatch` (README "Dispatch policy"). */
+  readonly dispatch?: DispatchPolicy;
   readonly metrics: Metrics;
   readonly logger: Logger;
+  /** Responders' last known positions (presence); without it the distance at claim time is unknown. */
+  readonly positions?: PositionSource;
 }
+
+/** While an alert is open or acknowledged its reporter may still move it (help is not there yet). */
+const LOCATABLE: readonly AlertStatus[] = ['open', 'acknowledged'];
 
 const notFound = (id: string): NaboomError => new NaboomError('NABOOM_NOT_FOUND', `No alert ${id}`);
 
@@ -37,9 +53,12 @@ export class AlertService {
   /** Stores the alert durably, then makes sure its notification job exists (idempotent on retries). */
   async raise(p: Principal, input: RaiseInput, idempotencyKey?: string): Promise<RaiseResult> {
     const started = process.hrtime.bigint();
-    const result = await this.#d.store.raise(input, { id: p.id, username: p.username }, idempotencyKey);
+    // Decided before the alert is stored, so the dispatch step is in its history from the start.
+    const plan = this.#d.dispatch ? await this.#d.dispatch.plan(input.location) : undefined;
+    const later: HistoryEvent[] = plan?.note ? [{ event: 'dispatched', at: new Date().toISOString(), note: plan.note }] : [];
+    const result = await this.#d.store.raise(input, { id: p.id, username: p.username }, idempotencyKey, later);
     // Strict: a failed enqueue is a 503, and the client's retry (same Idempotency-Key) enqueues it then.
-    await this.#notify(ALERT_EVENTS.raised, result.alert, `raised-${result.alert.id}`, true);
+    await this.#notify(ALERT_EVENTS.raised, result.alert, `raised-${result.alert.id}`, true, plan?.dispatch);
     if (result.created) {
       this.#d.metrics.alertsRaised.inc({ severity: result.alert.severity });
       this.#d.metrics.ingestLatency.observe(Number(process.hrtime.bigint() - started) / 1e9);
@@ -87,6 +106,126 @@ export class AlertService {
     }
   }
 
+  /**
+   * Claims the alert for a responder or admin (docs/contract.md §5): one holder at a time, decided atomically;
+   * claiming an open alert also acknowledges it. Claiming again as the holder changes nothing (200).
+   */
+  async claim(p: Principal, id: string): Promise<AlertDoc> {
+    if (!canSeeAll(p)) throw new NaboomError('NABOOM_FORBIDDEN', 'Only responders may claim alerts');
+    const alert = await this.#d.store.get(id);
+    if (!alert) throw notFound(id);
+    const distance = await this.#distanceTo(p, alert);
+    const out = await this.#d.store.claim(id, { id: p.id, username: p.username }, { distanceM: distance });
+    return await this.#claimed(p, id, 'claim', out);
+  }
+
+  /** Gives a claim up: the holder, or an admin for anyone's claim. The alert keeps its status. */
+  async unclaim(p: Principal, id: string): Promise<AlertDoc> {
+    if (!canSeeAll(p)) throw new NaboomError('NABOOM_FORBIDDEN', 'Only the responder holding the claim or an admin may give it up');
+    const out = await this.#d.store.claim(id, { id: p.id, username: p.username }, { unclaim: true, override: p.role === 'admin' });
+    return await this.#claimed(p, id, 'unclaim', out);
+  }
+
+  async #claimed(p: Principal, id: string, action: 'claim' | 'unclaim', out: ClaimOutcome): Promise<AlertDoc> {
+    switch (out.kind) {
+      case 'missing':
+        throw notFound(id);
+      case 'corrupt':
+        this.#d.logger.error({ alert: id, action }, 'stored alert document cannot be decoded; nothing was changed');
+        throw new NaboomError('NABOOM_INTERNAL', 'The stored alert cannot be read; nothing was changed');
+      case 'conflict':
+        throw new NaboomError('NABOOM_INVALID_TRANSITION', `Cannot ${action} an alert that is ${out.status}`, {
+          details: { status: out.status, allowed_from: ['open', 'acknowledged'] },
+        });
+      case 'claimed':
+        throw new NaboomError('NABOOM_ALERT_CLAIMED', `${out.holder.username} has already claimed this alert`, {
+          details: { assignee: out.holder.username, claimed_at: out.holder.at },
+        });
+      case 'unclaimed':
+        throw new NaboomError('NABOOM_CONFLICT', 'Nobody has claimed this alert', { details: { assignee: null } });
+      case 'forbidden':
+        throw new NaboomError('NABOOM_FORBIDDEN', 'Only the responder holding the claim or an admin may give it up');
+      case 'same':
+        return out.alert;
+      case 'ok':
+        this.#d.logger.info({ alert: id, action, by: p.username }, action === 'claim' ? 'alert claimed' : 'alert claim given up');
+        await this.#notify(ALERT_EVENTS.updated, out.alert, `updated-${out.feedId}`, false);
+        return out.alert;
+    }
+  }
+
+  /**
+   * The reporter's newer location for their alert while it is open or acknowledged (a `located` history event,
+   * pushed live as `alert.updated`). A member never learns whether another user's alert exists (404, as for
+   * every read); a responder or admin, who can see the alert, is told it is not theirs to move (403).
+   */
+  async locate(p: Principal, id: string, location: Location): Promise<AlertDoc> {
+    const from: readonly AlertStatus[] = LOCATABLE;
+    const out = await this.#d.store.locate(id, location, { id: p.id, username: p.username }, from);
+    switch (out.kind) {
+      case 'missing':
+        throw notFound(id);
+      case 'forbidden':
+        if (!canSeeAll(p)) throw notFound(id);
+        throw new NaboomError('NABOOM_NOT_REPORTER', 'Only the reporter of an alert may update its location');
+      case 'corrupt':
+        this.#d.logger.error({ alert: id }, 'stored alert document cannot be decoded; the location was not changed');
+        throw new NaboomError('NABOOM_INTERNAL', 'The stored alert cannot be read; nothing was changed');
+      case 'conflict':
+        throw new NaboomError('NABOOM_INVALID_TRANSITION', `Cannot update the location of an alert that is ${out.status}`, {
+          details: { status: out.status, allowed_from: from },
+        });
+      case 'ok':
+        this.#d.logger.info({ alert: id, by: p.username }, 'alert located');
+        await this.#notify(ALERT_EVENTS.updated, out.alert, `updated-${out.feedId}`, false);
+        return out.alert;
+    }
+  }
+
+  /**
+   * Posts a message in the alert's thread: the reporter, responders and admins; any other member 403. The
+   * message is stored with the alert and goes live as `alert.message` to whoever may see the alert.
+   */
+  async postMessage(p: Principal, id: string, text: string): Promise<ThreadMessage> {
+    const alert = await this.#threadAlert(p, id);
+    const out = await this.#d.store.postMessage(alert, { id: p.id, username: p.username }, text);
+    switch (out.kind) {
+      case 'missing':
+        throw notFound(id);
+      case 'full':
+        throw new NaboomError('NABOOM_THREAD_FULL', `The thread of this alert holds ${out.count} messages, the most it may`, { details: { count: out.count } });
+      case 'ok':
+        this.#d.logger.info({ alert: id, message: out.message.id, by: p.username }, 'thread message posted');
+        return out.message;
+    }
+  }
+
+  /** The alert's thread, oldest first (same rules as posting). */
+  async messages(p: Principal, id: string): Promise<ThreadMessage[]> {
+    await this.#threadAlert(p, id);
+    return await this.#d.store.messages(id);
+  }
+
+  /** The alert, when the principal may take part in its thread. */
+  async #threadAlert(p: Principal, id: string): Promise<AlertDoc> {
+    const alert = await this.#d.store.get(id);
+    if (!alert) throw notFound(id);
+    if (!canSee(p, alert)) throw new NaboomError('NABOOM_FORBIDDEN', "Only the alert's reporter, responders and admins take part in its thread");
+    return alert;
+  }
+
+  /** How far the responder was from the alert (their last known position), or null when unknown. */
+  async #distanceTo(p: Principal, alert: AlertDoc): Promise<number | null> {
+    try {
+      const pos = await (this.#d.positions ?? NO_POSITIONS).positionOf(p.username);
+      return pos ? distanceM(pos, alert.location) : null;
+    } catch (err) {
+      // Presence is a nicety here: a claim never fails because the position could not be read.
+      this.#d.logger.warn({ err, alert: alert.id }, 'could not read the responder position; distance unknown');
+      return null;
+    }
+  }
+
   /** Fires due escalations (atomic claims: several processes never escalate one alert twice). */
   async escalateDue(nowMs = Date.now()): Promise<number> {
     const sweep = await this.#d.store.escalateDue(nowMs);
@@ -98,7 +237,9 @@ export class AlertService {
     for (const doc of sweep.escalated) {
       this.#d.metrics.escalations.inc();
       this.#d.logger.warn({ alert: doc.id, level: doc.escalations, severity: doc.severity }, 'alert escalated: still open');
-      await this.#notify(ALERT_EVENTS.escalated, doc, `escalated-${doc.id}-${doc.escalations}`, false);
+      // The dispatch policy's last step: an escalation goes to everyone.
+      const everyone: DispatchInfo | undefined = this.#d.dispatch ? { stage: 'all', reason: 'escalated', responders: [] } : undefined;
+      await this.#notify(ALERT_EVENTS.escalated, doc, `escalated-${doc.id}-${doc.escalations}`, false, everyone);
     }
     return sweep.escalated.length;
   }
@@ -107,9 +248,10 @@ export class AlertService {
    * Enqueues the notification job. `strict` turns a failure into a 503 (raise: the client retries);
    * otherwise the change already happened and is live, so the failure is logged, not reported.
    */
-  async #notify(kind: NotificationKind, alert: AlertDoc, dedupeId: string, strict: boolean): Promise<void> {
+  async #notify(kind: NotificationKind, alert: AlertDoc, dedupeId: string, strict: boolean, dispatch?: DispatchInfo): Promise<void> {
     try {
-      await this.#d.notifications.enqueueEvent({ v: 1, event: kind, alert, at: new Date().toISOString() }, { dedupeId });
+      const event = { v: 1 as const, event: kind, alert, at: new Date().toISOString(), ...(dispatch ? { dispatch } : {}) };
+      await this.#d.notifications.enqueueEvent(event, { dedupeId });
     } catch (cause) {
       this.#d.logger.error({ alert: alert.id, kind, err: cause }, 'could not enqueue the notification job');
       if (!strict) return;

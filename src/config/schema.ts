@@ -203,18 +203,29 @@ export const settingsSchema = z.object({
 
   RATE_LIMIT_ALERTS_PER_USER: int(1, 1_000_000).default(30),
   RATE_LIMIT_ALERTS_PER_IP: int(1, 1_000_000).default(300),
+  /** Location updates per user per window (`PATCH …/:id/location`; the panic page sends one every few seconds at most). */
+  RATE_LIMIT_LOCATIONS_PER_USER: int(1, 1_000_000).default(60),
   RATE_LIMIT_LOGINS: int(1, 1_000_000).default(10),
   RATE_LIMIT_LOGINS_PER_IP: int(1, 1_000_000).default(30),
   LOGIN_CONCURRENCY: int(1, 64).default(4),
   LOGIN_QUEUE: int(0, 10_000).default(16),
   HEALTH_CACHE_MS: int(0, 60_000).default(2000),
   RATE_LIMIT_WINDOW_S: int(1, 86_400).default(60),
+  RATE_LIMIT_MESSAGES_PER_USER: int(1, 1_000_000).default(60),
 
   ALERT_STREAM_MAXLEN: int(100, 100_000_000).default(100_000),
   ALERT_STATE_TTL_DAYS: int(1, 3650).default(90),
   ESCALATE_AFTER_S: int(1, 86_400).default(120),
   ALERT_MIN_REPLICAS: int(0, 16).optional(),
   ALERT_REPLICATION_TIMEOUT_MS: int(1, 60_000).default(1000),
+  THREAD_MAX_MESSAGES: int(1, 10_000).default(500),
+  RELATED_RADIUS_M: int(0, 100_000).default(300),
+  RELATED_WINDOW_S: int(0, 86_400).default(600),
+
+  // Responder presence and the dispatch policy (README "Responder presence and privacy", "Dispatch policy").
+  RESPONDER_STALE_S: int(1, 86_400).default(300),
+  DISPATCH_RADIUS_KM: z.coerce.number().min(0.1).max(200).default(10),
+  DISPATCH_NEAREST_N: int(1, 100).default(5),
 
   CHANNEL_CAPACITY: int(1, 1_000_000).default(8000),
   CHANNEL_EXPIRY_S: int(1, 86_400).default(300),
@@ -232,6 +243,9 @@ export const settingsSchema = z.object({
   JOB_HARD_LIMIT_S: int(1, 86_400).default(300),
   NOTIFY_WEBHOOK_URLS: urlList.default([]),
   NOTIFY_WEBHOOK_TIMEOUT_MS: int(100, 120_000).default(5000),
+
+  /** The panic page's countdown before an alert is sent (0: at once); README "Panic page for residents". */
+  PANIC_COUNTDOWN_S: int(0, 30).default(5),
 
   // Web Push (README "Push notifications for responders"); VAPID_PRIVATE_KEY is a secret, read by the loader.
   VAPID_PUBLIC_KEY: vapidPublicKey.optional(),

@@ -287,6 +287,21 @@ describe('error mapping (inject, no Redis)', () => {
       act: async () => {
         throw failure;
       },
+      locate: async () => {
+        throw failure;
+      },
+      claim: async () => {
+        throw failure;
+      },
+      unclaim: async () => {
+        throw failure;
+      },
+      postMessage: async () => {
+        throw failure;
+      },
+      messages: async () => {
+        throw failure;
+      },
     };
     h = await harness(() => failing, [caller]);
   });

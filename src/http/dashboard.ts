@@ -1,5 +1,7 @@
 /**
- * GET / — the operator dashboard: static files built at `make` time into web/dist. Everything it loads comes
+ * GET / — the operator dashboard, and GET /panic — the resident's panic page (docs/contract.md §6, README
+ * "Panic page for residents"), its manifest and its service worker (`/sw.js`, scope `/`, revalidated on
+ * every load as a worker script must be): static files built at `make` time into web/dist. Everything it loads comes
  * from this server, so the pages carry a CSP of `default-src 'self'` (no inline script, no other origin).
  * Hashed bundles under /assets/ are cached for a year; index.html is revalidated on every load so a new
  * build is picked up at once.
@@ -43,6 +45,11 @@ export async function registerDashboard(ctx: RouteContext): Promise<void> {
     setHeaders: (reply, path) => {
       reply.header('content-security-policy', DASHBOARD_CSP);
       reply.header('cache-control', path.includes(assets) ? 'public, max-age=31536000, immutable' : 'no-cache');
+      if (path.endsWith('.webmanifest')) reply.header('content-type', 'application/manifest+json; charset=utf-8');
     },
   });
+  if (existsSync(join(dir, 'panic.html'))) {
+    // The page's own address (the manifest's start_url); the file is also served as /panic.html.
+    ctx.app.get('/panic', async (_req, reply) => reply.sendFile('panic.html'));
+  }
 }

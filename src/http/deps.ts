@@ -12,12 +12,13 @@ import type { Config } from '../config/load.js';
 import type { RedisHealth } from '../health/redis-health.js';
 import type { Logger } from '../log/logger.js';
 import type { PushSubscriptionStore } from '../push/subscriptions.js';
+import type { PresenceStore } from '../presence/store.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { Authenticator } from './auth.js';
 import type { LiveFrame } from './live/frames.js';
 
 /** The alert operations the routes call; the service decides who may do what. */
-export type AlertOperations = Pick<AlertService, 'raise' | 'get' | 'list' | 'act'>;
+export type AlertOperations = Pick<AlertService, 'raise' | 'get' | 'list' | 'act' | 'locate' | 'claim' | 'unclaim' | 'postMessage' | 'messages'>;
 
 /** Account lookups: login, bearer tokens, sessions and the live feeds' credential re-checks. */
 export type AccountLookup = Pick<UserStore, 'get' | 'byToken' | 'authenticate'>;
@@ -27,6 +28,9 @@ export type LiveFeed = Pick<AlertFeed<LiveFrame>, 'subscribe' | 'healthy'>;
 
 /** A responder's push subscriptions (the push routes). */
 export type PushSubscriptions = Pick<PushSubscriptionStore, 'save' | 'remove'>;
+
+/** Responder presence (the presence routes). */
+export type PresenceOperations = Pick<PresenceStore, 'update' | 'list' | 'nearest'>;
 
 /** The `/health/redis` report. */
 export type HealthReport = Pick<RedisHealth, 'report'>;
@@ -47,6 +51,8 @@ export interface AppDeps {
   readonly health: HealthReport;
   /** Push subscriptions; absent (or no VAPID keys): the push routes answer 404 NABOOM_PUSH_DISABLED. */
   readonly push?: PushSubscriptions;
+  /** Responder presence; absent: the presence routes answer 503 (a test app without Redis). */
+  readonly presence?: PresenceOperations;
   /** Where sessions are kept (Redis, app role, in production). */
   readonly sessionStore: fastifySession.SessionStore;
   /** Where rate-limit counters are kept (Redis, shared by every serve process); absent: in this process. */

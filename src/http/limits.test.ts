@@ -6,9 +6,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { alertDoc, raiseInput, transitionInput, type AlertDoc } from '../alerts/model.js';
+import { alertDoc, locationInput, raiseInput, transitionInput, type AlertDoc } from '../alerts/model.js';
 import { notificationEventSchema } from '../queue/events.js';
-import { alertSchema, raiseBodySchema, severitySchema, statusSchema, transitionBodySchema, type JsonSchema } from './schemas.js';
+import { alertSchema, raiseBodySchema, requestSchema, severitySchema, statusSchema, transitionBodySchema, type JsonSchema } from './schemas.js';
 import { validatorCompiler } from './validation.js';
 
 type Path = readonly (string | number)[];
@@ -54,7 +54,9 @@ const base: AlertDoc = {
   created_at: AT,
   updated_at: AT,
   escalations: 1,
-  history: [{ event: 'escalated', at: AT, by: { id: 'u_2', username: 'rita' }, level: 1, note: 'on my way' }],
+  history: [{ event: 'escalated', at: AT, by: { id: 'u_2', username: 'rita' }, level: 1, note: 'on my way', location: { lat: -33.9, lon: 18.4, accuracy_m: 25, address: '1 Long St' } }],
+  assignee: { id: 'u_2', username: 'rita', at: AT, distance_m: 120 },
+  related: ['1700000000001-0'],
 };
 
 function withValue(doc: AlertDoc, path: Path, value: unknown): AlertDoc {
@@ -70,6 +72,7 @@ const compile = validatorCompiler();
 const http = (schema: object, httpPart: string): Check => compile({ schema, httpPart, method: 'POST', url: '/' }) as Check;
 const raiseBody = http(raiseBodySchema, 'body');
 const transitionBody = http(transitionBodySchema, 'body');
+const locationBody = http(requestSchema(locationInput), 'body');
 const listQuery = http({ type: 'object', properties: { severity: severitySchema, status: statusSchema } }, 'querystring');
 
 const RAISE_FIELDS = ['type', 'severity', 'location', 'description'] as const;
@@ -84,6 +87,8 @@ const PATHS: readonly { name: string; covers: (path: string) => boolean; accepts
   { name: 'raise body (HTTP)', covers: isRaiseField, accepts: (d) => raiseBody(raiseOf(d)) },
   { name: 'transition input (zod)', covers: (p) => p === 'history.0.note', accepts: (d) => transitionInput.safeParse({ note: d.history[0]?.note }).success },
   { name: 'transition body (HTTP)', covers: (p) => p === 'history.0.note', accepts: (d) => transitionBody({ note: d.history[0]?.note }) },
+  { name: 'location input (zod)', covers: (p) => p.startsWith('location.'), accepts: (d) => locationInput.safeParse(d.location).success },
+  { name: 'location body (HTTP)', covers: (p) => p.startsWith('location.'), accepts: (d) => locationBody(d.location) },
   {
     name: 'list query (HTTP)',
     covers: (p) => p === 'severity' || p === 'status',

@@ -45,6 +45,7 @@ const ANNOTATIONS: Record<string, Annotation> = {
     response: { 101: { description: 'Switching Protocols: the connection is now a WebSocket' } },
   },
   'GET /': { summary: 'The operator dashboard', description: 'The dashboard page (HTML), or a notice when it is not built.', tags: ['dashboard'] },
+  'GET /panic': { summary: "The resident's panic page", description: 'An installable web app (HTML; manifest `/manifest.webmanifest`, service worker `/sw.js`). See the README, section "Panic page for residents".', tags: ['dashboard'] },
 };
 
 const staticFile: Annotation = { summary: 'A dashboard file', description: 'A file of the built dashboard (served as is).', tags: ['dashboard'] };

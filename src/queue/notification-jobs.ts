@@ -1,6 +1,7 @@
 /**
  * The jobs one notification event becomes: one `log` job, one `webhook` job per NOTIFY_WEBHOOK_URLS
- * entry, and for `alert.raised` and `alert.escalated` one `push-fanout` job when VAPID keys are configured. Built in one place for the producer (a single event on the request path) and for the `dispatch`
+ * entry, and for `alert.raised` and `alert.escalated` one `push-fanout` job when VAPID keys are configured
+ * (for the nearest stage of the dispatch policy, limited to the dispatched responders). Built in one place for the producer (a single event on the request path) and for the `dispatch`
  * job (events raised together, expanded by the worker), so both derive the same job ids from the same
  * dedupe id and an event is never notified twice, whichever way it arrived.
  */
@@ -44,7 +45,9 @@ export function notificationJobs(config: Config, ev: NotificationEvent, dedupeId
   if (config.vapid && (ev.event === ALERT_EVENTS.raised || ev.event === ALERT_EVENTS.escalated)) {
     // Without a dedupe id the fan-out gets a fresh one: its pushes are then deduplicated per fan-out only.
     const id = dedupeId !== undefined && /^[A-Za-z0-9._-]{1,200}$/.test(dedupeId) ? dedupeId : derivedId('push-fanout', dedupeId ?? randomUUID());
-    const data: PushFanoutPayload = { v: 1, dedupeId: id, message: pushMessageOf(ev) };
+    // The dispatch policy's first stage pushes to the nearest responders only; escalations go to everyone.
+    const only = ev.dispatch?.stage === 'nearest' ? { only: [...ev.dispatch.responders] } : {};
+    const data: PushFanoutPayload = { v: 1, dedupeId: id, message: pushMessageOf(ev), ...only };
     jobs.push({ name: 'push-fanout', data, opts: { ...defaults, jobId: derivedId('push-fanout', id) } });
   }
   return jobs;

@@ -7,7 +7,7 @@ const LAYOUTS: KeyLayout[] = ['standalone', 'cluster'];
 const OWNERS: readonly NamespaceOwner[] = ['app', 'websocket', 'realtime'];
 
 /** Keys that must share one slot on Cluster, by the hash tag that puts them there. */
-const SLOT_GROUPS = { panic: 'panic', channels: 'ch', queue: 'naboom:queue' } as const;
+const SLOT_GROUPS = { panic: 'panic', channels: 'ch', queue: 'naboom:queue', presence: 'presence' } as const;
 type SlotGroup = keyof typeof SLOT_GROUPS;
 
 interface Sample {
@@ -54,6 +54,10 @@ const RULES: Readonly<Record<string, Rule>> = {
   rateLimitPrefix: key('app', { suffix: 'alerts:user:1' }),
   'push.subscriptions': key('app', { args: ['alice'] }),
   'push.subscribers': key('app'),
+  // Granted through the realtime role's presence selector, not its root patterns.
+  'presence.geo': key('realtime', { group: 'presence' }),
+  'presence.seen': key('realtime', { group: 'presence' }),
+  'presence.info': key('realtime', { group: 'presence' }),
   'channels.queue': channelKey(['chat']),
   'channels.inbox': channelKey(['p1']),
   'channels.group': channelKey(['g']),
@@ -67,6 +71,8 @@ const RULES: Readonly<Record<string, Rule>> = {
   'alerts.idempotency': alertKey(['u1', 'abc']),
   'alerts.escalations': alertKey(),
   'alerts.byReporter': alertKey(['u1']),
+  'alerts.thread': alertKey(['1-0']),
+  'alerts.recent': alertKey(),
   'alerts.statePrefix': alertKey(undefined, '1-0'),
   'alerts.cachePrefix': alertKey(undefined, '1-0'),
   // realtime_user publishes on it, websocket_user subscribes to it.
@@ -120,13 +126,14 @@ function buildAll(ks: KeySpace): { built: Built[]; unclassified: string[] } {
   return { built, unclassified };
 }
 
-/** The roles (other than the superuser) whose key or channel patterns match a name. */
+/** The roles (other than the superuser) whose key or channel patterns (their selectors' included) match a name. */
 function grantedTo(layout: KeyLayout, kind: Rule['kind'], name: string): RoleName[] {
   return allRoles()
     .filter((r) => !r.superuser)
     .filter((r) => {
       const p = r.patterns(layout);
-      const patterns = kind === 'channel' ? p.channels : [...p.keys, ...p.readKeys];
+      const selectorKeys = (r.selectors?.(layout) ?? []).flatMap((s) => s.keys);
+      const patterns = kind === 'channel' ? p.channels : [...p.keys, ...p.readKeys, ...selectorKeys];
       return patterns.some((pattern) => matchesPattern(pattern, name));
     })
     .map((r) => r.name);

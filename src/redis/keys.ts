@@ -55,6 +55,13 @@ const CHANNELS_NAMESPACE = 'naboom:channels:';
 /** Web Push subscriptions: the app role's, beside its accounts, but apart from `naboom:auth:*`. */
 const PUSH_NAMESPACE = 'naboom:push:';
 
+/**
+ * Responder presence (realtime role, through an ACL selector: the GEO and sorted-set commands it needs are
+ * granted on this namespace only). On Cluster every presence key carries the hash tag `{presence}`
+ * (`naboom:presence:{presence}:geo`), so the presence scripts touch them all in one slot.
+ */
+const PRESENCE_NAMESPACE = 'naboom:presence:';
+
 export interface KeyPatterns {
   /** `~pattern` read-write key patterns. */
   readonly keys: readonly string[];
@@ -98,6 +105,18 @@ export interface KeySpace {
     /** Set of the usernames that hold at least one subscription: the worker's fan-out reads it without SCAN. */
     readonly subscribers: string;
   };
+  /**
+   * Responder presence (realtime role, ACL selector on `naboom:presence:*`): positions, last-seen times and
+   * availability; on Cluster all under the hash tag `{presence}` (one slot).
+   */
+  readonly presence: {
+    /** GEO set: username → the responder's last reported position. */
+    readonly geo: string;
+    /** Sorted set: username → when the position was reported (ms); older than RESPONDER_STALE_S = gone. */
+    readonly seen: string;
+    /** Hash: username → `<available 0|1>|<accuracy_m or ''>`. */
+    readonly info: string;
+  };
   readonly channels: {
     /** Queue of a channel that any process may receive from. */
     queue(channel: string): string;
@@ -127,6 +146,10 @@ export interface KeySpace {
     readonly escalations: string;
     /** Alerts raised per reporter (for members listing their own). */
     byReporter(userId: string): string;
+    /** `panic:thread:{id}`: the alert's message thread (a stream whose entry ids are the feed ids), bounded. */
+    thread(alertId: string): string;
+    /** Recently raised alerts (zset, score = created ms, member `<id> <lat> <lon>`): the ingest script links related alerts. */
+    readonly recent: string;
     /**
      * Prefixes of `state()` and `cache()`, for the ingest script only: the alert id is born inside the
      * script (it is the stream entry id), so the script appends it. A unit test pins prefix + id === key.
@@ -156,6 +179,7 @@ export function createKeySpace(layout: KeyLayout): KeySpace {
   // A group send writes to every member queue and inbox in one script, so on Cluster all channel-layer keys
   // share one hash tag (one shard carries the channel layer; the ACL pattern naboom:channels:* still holds).
   const channels = layout === 'cluster' ? `${CHANNELS_NAMESPACE}{ch}:` : CHANNELS_NAMESPACE;
+  const presence = layout === 'cluster' ? `${PRESENCE_NAMESPACE}{presence}:` : PRESENCE_NAMESPACE;
   const seg = keySegment;
   return Object.freeze({
     cache: (name: CacheName, key: string, version = 1) => `${CACHE_PREFIXES[name]}:${version}:${cacheKey(key)}`,
@@ -176,6 +200,11 @@ export function createKeySpace(layout: KeyLayout): KeySpace {
       subscriptions: (username: string) => `${PUSH_NAMESPACE}subs:${seg(username, 'username')}`,
       subscribers: `${PUSH_NAMESPACE}subscribers`,
     }),
+    presence: Object.freeze({
+      geo: `${presence}geo`,
+      seen: `${presence}seen`,
+      info: `${presence}info`,
+    }),
     channels: Object.freeze({
       queue: (channel: string) => `${channels}q:${seg(channel, 'channel name')}`,
       inbox: (processId: string) => `${channels}inbox:${seg(processId, 'process id')}`,
@@ -192,6 +221,8 @@ export function createKeySpace(layout: KeyLayout): KeySpace {
       idempotency: (userId: string, keyHash: string) => `${panic}:idem:${seg(userId, 'user id')}:${seg(keyHash, 'idempotency key')}`,
       escalations: `${panic}:escalations`,
       byReporter: (userId: string) => `${panic}:reporter:${seg(userId, 'user id')}`,
+      thread: (alertId: string) => `${panic}:thread:${seg(alertId, 'alert id')}`,
+      recent: `${panic}:recent`,
       statePrefix: `${panic}:alert:`,
       cachePrefix: `${emergency}:alert:`,
     }),
@@ -247,6 +278,12 @@ export function aclPatterns(layout: KeyLayout, owner: NamespaceOwner): KeyPatter
       };
   }
 }
+
+/**
+ * The key pattern of the realtime role's presence selector (`roles.ts`): the only keys its GEO commands may
+ * touch. Apart from `aclPatterns()` on purpose: a root pattern would let every realtime command reach them.
+ */
+export const presenceAclPattern = (): string => `${PRESENCE_NAMESPACE}*`;
 
 /** Glob match with Redis' semantics for the subset we use (`*` only). */
 export function matchesPattern(pattern: string, key: string): boolean {

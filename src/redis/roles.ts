@@ -5,7 +5,7 @@
  */
 import { ROLE_ACCOUNTS, ROLE_NAMES, type RoleAccount, type RoleName } from '../config/roles.js';
 import { DJANGO_GRANTS } from './django.js';
-import { aclPatterns, djangoAclPatterns, type KeyLayout, type KeyPatterns } from './keys.js';
+import { aclPatterns, djangoAclPatterns, presenceAclPattern, type KeyLayout, type KeyPatterns } from './keys.js';
 
 export { ROLE_NAMES, type RoleName };
 
@@ -23,6 +23,18 @@ export interface Grant {
   readonly why: string;
 }
 
+/**
+ * A Redis 7 ACL selector, `(~pattern +cmd …)`: commands granted on these keys only. A command is allowed when
+ * the user's root permissions or any one selector allow it with all of its keys, so a selector grants
+ * commands the root does not hold on keys the root does not cover, and nothing else.
+ */
+export interface Selector {
+  readonly keys: readonly string[];
+  /** Lower-case command names, as in `Grant`. */
+  readonly commands: readonly string[];
+  readonly why: string;
+}
+
 /** A role's account (variables, default user, purpose: config/roles.ts) and what it may do in Redis. */
 export interface RoleSpec extends RoleAccount {
   readonly name: RoleName;
@@ -32,6 +44,8 @@ export interface RoleSpec extends RoleAccount {
   readonly superuser: boolean;
   patterns(layout: KeyLayout): KeyPatterns;
   grants(layout: KeyLayout): readonly Grant[];
+  /** Commands granted on some keys only (ACL selectors); none for most roles. */
+  selectors?(layout: KeyLayout): readonly Selector[];
 }
 
 const NONE: KeyPatterns = { keys: [], readKeys: [], channels: [] };
@@ -120,10 +134,19 @@ const ROLES: Record<RoleName, RoleSpec> = {
       { commands: ['eval', 'evalsha'], why: 'alert ingest, lifecycle and escalation scripts (atomic: stream + state + idempotency + cache + announce)' },
       { commands: ['xadd', 'xrange', 'xrevrange', 'xread'], why: 'alert streams: append (MAXLEN ~), list/replay, and the live-feed tail (XREAD BLOCK)' },
       { commands: ['hset', 'hget'], why: 'alert state and history' },
+      { commands: ['xlen'], why: "an alert's thread (panic:thread:<id>, a stream): the message script counts it to keep it bounded" },
       { commands: ['zadd', 'zrem', 'zrange', 'zrangebyscore', 'zremrangebyrank'], why: 'escalation schedule, and the per-reporter index (capped at the newest 1000)' },
       { commands: ['get', 'set', 'del', 'unlink', 'mget', 'incrby', 'expire', 'ttl'], why: 'realtime cache, the emergency:alert:{id} cache, and the verify/health probe key' },
       { commands: ['publish'], why: 'announce each new alert id on emergency:broadcast' },
       { commands: ['wait'], why: 'HA topologies: confirm an alert reached a replica before answering 201' },
+    ],
+    selectors: () => [
+      {
+        keys: [presenceAclPattern()],
+        commands: ['eval', 'evalsha', 'geoadd', 'geosearch', 'geopos', 'zadd', 'zrem', 'zscore', 'zrangebyscore', 'zremrangebyscore', 'hset', 'hmget', 'hdel'],
+        why:
+          'responder presence (src/presence/lua/*): the scripts run with presence keys only (EVAL/EVALSHA); GEOADD/ZADD/HSET store a position, its time and availability; ZRANGEBYSCORE/ZREMRANGEBYSCORE/ZREM/HDEL prune stale ones; GEOSEARCH/GEOPOS/ZSCORE/HMGET read them. On naboom:presence:* only: the role cannot GEOADD anywhere else, and its root commands never reach these keys',
+      },
     ],
   },
   monitoring: {
@@ -188,6 +211,11 @@ export function rolePatterns(name: RoleName, layout: KeyLayout, profile: RolePro
   const extra = djangoAclPatterns(name);
   const merge = (a: readonly string[], b: readonly string[]): string[] => [...new Set([...a, ...b])];
   return { keys: merge(own.keys, extra.keys), readKeys: merge(own.readKeys, extra.readKeys), channels: merge(own.channels, extra.channels) };
+}
+
+/** A role's selectors (none unless its spec declares some). */
+export function roleSelectors(name: RoleName, layout: KeyLayout): readonly Selector[] {
+  return ROLES[name].selectors?.(layout) ?? [];
 }
 
 /** Sorted, de-duplicated command list of a role (without the `@all` of the superuser). */

@@ -18,6 +18,8 @@ import type { Logger } from '../log/logger.js';
 import { Metrics } from '../metrics/registry.js';
 import { NotificationQueue } from '../queue/notifications.js';
 import { PushSubscriptionStore } from '../push/subscriptions.js';
+import { DispatchPlanner } from '../presence/dispatch.js';
+import { PresenceStore } from '../presence/store.js';
 import { RoleClients } from '../redis/connections.js';
 import { DATABASES } from '../redis/databases.js';
 import type { KeySpace } from '../redis/keys.js';
@@ -35,6 +37,7 @@ export interface Services {
   readonly clients: RoleClients;
   readonly users: UserStore;
   readonly push: PushSubscriptionStore;
+  readonly presence: PresenceStore;
   readonly alerts: AlertService;
   readonly feed: AlertFeed<LiveFrame>;
   readonly health: RedisHealth;
@@ -61,7 +64,10 @@ export async function createServices(config: Config, keys: KeySpace, logger: Log
   // Beside the accounts (same client and database): removing a user deletes their subscriptions too.
   const push = new PushSubscriptionStore(clients.get('app', 'command', DATABASES.accounts), keys, config.settings.PUSH_MAX_SUBSCRIPTIONS_PER_USER);
   const store = new AlertStore(clients.get('realtime'), config, keys);
-  const alerts = new AlertService({ store, notifications, metrics, logger });
+  // Presence on the realtime role (its selector on naboom:presence:*), the connection the alerts use.
+  const presence = new PresenceStore(clients.get('realtime'), keys, config.settings);
+  const dispatch = new DispatchPlanner(presence, config.settings, logger);
+  const alerts = new AlertService({ store, notifications, metrics, logger, dispatch, positions: presence });
   const feed = new AlertFeed({ store, encode: encodeEvent, tailClient: clients.dedicated('realtime', 'feed'), readClient: clients.get('realtime'), keys, settings: config.settings, metrics, logger });
   const escalator = new Escalator(alerts, logger, o.escalationIntervalMs);
   const health = new RedisHealth(clients, config, keys);
@@ -74,6 +80,7 @@ export async function createServices(config: Config, keys: KeySpace, logger: Log
     clients,
     users,
     push,
+    presence,
     alerts,
     feed,
     health,

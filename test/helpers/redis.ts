@@ -26,9 +26,16 @@ export interface TestRedisOptions {
  */
 const PUSH_OFF = { VAPID_PUBLIC_KEY: '', VAPID_PRIVATE_KEY: '', VAPID_SUBJECT: '' };
 
+/**
+ * Related-alert linking is off unless a test sets RELATED_RADIUS_M: tests of other subsystems raise many
+ * alerts at one spot (`sampleAlert`) and count the feed entries and frames exactly; with linking on, each
+ * of those alerts would also update up to ten older ones (test/alerts/related.test.ts turns it on).
+ */
+const RELATED_OFF = { RELATED_RADIUS_M: '0' };
+
 export async function startTestRedis(opts: TestRedisOptions = {}): Promise<TestRedis> {
   if (process.env['REDIS_PORT'] === '6379') delete process.env['REDIS_PORT'];
-  return await startProvisionedRedis({ ...opts, env: { ...PUSH_OFF, ...opts.env }, appendonly: opts.appendonly ?? false, tmpPrefix: 'naboom-test-' });
+  return await startProvisionedRedis({ ...opts, env: { ...PUSH_OFF, ...RELATED_OFF, ...opts.env }, appendonly: opts.appendonly ?? false, tmpPrefix: 'naboom-test-' });
 }
 
 /** Adds the member `mo` and the responder `rae` as a serve process would find them, and returns an API token each. */

@@ -88,6 +88,25 @@ describe('Cluster topology', () => {
     admin.disconnect();
   });
 
+  it('claims, threads and related alerts stay in the {panic} slot (linking on, as configured by default)', async () => {
+    const at = { type: 'fire', location: { lat: -29.85, lon: 31.02 } };
+    const first = await post(`${server.url}/api/emergency/alerts`, at, { authorization: `Bearer ${token}` });
+    const second = await post(`${server.url}/api/emergency/alerts`, at, { authorization: `Bearer ${token}` });
+    expect([first.status, second.status]).toEqual([201, 201]);
+    const a = (first.body as { alert_id: string }).alert_id;
+    const b = second.body as { alert_id: string; alert: { related?: string[] } };
+    expect(b.alert.related).toEqual([a]);
+    const claim = await post(`${server.url}/api/emergency/alerts/${a}/claim`, null, { authorization: `Bearer ${responder}` });
+    expect(claim.status).toBe(200);
+    expect((claim.body as { related?: string[]; assignee?: { username: string } }).related).toEqual([b.alert_id]);
+    const msg = await post(`${server.url}/api/emergency/alerts/${a}/messages`, { text: 'on my way' }, { authorization: `Bearer ${responder}` });
+    expect(msg.status).toBe(201);
+    const owner = await slotOwner(t, keySlot('{panic}'));
+    const admin = await connectAdmin(t.config, { host: '127.0.0.1', port: owner });
+    expect(await admin.exists(`{panic}:thread:${a}`, '{panic}:recent')).toBe(2);
+    admin.disconnect();
+  });
+
   it('counts a refused command for its role on a Cluster client too (NOPERM metric)', async () => {
     const noperms: string[] = [];
     const clients = new RoleClients(t.config, logger, { onNoPerm: (r) => noperms.push(r) });

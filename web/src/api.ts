@@ -21,7 +21,7 @@ export class ApiError extends Error {
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
 
-async function request(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown, okStatuses: readonly number[] = []): Promise<unknown> {
+async function request(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body?: unknown, okStatuses: readonly number[] = []): Promise<unknown> {
   let res: Response;
   try {
     res = await fetch(path, {
@@ -86,6 +86,11 @@ export async function act(id: string, action: Action, note?: string): Promise<Al
   return alert;
 }
 
+/** One alert (members: only their own). */
+export async function getAlert(id: string): Promise<Alert> {
+  return alertOf(await request('GET', `/api/emergency/alerts/${encodeURIComponent(id)}`));
+}
+
 const alertPath = (id: string): string => `/api/emergency/alerts/${encodeURIComponent(id)}`;
 
 function alertOf(data: unknown): Alert {
@@ -144,6 +149,47 @@ export async function nearestResponders(id: string, limit = 5): Promise<NearbyRe
   const data = await request('GET', `${alertPath(id)}/responders?limit=${limit}`);
   const raw = isObj(data) && Array.isArray(data['responders']) ? (data['responders'] as unknown[]) : [];
   return raw.map(parseNearby).filter((r): r is NearbyResponder => r !== undefined);
+}
+
+export interface NewLocation {
+  readonly lat: number;
+  readonly lon: number;
+  readonly accuracy_m?: number;
+  readonly address?: string;
+}
+
+/** The reporter's newer location for their open alert (`PATCH …/:id/location`). */
+export async function updateLocation(id: string, location: NewLocation): Promise<Alert> {
+  const data = await request('PATCH', `/api/emergency/alerts/${encodeURIComponent(id)}/location`, location);
+  const alert = parseAlert(isObj(data) ? data['alert'] : undefined);
+  if (!alert) throw new ApiError(500, 'BAD_RESPONSE', 'Unexpected answer from the server');
+  return alert;
+}
+
+/** The panic page's settings (`GET /api/panic/settings`). */
+export async function panicSettings(): Promise<{ countdownS: number }> {
+  const data = await request('GET', '/api/panic/settings');
+  const n = isObj(data) ? data['countdown_s'] : undefined;
+  return { countdownS: typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= 30 ? n : 5 };
+}
+
+/** The VAPID public key, or null when push is off on this server (404 NABOOM_PUSH_DISABLED). */
+export async function vapidPublicKey(): Promise<string | null> {
+  try {
+    const data = await request('GET', '/api/push/vapid-public-key');
+    return isObj(data) && typeof data['publicKey'] === 'string' ? data['publicKey'] : null;
+  } catch (e) {
+    if (e instanceof ApiError && e.code === 'NABOOM_PUSH_DISABLED') return null;
+    throw e;
+  }
+}
+
+export async function savePushSubscription(subscription: unknown): Promise<void> {
+  await request('POST', '/api/push/subscriptions', subscription);
+}
+
+export async function deletePushSubscription(endpoint: string): Promise<void> {
+  await request('DELETE', '/api/push/subscriptions', { endpoint });
 }
 
 export const capUrl = (id: string): string => `/api/emergency/alerts/${encodeURIComponent(id)}/cap`;

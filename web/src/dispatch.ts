@@ -5,7 +5,9 @@
  * position is worth sending (at most every 15 s, sooner after a move of more than 50 m, and a heartbeat so a
  * responder standing still does not go stale).
  */
-import { compareIds, isActive, STREAM_ID, type Actor, type Alert, type User } from './model.js';
+// Types only from the server's model (the bundle never contains zod).
+import type { ThreadMessage as ModelThreadMessage } from '../../src/alerts/model.js';
+import { compareIds, isActive, STREAM_ID, type Alert, type DeepReadonly, type User } from './model.js';
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isStr = (v: unknown): v is string => typeof v === 'string';
@@ -31,13 +33,7 @@ export interface NearbyResponder {
 }
 
 /** One message of an alert's thread (`GET …/messages`, `POST …/messages`, the `alert.message` frame). */
-export interface ThreadMessage {
-  readonly id: string;
-  readonly alert_id: string;
-  readonly at: string;
-  readonly by: Actor;
-  readonly text: string;
-}
+export type ThreadMessage = DeepReadonly<ModelThreadMessage>;
 
 /** Thread limits, as the server checks them (characters are code points). */
 export const MESSAGE_MAX = 1000;

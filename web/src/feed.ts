@@ -243,13 +243,6 @@ export class LiveFeed {
     if (!isObj(raw) || typeof raw['type'] !== 'string') return undefined;
     // Only the type is known to be a string; a type this version does not know falls to `default`.
     const f = raw as Incoming;
-    if (raw['type'] === 'alert.message') {
-      // Threads merge messages by id, so a replayed message never shows twice.
-      const message = parseMessage(raw['message']);
-      if (message) this.#h.onMessage?.(message);
-      this.#advance(raw['id']);
-      return undefined;
-    }
     switch (f.type) {
       case 'subscribed':
         return undefined;
@@ -282,6 +275,13 @@ export class LiveFeed {
       case 'alert.updated': {
         const alert = parseAlert(f.alert);
         if (alert) this.#queue(alert, this.#replaying ? 'replay' : 'live');
+        this.#advance(f.id);
+        return undefined;
+      }
+      case 'alert.message': {
+        // Threads merge messages by id, so a replayed message never shows twice.
+        const message = parseMessage(f.message);
+        if (message) this.#h.onMessage?.(message);
         this.#advance(f.id);
         return undefined;
       }

@@ -8,6 +8,7 @@ import type {
   Actor as ModelActor,
   AlertDoc,
   AlertStatus,
+  Assignee as ModelAssignee,
   HistoryEvent as ModelHistoryEvent,
   SEVERITIES as MODEL_SEVERITIES,
   Severity as ModelSeverity,
@@ -34,7 +35,7 @@ export interface User {
   readonly role: Role;
 }
 
-type DeepReadonly<T> = T extends readonly (infer U)[] ? readonly DeepReadonly<U>[] : T extends object ? { readonly [K in keyof T]: DeepReadonly<T[K]> } : T;
+export type DeepReadonly<T> = T extends readonly (infer U)[] ? readonly DeepReadonly<U>[] : T extends object ? { readonly [K in keyof T]: DeepReadonly<T[K]> } : T;
 
 export type Actor = DeepReadonly<ModelActor>;
 export type HistoryEvent = DeepReadonly<ModelHistoryEvent>;
@@ -42,20 +43,9 @@ export type HistoryEvent = DeepReadonly<ModelHistoryEvent>;
  * The alert document as the API returns it. `type` stays any string: a type added on the server later must
  * still show on an older board, not vanish from it.
  */
-export type Alert = DeepReadonly<Omit<AlertDoc, 'type'> & { type: string }> & DispatchFields;
-
+export type Alert = DeepReadonly<Omit<AlertDoc, 'type'> & { type: string }>;
 /** Who holds the alert (claim), when, and how far away they were then (null: their position was unknown). */
-export interface Assignee extends Actor {
-  readonly at: string;
-  readonly distance_m: number | null;
-}
-
-/** Dispatch fields of the alert document (claims and related reports). */
-export interface DispatchFields {
-  readonly assignee?: Assignee;
-  /** Ids of alerts raised near this one in place and time, linked both ways. */
-  readonly related?: readonly string[];
-}
+export type Assignee = DeepReadonly<ModelAssignee>;
 
 export const SEVERITY_LABEL: Record<Severity, string> = { critical: 'Critical', high: 'High', medium: 'Medium', low: 'Low' };
 export const STATUS_LABEL: Record<Status, string> = { open: 'Open', acknowledged: 'Acknowledged', resolved: 'Resolved', cancelled: 'Cancelled' };
@@ -119,11 +109,12 @@ export function parseAlert(v: unknown): Alert | undefined {
   };
 }
 
-function parseDispatch(v: Record<string, unknown>): DispatchFields {
+/** The dispatch fields of an alert document (claim, related reports), when well-formed. */
+function parseDispatch(v: Record<string, unknown>): Pick<Alert, 'assignee' | 'related'> {
   const a = v['assignee'];
   const holder = parseActor(a);
   const assignee =
-    holder && isObj(a) && isStr(a['at']) && (a['distance_m'] === null || isNum(a['distance_m'])) ? { ...holder, at: a['at'], distance_m: a['distance_m'] } : undefined;
+    holder && isObj(a) && isStr(a['at']) && (a['distance_m'] === null || isNum(a['distance_m'])) ? ({ ...holder, at: a['at'], distance_m: a['distance_m'] } satisfies Assignee) : undefined;
   const related = Array.isArray(v['related']) ? (v['related'] as unknown[]).filter((r): r is string => isStr(r) && STREAM_ID.test(r)) : undefined;
   return { ...(assignee ? { assignee } : {}), ...(related && related.length > 0 ? { related } : {}) };
 }

@@ -19,10 +19,10 @@ import { writeSecretFile } from './init.js';
 import { localTlsEnv, withLocalTls } from '../../local/tls-certs.js';
 import { localCertificates, startLocalRedis } from './redis.js';
 
-const demoFile = z.object({ responder: z.object({ username: z.string(), password: z.string() }), resident: z.object({ username: z.string(), token: z.string() }) });
+const demoFile = z.object({ responder: z.object({ username: z.string(), password: z.string() }), resident: z.object({ username: z.string(), password: z.string(), token: z.string() }) });
 type Demo = z.infer<typeof demoFile>;
 
-/** Demo accounts for a local stack: a responder to log in with and a resident token for curl. */
+/** Demo accounts for a local stack: a responder for the dashboard, a resident for the panic page and curl. */
 async function ensureDemoAccounts(config: Config, keys: KeySpace, logger: Logger): Promise<Demo> {
   const path = join(config.settings.NABOOM_DATA_DIR, 'demo-accounts.json');
   const clients = new RoleClients(config, logger);
@@ -34,9 +34,10 @@ async function ensureDemoAccounts(config: Config, keys: KeySpace, logger: Logger
     }
     for (const name of ['responder', 'resident']) if (await users.get(name)) await users.remove(name);
     const password = newPassword();
+    const residentPassword = newPassword();
     await users.add('responder', 'responder', password);
-    await users.add('resident', 'member', newPassword());
-    const demo: Demo = { responder: { username: 'responder', password }, resident: { username: 'resident', token: await users.issueToken('resident') } };
+    await users.add('resident', 'member', residentPassword);
+    const demo: Demo = { responder: { username: 'responder', password }, resident: { username: 'resident', password: residentPassword, token: await users.issueToken('resident') } };
     writeSecretFile(path, `${JSON.stringify(demo, null, 2)}\n`, true);
     return demo;
   } finally {
@@ -84,7 +85,8 @@ export function registerDev(program: Command, ctx: CommandContext): void {
             '',
             `Naboom is running: ${u}`,
             `  Redis   127.0.0.1:${redis.port} (AOF in ${redis.dir}), one ACL user per role${certs ? `, TLS only (CA ${certs.ca.certFile})` : ''}`,
-            `  login   ${demo.responder.username} / ${demo.responder.password}   (responder; saved in ${join(config.settings.NABOOM_DATA_DIR, 'demo-accounts.json')})`,
+            `  dashboard   ${u}/   login ${demo.responder.username} / ${demo.responder.password}   (responder; saved in ${join(config.settings.NABOOM_DATA_DIR, 'demo-accounts.json')})`,
+            `  panic page  ${u}/panic   login ${demo.resident.username} / ${demo.resident.password}   (a resident's phone: install it to the home screen)`,
             '',
             'Watch alerts arrive (second terminal):',
             `  curl -N ${u}/api/emergency/stream -H 'Authorization: Bearer ${demo.resident.token}'`,

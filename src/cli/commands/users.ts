@@ -5,6 +5,7 @@ import { UserStore } from '../../auth/users.js';
 import { NaboomError } from '../../errors/catalogue.js';
 import { RoleClients } from '../../redis/connections.js';
 import { DATABASES } from '../../redis/databases.js';
+import { PresenceStore } from '../../presence/store.js';
 import type { CommandContext } from '../context.js';
 
 async function readStdin(): Promise<string> {
@@ -53,6 +54,20 @@ export function registerUsers(program: Command, ctx: CommandContext): void {
     }
   };
 
+  /**
+   * A removed account, or one demoted to member, loses its responder position at once (README "Responder
+   * presence and privacy"): realtime role, the presence selector.
+   */
+  const forgetPresence = async (name: string): Promise<boolean> => {
+    const config = ctx.config({ roles: ['realtime'], command: 'users' });
+    const clients = new RoleClients(config, ctx.logger(config));
+    try {
+      return await new PresenceStore(clients.get('realtime'), ctx.keys(config), config.settings).remove(name);
+    } finally {
+      await clients.close();
+    }
+  };
+
   users
     .command('add')
     .description('create an account')
@@ -82,7 +97,8 @@ export function registerUsers(program: Command, ctx: CommandContext): void {
     .argument('<name>')
     .action(async (name: string) => {
       await withStore((s) => s.remove(name));
-      ctx.io.out(`removed ${name}\n`);
+      const hadPosition = await forgetPresence(name);
+      ctx.io.out(`removed ${name}${hadPosition ? ' (and their responder position)' : ''}\n`);
     });
 
   users
@@ -108,6 +124,7 @@ export function registerUsers(program: Command, ctx: CommandContext): void {
     .action(async (name: string, role: string) => {
       if (!(USER_ROLES as readonly string[]).includes(role)) throw new NaboomError('NABOOM_USAGE', `The role must be one of ${USER_ROLES.join(', ')}`);
       const user = await withStore((s) => s.setRole(name, role as UserRole));
-      ctx.io.out(`${user.username} is now ${user.role}\n`);
+      const hadPosition = user.role === 'member' ? await forgetPresence(name) : false;
+      ctx.io.out(`${user.username} is now ${user.role}${hadPosition ? ' (their responder position was deleted)' : ''}\n`);
     });
 }

@@ -4,7 +4,7 @@
  * encoder's output as an opaque payload.
  */
 import type { FeedNotice, NoticeData, NoticeType } from '../../alerts/feed.js';
-import { ALERT_EVENTS, type FeedEvent } from '../../alerts/model.js';
+import { ALERT_EVENTS, MESSAGE_EVENT, type FeedEvent } from '../../alerts/model.js';
 import type { EventMessage, ServerMessage } from './protocol.js';
 
 /** A server-to-client WebSocket text frame: header and payload in one buffer, one socket write. */
@@ -59,9 +59,14 @@ export class LiveFrame {
 /** The protocol message of a feed event (`event` names it as notifications and webhooks do). */
 export function eventMessage(e: FeedEvent): EventMessage {
   // Key order is part of the wire format: `{"type":"alert","id":"…` first (clients and the benchmark match on it).
-  return e.type === 'alert'
-    ? { type: 'alert', id: e.id, event: ALERT_EVENTS.raised, alert: e.alert }
-    : { type: 'alert.updated', id: e.id, event: ALERT_EVENTS.updated, alert: e.alert };
+  switch (e.type) {
+    case 'alert':
+      return { type: 'alert', id: e.id, event: ALERT_EVENTS.raised, alert: e.alert };
+    case 'alert.updated':
+      return { type: 'alert.updated', id: e.id, event: ALERT_EVENTS.updated, alert: e.alert };
+    case MESSAGE_EVENT:
+      return { type: MESSAGE_EVENT, id: e.id, alert_id: e.alertId, message: e.message };
+  }
 }
 
 /** The encoder the feed is built with: one event to its shared frame. */

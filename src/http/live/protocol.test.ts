@@ -13,7 +13,7 @@ describe('live protocol', () => {
     const types = messageTypes().map((m) => m.type);
     expect(new Set(types).size).toBe(types.length);
     expect(types.sort()).toEqual(
-      ['subscribe', 'subscribed', 'replay.start', 'replay.truncated', 'replay.end', 'live', 'heartbeat', 'alert', 'alert.updated', 'error', 'shutdown'].sort(),
+      ['subscribe', 'subscribed', 'replay.start', 'replay.truncated', 'replay.end', 'live', 'heartbeat', 'alert', 'alert.updated', 'alert.message', 'error', 'shutdown'].sort(),
     );
     expect(messageTypes().filter((m) => m.direction === 'client→server').map((m) => m.type)).toEqual(['subscribe']);
     expect(anyLiveMessage.options).toHaveLength(clientMessage.options.length + serverMessage.options.length);

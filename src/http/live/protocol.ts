@@ -9,7 +9,7 @@
  */
 import { z } from 'zod';
 import type { ErrorCode } from '../../errors/catalogue.js';
-import { ALERT_EVENTS, alertDoc, SEVERITIES } from '../../alerts/model.js';
+import { ALERT_EVENTS, alertDoc, MESSAGE_EVENT, SEVERITIES, threadMessage } from '../../alerts/model.js';
 import { isStreamId } from '../../alerts/stream-id.js';
 
 /** Which way a message travels (a `direction` key on each message's JSON Schema). */
@@ -60,6 +60,18 @@ export const alertUpdatedMessage = message('alert.updated', 'server→client', '
   event: z.literal(ALERT_EVENTS.updated).describe('The event name used everywhere else (notifications, webhooks).'),
   alert: eventFields.alert,
 });
+
+export const alertThreadMessage = message(
+  'alert.message',
+  'server→client',
+  "A message was posted in an alert's thread; sent to whoever may see the alert (members: only on their own alerts).",
+  {
+    type: z.literal(MESSAGE_EVENT),
+    id: feedId('The feed id (the replay cursor, SSE `id:`); also the message id.'),
+    alert_id: threadMessage.shape.alert_id.describe('The alert the thread belongs to.'),
+    message: threadMessage.meta({ id: 'ThreadMessage', description: 'The message as `GET /api/emergency/alerts/:id/messages` lists it.' }),
+  },
+);
 
 // server → client: control
 
@@ -130,6 +142,7 @@ export const serverMessage = z.discriminatedUnion('type', [
   heartbeatMessage,
   alertMessage,
   alertUpdatedMessage,
+  alertThreadMessage,
   errorMessage,
   shutdownMessage,
 ]);
@@ -143,7 +156,7 @@ export type ClientMessage = z.infer<typeof clientMessage>;
 export type SubscribeMessage = z.infer<typeof subscribeMessage>;
 export type ServerMessage = z.infer<typeof serverMessage>;
 export type LiveMessage = z.infer<typeof anyLiveMessage>;
-export type EventMessage = z.infer<typeof alertMessage> | z.infer<typeof alertUpdatedMessage>;
+export type EventMessage = z.infer<typeof alertMessage> | z.infer<typeof alertUpdatedMessage> | z.infer<typeof alertThreadMessage>;
 export type ErrorMessage = z.infer<typeof errorMessage>;
 export type LiveErrorCode = (typeof LIVE_ERROR_CODES)[number];
 

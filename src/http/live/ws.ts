@@ -1,6 +1,6 @@
 /**
  * GET /ws — WebSocket live feed. The client sends `{"type":"subscribe","severities":[…],"since"?}`; the server
- * answers `subscribed`, replays what was missed, then streams `{"type":"alert"|"alert.updated","id",…}` frames
+ * answers `subscribed`, replays what was missed, then streams `{"type":"alert"|"alert.updated"|"alert.message","id",…}` frames
  * and, every LIVE_HEARTBEAT_MS, a `heartbeat` with the server time and this process's feed position.
  * Protocol pings detect dead peers; a client that falls a whole queue behind is told and disconnected.
  *

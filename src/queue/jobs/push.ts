@@ -37,7 +37,9 @@ export function pushJobs(d: PushJobDeps): JobDefinition[] {
   const fanout = defineJob('push-fanout', pushFanoutPayloadSchema, async (p, ctx) => {
     const seen = new Set<string>();
     const jobs: JobSpec[] = [];
-    for (const username of await d.store.subscribers()) {
+    // The nearest stage of the dispatch policy names its responders; everyone otherwise.
+    const targets = p.only ?? (await d.store.subscribers());
+    for (const username of targets) {
       for (const sub of await d.store.list(username)) {
         if (seen.has(sub.id)) continue;
         seen.add(sub.id);

@@ -3,7 +3,7 @@
  * `provision.ts`; this file only parses `ACL GETUSER` replies and computes differences.
  */
 import { replyFields } from '../reply.js';
-import type { UserRules } from './rules.js';
+import type { SelectorRules, UserRules } from './rules.js';
 
 export interface LiveUser {
   readonly username: string;
@@ -20,7 +20,19 @@ export interface LiveUser {
   readonly readKeys: readonly string[];
   readonly writeKeys: readonly string[];
   readonly channels: readonly string[];
-  readonly selectors: number;
+  readonly selectors: readonly LiveSelector[];
+}
+
+/** One selector of a live user, as `ACL GETUSER` describes it. */
+export interface LiveSelector {
+  readonly commandTokens: readonly string[];
+  /** Read-write key patterns (`~k`, `%RW~k`); read-only and write-only ones apart. */
+  readonly keys: readonly string[];
+  readonly readKeys: readonly string[];
+  readonly writeKeys: readonly string[];
+  readonly channels: readonly string[];
+  /** Commands with categories expanded (`fetchLiveUsers`), or `undefined` when not expanded. */
+  readonly effectiveCommands?: ReadonlySet<string>;
 }
 
 export interface UserDrift {
@@ -31,10 +43,7 @@ export interface UserDrift {
 
 const asStrings = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : typeof v === 'string' && v ? v.split(' ') : []);
 
-/** Parses an `ACL GETUSER` reply (flat array or map) into a LiveUser. */
-export function parseGetUser(username: string, reply: unknown): LiveUser {
-  const fields = replyFields(reply);
-  const keyTokens = asStrings(fields.get('keys'));
+function parseKeys(keyTokens: readonly string[]): { keys: string[]; readKeys: string[]; writeKeys: string[] } {
   const keys: string[] = [];
   const readKeys: string[] = [];
   const writeKeys: string[] = [];
@@ -45,20 +54,36 @@ export function parseGetUser(username: string, reply: unknown): LiveUser {
     else if (t.startsWith('~')) keys.push(t.slice(1));
     else if (t === 'allkeys') keys.push('*');
   }
-  const channels = asStrings(fields.get('channels'))
+  return { keys, readKeys, writeKeys };
+}
+
+const parseChannels = (v: unknown): string[] =>
+  asStrings(v)
     .map((c) => (c === 'allchannels' ? '*' : c.startsWith('&') ? c.slice(1) : c))
     .filter(Boolean);
+
+/** One entry of GETUSER's `selectors` (a flat array or a map, like the user itself). */
+function parseSelector(reply: unknown): LiveSelector {
+  const fields = replyFields(reply);
+  return {
+    commandTokens: asStrings(fields.get('commands')).map((t) => t.toLowerCase()),
+    ...parseKeys(asStrings(fields.get('keys'))),
+    channels: parseChannels(fields.get('channels')),
+  };
+}
+
+/** Parses an `ACL GETUSER` reply (flat array or map) into a LiveUser. */
+export function parseGetUser(username: string, reply: unknown): LiveUser {
+  const fields = replyFields(reply);
   const selectors = fields.get('selectors');
   return {
     username,
     flags: asStrings(fields.get('flags')),
     passwordHashes: asStrings(fields.get('passwords')),
     commandTokens: asStrings(fields.get('commands')).map((t) => t.toLowerCase()),
-    keys,
-    readKeys,
-    writeKeys,
-    channels,
-    selectors: Array.isArray(selectors) ? selectors.length : 0,
+    ...parseKeys(asStrings(fields.get('keys'))),
+    channels: parseChannels(fields.get('channels')),
+    selectors: Array.isArray(selectors) ? selectors.map(parseSelector) : [],
   };
 }
 
@@ -133,8 +158,34 @@ export function diffUser(want: UserRules, live: LiveUser | undefined): UserDrift
   } else {
     problems.push(...setDiff('commands', desiredCommandTokens(want), live.commandTokens, (c) => c));
   }
-  if (live.selectors > 0) problems.push(`${live.selectors} unexpected selector(s)`);
+  problems.push(...selectorDrift(want.selectors, live.selectors));
   return { username: want.username, problems };
+}
+
+/** A selector in one comparable line: sorted keys, then sorted commands (`~a ~b +x +y`). */
+const selectorKey = (keys: readonly string[], commands: Iterable<string>): string =>
+  [...[...keys].sort().map((k) => `~${k}`), ...[...commands].sort().map((c) => `+${c}`)].join(' ');
+
+/**
+ * Selectors compared as a set (Redis keeps them in the order given, which is ours): every wanted one present
+ * with exactly its keys and commands, none other; a live selector with read-only, write-only or channel
+ * patterns never matches ours.
+ */
+export function selectorDrift(want: readonly SelectorRules[], live: readonly LiveSelector[]): string[] {
+  const wanted = new Set(want.map((w) => selectorKey(w.keys, w.commands)));
+  const have = new Set(
+    live.map((l) => {
+      const commands = l.effectiveCommands ?? new Set(l.commandTokens.filter((t) => t !== '-@all').map((t) => (t.startsWith('+') ? t.slice(1) : t)));
+      const odd = [...l.readKeys.map((k) => `%R~${k}`), ...l.writeKeys.map((k) => `%W~${k}`), ...l.channels.map((c) => `&${c}`)];
+      return [selectorKey(l.keys, commands), ...odd].join(' ');
+    }),
+  );
+  const out: string[] = [];
+  const missing = [...wanted].filter((w) => !have.has(w));
+  const extra = [...have].filter((h) => !wanted.has(h));
+  if (missing.length) out.push(`missing selector(s): ${missing.map((m) => `(${m})`).join(' ')}`);
+  if (extra.length) out.push(`extra selector(s): ${extra.map((m) => `(${m})`).join(' ')}`);
+  return out;
 }
 
 /** Drift for every desired user, plus users the server has that nobody asked for. */

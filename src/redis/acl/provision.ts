@@ -13,11 +13,14 @@ export async function fetchLiveUsers(admin: Redis): Promise<Map<string, LiveUser
   const names = (await admin.call('ACL', 'USERS')) as string[];
   const replies = await Promise.all(names.map((n) => admin.call('ACL', 'GETUSER', n)));
   const parsed = names.map((n, i) => parseGetUser(n, replies[i]));
-  const cats = [...new Set(parsed.flatMap((u) => referencedCategories(u.commandTokens)))];
+  const cats = [...new Set(parsed.flatMap((u) => [u.commandTokens, ...u.selectors.map((s) => s.commandTokens)].flatMap(referencedCategories)))];
   const members = await Promise.all(cats.map(async (c) => ((await admin.call('ACL', 'CAT', c)) as string[]).map((m) => m.toLowerCase())));
   const categories = new Map(cats.map((c, i) => [c, members[i] ?? []]));
   const out = new Map<string, LiveUser>();
-  for (const u of parsed) out.set(u.username, { ...u, effectiveCommands: effectiveCommands(u.commandTokens, categories) });
+  for (const u of parsed) {
+    const selectors = u.selectors.map((s) => ({ ...s, effectiveCommands: effectiveCommands(s.commandTokens, categories) }));
+    out.set(u.username, { ...u, selectors, effectiveCommands: effectiveCommands(u.commandTokens, categories) });
+  }
   return out;
 }
 

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { Config } from '../../config/load.js';
 import { layoutOf, type KeyLayout } from '../keys.js';
-import { NO_PROFILE, ROLE_NAMES, roleCommands, rolePatterns, roleSpec, type RoleName, type RoleProfile } from '../roles.js';
+import { NO_PROFILE, ROLE_NAMES, roleCommands, rolePatterns, roleSelectors, roleSpec, type RoleName, type RoleProfile } from '../roles.js';
 
 export interface UserRules {
   readonly role: RoleName;
@@ -17,6 +17,13 @@ export interface UserRules {
   readonly readKeys: readonly string[];
   readonly channels: readonly string[];
   /** `['@all']` for the superuser, else explicit lower-case commands. */
+  readonly commands: readonly string[];
+  /** ACL selectors `(~key … +cmd …)`: commands granted on those keys only (sorted, de-duplicated). */
+  readonly selectors: readonly SelectorRules[];
+}
+
+export interface SelectorRules {
+  readonly keys: readonly string[];
   readonly commands: readonly string[];
 }
 
@@ -42,6 +49,7 @@ export function userRules(role: RoleName, username: string, passwordHashes: read
     readKeys: [...p.readKeys],
     channels: [...p.channels],
     commands: spec.superuser ? ['@all'] : roleCommands(role, layout, profile),
+    selectors: roleSelectors(role, layout).map((sel) => ({ keys: [...sel.keys], commands: [...new Set(sel.commands)].sort() })),
   });
 }
 
@@ -59,7 +67,14 @@ export function desiredRules(config: Config, layout: KeyLayout = layoutOf(config
   return out;
 }
 
-/** The rule tokens for one user, in a fixed order: resets first, then state, passwords, keys, channels, commands. */
+/** One selector as a single rule token: `(~key … +cmd …)` (no channels: they stay with the root). */
+export const selectorToken = (sel: SelectorRules): string => `(${[...sel.keys.map((k) => `~${k}`), ...sel.commands.map((c) => `+${c}`)].join(' ')})`;
+
+/**
+ * The rule tokens for one user, in a fixed order: resets first, then state, passwords, keys, channels,
+ * commands, then `clearselectors` and the selectors (every user but the superuser, whose `+@all` makes
+ * selectors moot), so applying the rules also removes a selector nobody asked for.
+ */
 export function ruleTokens(u: UserRules): string[] {
   const tokens = ['resetkeys', 'resetchannels', 'resetpass', u.enabled ? 'on' : 'off'];
   for (const h of u.passwordHashes) tokens.push(`#${h}`);
@@ -71,6 +86,8 @@ export function ruleTokens(u: UserRules): string[] {
   } else {
     tokens.push('-@all');
     for (const c of u.commands) tokens.push(`+${c}`);
+    tokens.push('clearselectors');
+    for (const sel of u.selectors) tokens.push(selectorToken(sel));
   }
   return tokens;
 }

@@ -4,7 +4,7 @@
  * id, fed by the list endpoint once and by the live feed after that.
  */
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { ApiError, act, listAlerts, listResponders, logout, me } from '../api.js';
+import { ApiError, act, getAlert, listAlerts, listResponders, logout, me } from '../api.js';
 import { MessageHub, type ResponderPosition } from '../dispatch.js';
 import { LiveFeed, type ConnectionState } from '../feed.js';
 import { compareIds, isActive, matches, mergeAlerts, newestFirst, SEVERITIES, type Action, type Alert, type Filters, type User } from '../model.js';
@@ -91,13 +91,19 @@ function useResponders(enabled: boolean): { responders: readonly ResponderPositi
   return { responders, error, loaded, refresh: () => refreshRef.current() };
 }
 
+/** `/#alert=<id>` (a push notification's click opens this) selects that alert. */
+function alertFromHash(): string | undefined {
+  const m = /^#alert=([0-9]{1,20}-[0-9]{1,20})$/.exec(decodeURIComponent(window.location.hash));
+  return m?.[1];
+}
+
 export function Dashboard(props: { user: User; onSignedOut: (why?: string) => void }) {
   const { user } = props;
   const now = useNow();
   const boardRef = useRef<ReadonlyMap<string, Alert>>(new Map());
   const [board, setBoard] = useState<ReadonlyMap<string, Alert>>(boardRef.current);
   const [conn, setConn] = useState<ConnectionState>({ kind: 'connecting' });
-  const [selectedId, setSelectedId] = useState<string | undefined>(undefined);
+  const [selectedId, setSelectedId] = useState<string | undefined>(alertFromHash);
   const [hoverId, setHoverId] = useState<string | undefined>(undefined);
   const [filters, setFilters] = useState<Filters>({ severities: new Set(SEVERITIES), status: 'all' });
   const [gap, setGap] = useState(false);
@@ -118,6 +124,19 @@ export function Dashboard(props: { user: User; onSignedOut: (why?: string) => vo
     setBoard(next);
     return alerts.filter((a) => !before.has(a.id));
   };
+
+  useEffect(() => {
+    const select = (): void => {
+      const id = alertFromHash();
+      if (!id) return;
+      setSelectedId(id);
+      // Older than the list the board loaded: fetch it, so the details can show it.
+      if (!boardRef.current.has(id)) getAlert(id).then((a) => apply([a]), () => undefined);
+    };
+    select();
+    window.addEventListener('hashchange', select);
+    return () => window.removeEventListener('hashchange', select);
+  }, []);
 
   useEffect(() => {
     const reload = async (): Promise<string> => {

@@ -2,6 +2,7 @@
 import type { ComponentChildren } from 'preact';
 import type { ConnectionState } from '../feed.js';
 import type { User } from '../model.js';
+import { PushSwitch } from './push-switch.js';
 
 /** The state in words. Kept stable while reconnecting, so screen readers announce changes, not a countdown. */
 function connectionText(c: ConnectionState): string {
@@ -60,6 +61,7 @@ export function Header(props: {
             {user.role}
           </span>
         </span>
+        <PushSwitch user={user} />
         <button type="button" aria-pressed={props.soundOn} onClick={props.onToggleSound} title="Play a tone when a new critical alert arrives">
           Alarm sound: {props.soundOn ? 'on' : 'off'}
         </button>

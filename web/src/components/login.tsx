@@ -3,7 +3,7 @@ import { useState } from 'preact/hooks';
 import { ApiError, login } from '../api.js';
 import type { User } from '../model.js';
 
-export function Login(props: { notice: string | undefined; onLogin: (u: User) => void }) {
+export function Login(props: { notice: string | undefined; onLogin: (u: User) => void; title?: string; lead?: string }) {
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
   const [busy, setBusy] = useState(false);
@@ -32,9 +32,9 @@ export function Login(props: { notice: string | undefined; onLogin: (u: User) =>
         }}
       >
         <h1 id="login-title">
-          <span class="brand-mark" aria-hidden="true" /> Naboom operator dashboard
+          <span class="brand-mark" aria-hidden="true" /> {props.title ?? 'Naboom operator dashboard'}
         </h1>
-        <p class="muted">Sign in with your Naboom account to see alerts live.</p>
+        <p class="muted">{props.lead ?? 'Sign in with your Naboom account to see alerts live.'}</p>
         <label for="login-username">Username</label>
         <input
           id="login-username"

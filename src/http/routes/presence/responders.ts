@@ -1,0 +1,89 @@
+/**
+ * Responder presence (README "Responder presence and privacy"): `PUT /api/responders/me` (a responder's
+ * availability and position), `GET /api/responders` (the dashboard map), and
+ * `GET /api/emergency/alerts/:id/responders` (who is nearest to an alert). Responders and admins only:
+ * positions are personal data, so members get 403 on all three, before anything else is looked at.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { canSeeAll } from '../../../auth/principal.js';
+import { NaboomError } from '../../../errors/catalogue.js';
+import { NEAREST_LIMIT_DEFAULT, nearbyList, nearbyQuery, presenceInput, presenceState, responderList, type PresenceInput } from '../../../presence/model.js';
+import { principalOf } from '../../auth.js';
+import type { RouteContext } from '../../deps.js';
+import { errorSchema, idParams, requestSchema, responseSchema, SIGNED_IN } from '../../schemas.js';
+
+const putBody = requestSchema(presenceInput);
+const nearQuery = requestSchema(nearbyQuery);
+
+export function presenceRoutes(ctx: RouteContext): void {
+  const { app, auth, alerts, config, presence } = ctx;
+  const signedIn = auth.require();
+  /** 401 first (as every route), then 403 for members, before the body or query is validated. */
+  const gate = async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    await signedIn(req, reply);
+    if (!canSeeAll(principalOf(req))) throw new NaboomError('NABOOM_FORBIDDEN', 'Responder positions are for responders and admins only');
+    if (!presence) throw new NaboomError('NABOOM_UNAVAILABLE', 'Responder presence is not available in this process');
+  };
+
+  app.put<{ Body: PresenceInput }>(
+    '/api/responders/me',
+    {
+      schema: {
+        summary: 'Report your availability and position',
+        description:
+          'Responders and admins. With `location`, your position is stored (GEO) with the time of this report; a position older than RESPONDER_STALE_S no longer counts and is deleted. Without `location`, only your availability changes (of a position that is still fresh). `available: false` keeps you out of the dispatch policy; you still appear, marked unavailable, until your position goes stale.',
+        tags: ['responders'],
+        security: SIGNED_IN,
+        body: putBody,
+        response: { 200: responseSchema(presenceState), '4xx': errorSchema },
+      },
+      preValidation: gate,
+    },
+    async (req) => {
+      const stored = await presence!.update(principalOf(req).username, req.body);
+      return { available: req.body.available, presence: stored };
+    },
+  );
+
+  app.get(
+    '/api/responders',
+    {
+      schema: {
+        summary: 'Responders with a fresh position',
+        description: 'Every responder and admin whose last position is younger than RESPONDER_STALE_S, available or not (for the dashboard map). Responders and admins only.',
+        tags: ['responders'],
+        security: SIGNED_IN,
+        response: { 200: responseSchema(responderList), '4xx': errorSchema },
+      },
+      preValidation: gate,
+    },
+    async () => ({ responders: await presence!.list() }),
+  );
+
+  app.get<{ Params: { id: string }; Querystring: { radius_km?: number; limit?: number } }>(
+    '/api/emergency/alerts/:id/responders',
+    {
+      schema: {
+        summary: 'Responders nearest to an alert',
+        description: `Responders with a fresh position within \`radius_km\` (default DISPATCH_RADIUS_KM) of the alert, nearest first (at most \`limit\`, default ${NEAREST_LIMIT_DEFAULT}), each with \`available\`. Responders and admins only (403 for members); 404 for an unknown alert.`,
+        tags: ['responders'],
+        security: SIGNED_IN,
+        params: idParams,
+        querystring: nearQuery,
+        response: { 200: responseSchema(nearbyList), '4xx': errorSchema },
+      },
+      preValidation: gate,
+    },
+    async (req) => {
+      const alert = await alerts.get(principalOf(req), req.params.id);
+      const responders = await presence!.nearest({
+        lat: alert.location.lat,
+        lon: alert.location.lon,
+        radiusKm: req.query.radius_km ?? config.settings.DISPATCH_RADIUS_KM,
+        limit: req.query.limit ?? NEAREST_LIMIT_DEFAULT,
+        availableOnly: false,
+      });
+      return { responders };
+    },
+  );
+}

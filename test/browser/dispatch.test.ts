@@ -5,7 +5,7 @@
  * thread between a responder's dashboard and the reporter's panic page live both ways (text stays text), and
  * related alerts grouped in the list.
  */
-import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
+import type { Browser, BrowserContext, BrowserContextOptions, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auth, get, post, sampleAlert, startStack, type Account, type Stack } from '../helpers/stack.js';
 import { launchChromium, row, signIn, WEB_DIST } from './harness.js';
@@ -19,6 +19,11 @@ interface Responder {
   lat: number;
   lon: number;
   available: boolean;
+}
+
+/** One attribute of every element a locator matches, in document order. */
+async function attrs(l: Locator, name: string): Promise<(string | null)[]> {
+  return await Promise.all((await l.all()).map(async (e) => await e.getAttribute(name)));
 }
 
 async function put(url: string, body: unknown, headers: Record<string, string>): Promise<number> {
@@ -123,7 +128,7 @@ describe('dispatch in the dashboard and on the panic page', () => {
     await raeDetails.getByText('Nobody has claimed this alert yet.').waitFor({ timeout: 5000 });
     // Nearest first: rita (~0.9 km away) before rae (~3.6 km).
     const nearby = raeDetails.locator('.nearby li');
-    await expect.poll(async () => await nearby.evaluateAll((els) => els.map((e) => e.getAttribute('data-username'))), { timeout: 5000 }).toEqual(['rita', 'rae']);
+    await expect.poll(async () => await attrs(nearby, 'data-username'), { timeout: 5000 }).toEqual(['rita', 'rae']);
     expect(await nearby.first().textContent()).toMatch(/rita\s*[\d.]+ (m|km)/);
 
     await row(rita, id).getByRole('button').click();
@@ -211,7 +216,7 @@ describe('dispatch in the dashboard and on the panic page', () => {
     const lead = row(rita, first);
     await lead.locator('.row-nearby', { hasText: '+2 nearby reports' }).waitFor({ timeout: 5000 });
     for (const id of [second, third]) expect(await row(rita, id).getAttribute('data-related-to')).toBe(first);
-    const ids = await rita.locator('ol.alerts > li').evaluateAll((els) => els.map((e) => e.getAttribute('data-alert-id')));
+    const ids = await attrs(rita.locator('ol.alerts > li'), 'data-alert-id');
     // The group leads the list (its newest report is the newest alert): the oldest open one first.
     expect(ids.slice(0, 3)).toEqual([first, third, second]);
     expect(new Set(ids).size).toBe(ids.length);

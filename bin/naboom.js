@@ -1,5 +1,9 @@
 #!/usr/bin/env node
-import { main } from '../dist/cli/main.js';
+import { holdYoungGeneration } from '../dist/start/young-generation.js';
+
+// Before any command's modules load: keeps the start-up from growing the young generation (see the module).
+holdYoungGeneration();
+const { main } = await import('../dist/cli/main.js');
 
 const code = await main(process.argv);
 process.exitCode = code;

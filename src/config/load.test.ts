@@ -2,10 +2,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { NaboomError } from '../errors/catalogue.js';
 import { generateEnv } from './generate.js';
 import { loadConfig } from './load.js';
+import { isTimeZone } from './schema.js';
 
 const base = generateEnv(6380).vars;
 
@@ -183,5 +184,24 @@ describe('config loader', () => {
     const other = generateEnv(6380).vars;
     expect(fails(() => loadConfig({ env: { ...base, VAPID_PRIVATE_KEY: other['VAPID_PRIVATE_KEY'] ?? '' }, envFile: false })).message).toContain('VAPID_PUBLIC_KEY does not belong to VAPID_PRIVATE_KEY');
     expect(loadConfig({ env: base, envFile: false }).settings.PUSH_MAX_SUBSCRIPTIONS_PER_USER).toBe(10);
+  });
+});
+
+describe('TZ', () => {
+  it('accepts canonical zones and the aliases Intl accepts, and refuses the rest', () => {
+    for (const tz of ['Africa/Johannesburg', 'Europe/London', 'UTC', 'US/Eastern', 'Etc/GMT+2']) expect(isTimeZone(tz), tz).toBe(true);
+    for (const tz of ['Mars/Olympus', '', 'Africa/', 'GMT+25']) expect(isTimeZone(tz), tz).toBe(false);
+  });
+
+  it('checks a canonical zone without building a DateTimeFormat (its ICU data would stay mapped in every process)', () => {
+    const spy = vi.spyOn(Intl, 'DateTimeFormat');
+    try {
+      expect(loadConfig({ env: { TZ: 'Africa/Johannesburg' }, envFile: false }).settings.TZ).toBe('Africa/Johannesburg');
+      expect(spy).not.toHaveBeenCalled();
+      expect(isTimeZone('UTC')).toBe(true);
+      expect(spy).toHaveBeenCalled();
+    } finally {
+      spy.mockRestore();
+    }
   });
 });

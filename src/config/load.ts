@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { NaboomError } from '../errors/catalogue.js';
+import { mapTilesOf } from './map.js';
 import { ROLE_ACCOUNTS, ROLE_NAMES, type RoleName } from './roles.js';
 import { settingsSchema, type Settings } from './schema.js';
 import { Secret } from './secret.js';
@@ -254,6 +255,8 @@ export function loadConfig(options: LoadOptions = {}): Config {
   }
   const vapid = loadVapid(settings, lookupSecret('VAPID_PRIVATE_KEY', merged, envFile, fromFile));
   const tls = loadTls(settings, merged, envFile, fromFile);
+  // A tile URL without its attribution (or the other way round) stops here; the dashboard reads it again.
+  mapTilesOf(settings);
 
   const config: Config = {
     settings: Object.freeze(settings),

@@ -4,6 +4,7 @@
  */
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { checkAttribution, checkTileTemplate } from './map.js';
 
 const bool = z
   .string()
@@ -149,9 +150,43 @@ const vapidPublicKey = z
   .trim()
   .regex(/^B[A-Za-z0-9_-]{85}[AEIMQUYcgkosw048]$/, 'must be the base64url (no padding) of a 65-byte uncompressed P-256 public key (`naboom init` writes one)');
 
+/** MAP_TILES_URL: an XYZ raster template; checked strictly (src/config/map.ts), since its origin enters the CSP. */
+const tileTemplate = z
+  .string()
+  .trim()
+  .superRefine((v, ctx) => {
+    const checked = checkTileTemplate(v);
+    if (!checked.ok) ctx.addIssue({ code: 'custom', message: checked.problem });
+  });
+
+/** MAP_TILES_ATTRIBUTION: one line of plain text (shown as text, never as HTML). */
+const attribution = z
+  .string()
+  .trim()
+  .superRefine((v, ctx) => {
+    const problem = checkAttribution(v);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** Non-secret settings. Secrets (passwords, SECRET_KEY, METRICS_TOKEN) are handled by the loader. */
+/**
+ * Whether `tz` is a time zone Intl accepts. The canonical names are checked against Intl's list first: building
+ * a DateTimeFormat with a time zone maps ≈ 6.5 MiB of ICU locale and zone data into every process (RSS), and
+ * only the worker formats dates in TZ. Aliases (`UTC`, `US/Eastern`) fall back to the DateTimeFormat check, so
+ * the accepted set is unchanged.
+ */
+export function isTimeZone(tz: string): boolean {
+  if (Intl.supportedValuesOf('timeZone').includes(tz)) return true;
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export const settingsSchema = z.object({
   REDIS_MASTER_USER: z.string().trim().min(1).default('default'),
   REDIS_APP_USER: z.string().trim().min(1).default('app_user'),
@@ -192,14 +227,7 @@ export const settingsSchema = z.object({
     .string()
     .trim()
     .default('Africa/Johannesburg')
-    .refine((tz) => {
-      try {
-        new Intl.DateTimeFormat('en', { timeZone: tz });
-        return true;
-      } catch {
-        return false;
-      }
-    }, 'is not an IANA time zone'),
+    .refine(isTimeZone, 'is not an IANA time zone'),
 
   RATE_LIMIT_ALERTS_PER_USER: int(1, 1_000_000).default(30),
   RATE_LIMIT_ALERTS_PER_IP: int(1, 1_000_000).default(300),
@@ -253,6 +281,11 @@ export const settingsSchema = z.object({
   PUSH_MAX_SUBSCRIPTIONS_PER_USER: int(1, 100).default(10),
   PUSH_TTL_S: int(0, 86_400).default(300),
   PUSH_TIMEOUT_MS: int(100, 120_000).default(5000),
+
+  // The dashboard's basemap (README "Map configuration"); unset: the bundled offline outline of South Africa.
+  MAP_TILES_URL: tileTemplate.optional(),
+  MAP_TILES_ATTRIBUTION: attribution.optional(),
+  MAP_TILES_MAX_ZOOM: int(0, 24).optional(),
 
   CAP_SENDER: z.string().trim().min(1).max(200).default('naboom@localhost'),
 

@@ -28,6 +28,7 @@ import { panicSettings } from './routes/panic/settings.js';
 import { sessionRoutes } from './routes/auth/session.js';
 import { pushRoutes } from './routes/push/subscriptions.js';
 import { presenceRoutes } from './routes/presence/responders.js';
+import { mapRoutes } from './routes/map/map.js';
 import { healthRoutes } from './routes/health/health.js';
 import { registerDashboard } from './dashboard.js';
 import { validatorCompiler } from './validation.js';
@@ -134,6 +135,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   panicSettings(ctx);
   pushRoutes(ctx);
   presenceRoutes(ctx);
+  mapRoutes(ctx);
   sseRoute(ctx);
   wsRoute(ctx);
   liveSchemaRoute(ctx);

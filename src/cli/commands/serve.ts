@@ -1,8 +1,8 @@
 import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import { isServeWorker, runServePrimary, runServeWorker } from '../../start/cluster.js';
-import { startServer } from '../../start/server.js';
 import { runUntilSignal } from '../../start/shutdown.js';
+import { releaseYoungGeneration } from '../../start/young-generation.js';
 import type { CommandContext } from '../context.js';
 import { parseIntOption } from '../options.js';
 
@@ -28,6 +28,8 @@ export function registerServe(program: Command, ctx: CommandContext): void {
         });
         return;
       }
+      // Loaded here, not at the top: the primary of `--workers N` serves nothing and need not hold the app's modules.
+      const { startServer } = await import('../../start/server.js');
       const server = await startServer({
         config,
         keys: ctx.keys(config),
@@ -35,6 +37,7 @@ export function registerServe(program: Command, ctx: CommandContext): void {
         ...(opts.port !== undefined ? { port: Number(opts.port) } : {}),
         ...(opts.host !== undefined ? { host: opts.host } : {}),
       });
+      releaseYoungGeneration();
       if (isServeWorker()) {
         await runServeWorker(server);
         return;

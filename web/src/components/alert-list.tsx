@@ -5,7 +5,7 @@
  * Nothing is hidden or merged: every alert keeps its own row.
  */
 import { groupRelated } from '../dispatch.js';
-import { formatAge, place, SEVERITY_LABEL, STATUS_LABEL, typeLabel, type Alert } from '../model.js';
+import { firstLine, formatAge, place, SEVERITY_LABEL, STATUS_LABEL, typeLabel, type Alert } from '../model.js';
 
 const FRESH_MS = 10_000;
 
@@ -31,6 +31,7 @@ export function AlertList(props: {
   return (
     <ol class="alerts" aria-label="Alerts, newest first">
       {groupRelated(props.alerts).map(({ alert: a, under, nearby }) => {
+        const summary = firstLine(a.description);
         const fresh = props.now - Date.parse(a.created_at) < FRESH_MS;
         const cls = ['alert', `sev-${a.severity}`, `st-${a.status}`, a.id === props.selectedId ? 'selected' : '', a.id === props.hoverId ? 'hovered' : '', fresh ? 'fresh' : '', under ? 'related' : '', nearby > 0 ? 'group-lead' : '']
           .filter(Boolean)
@@ -67,6 +68,11 @@ export function AlertList(props: {
                   <span class={`status status-${a.status}`}>{STATUS_LABEL[a.status]}</span>
                 </span>
                 <span class="row-place">{place(a)}</span>
+                {summary && (
+                  <span class="row-desc" title={summary}>
+                    {summary}
+                  </span>
+                )}
                 <span class="row-meta muted">
                   by {a.reporter.username} ·{' '}
                   <time dateTime={a.created_at} title={new Date(a.created_at).toLocaleString()}>

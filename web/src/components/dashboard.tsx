@@ -4,10 +4,10 @@
  * id, fed by the list endpoint once and by the live feed after that.
  */
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { ApiError, act, getAlert, listAlerts, listResponders, logout, me } from '../api.js';
+import { ApiError, act, getAlert, listAlerts, listResponders, logout, mapBasemap, me } from '../api.js';
 import { MessageHub, type ResponderPosition } from '../dispatch.js';
 import { LiveFeed, type ConnectionState } from '../feed.js';
-import { compareIds, isActive, matches, mergeAlerts, newestFirst, SEVERITIES, type Action, type Alert, type Filters, type User } from '../model.js';
+import { compareIds, isActive, matches, mergeAlerts, newestFirst, SEVERITIES, type Action, type Alert, type Basemap, type Filters, type User } from '../model.js';
 import { Siren } from '../sound.js';
 import { AlertDetails } from './details.js';
 import { AlertList } from './alert-list.js';
@@ -115,6 +115,14 @@ export function Dashboard(props: { user: User; onSignedOut: (why?: string) => vo
   const presence = useResponders(dispatcher);
   const available = presence.responders.filter((r) => r.available);
   const meListed = presence.loaded ? presence.responders.some((r) => r.username === user.username && r.available) : undefined;
+  const [basemap, setBasemap] = useState<Basemap | undefined>(undefined);
+
+  useEffect(() => {
+    // Without an answer (an old server, a network error) the map still draws its offline outline.
+    mapBasemap()
+      .then(setBasemap)
+      .catch(() => setBasemap({ kind: 'outline' }));
+  }, []);
 
   const apply = (alerts: readonly Alert[]): Alert[] => {
     const before = boardRef.current;
@@ -230,7 +238,7 @@ export function Dashboard(props: { user: User; onSignedOut: (why?: string) => vo
           <div class="panel-head">
             <h2 id="map-title">Map</h2>
             <span class="muted">
-              accuracy circles to scale · no map tiles
+              accuracy circles to scale{basemap?.kind === 'outline' ? ' · offline outline' : ''}
               {dispatcher && (
                 <span class="responder-count" data-count={available.length}>
                   {' '}
@@ -244,7 +252,7 @@ export function Dashboard(props: { user: User; onSignedOut: (why?: string) => vo
               </span>
             )}
           </div>
-          <AlertMap alerts={shown} selectedId={selectedId} hoverId={hoverId} onSelect={setSelectedId} onHover={setHoverId} />
+          <AlertMap alerts={shown} responders={presence.responders} basemap={basemap} now={now} selectedId={selectedId} hoverId={hoverId} onSelect={setSelectedId} onHover={setHoverId} />
         </section>
         <section class="panel details-panel" aria-labelledby="details-title">
           <AlertDetails key={selected?.id} alert={selected} user={user} now={now} onAction={runAction} onUpdated={(a) => apply([a])} hub={hub} onClose={() => setSelectedId(undefined)} />

@@ -3,12 +3,16 @@
  * (Playwright's geolocation), responders appear on the dashboard, a claim from one responder's dashboard is
  * seen by a second one (whose own Claim says "<name> has it"), the nearest responders of an alert, the
  * thread between a responder's dashboard and the reporter's panic page live both ways (text stays text), and
- * related alerts grouped in the list.
+ * related alerts grouped in the list. The last test takes the dashboard screenshot of the README
+ * (test-artifacts/dashboard-dispatch.png; copied to docs/img/ by hand when the page changes).
  */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Browser, BrowserContext, BrowserContextOptions, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auth, get, post, sampleAlert, startStack, type Account, type Stack } from '../helpers/stack.js';
-import { launchChromium, row, signIn, WEB_DIST } from './harness.js';
+import { ARTIFACTS, launchChromium, row, signIn, WEB_DIST } from './harness.js';
+import { startTileServer, type TileServer } from './tiles.js';
 
 /** The Company's Garden, Cape Town; the responders start a few hundred metres to a few km away. */
 const SCENE = { lat: -33.931, lon: 18.418, accuracy_m: 40, address: 'Company’s Garden, Cape Town' };
@@ -35,6 +39,7 @@ async function put(url: string, body: unknown, headers: Record<string, string>):
 describe('dispatch in the dashboard and on the panic page', () => {
   let s: Stack;
   let browser: Browser;
+  let tiles: TileServer;
   const contexts: BrowserContext[] = [];
   /** A second responder, signed in on a second dashboard. */
   let rae: Account;
@@ -63,7 +68,15 @@ describe('dispatch in the dashboard and on the panic page', () => {
   const details = (page: Page, id: string) => page.locator(`article.details[data-alert-id="${id}"]`);
 
   beforeAll(async () => {
-    [s, browser] = await Promise.all([startStack({ dashboardDir: WEB_DIST, env: { LIVE_AUTH_RECHECK_MS: '60000', RELATED_RADIUS_M: '300' } }), launchChromium()]);
+    tiles = await startTileServer();
+    const env = {
+      LIVE_AUTH_RECHECK_MS: '60000',
+      RELATED_RADIUS_M: '300',
+      MAP_TILES_URL: `${tiles.origin}/{z}/{x}/{y}.png`,
+      MAP_TILES_ATTRIBUTION: 'Test tiles',
+      MAP_TILES_MAX_ZOOM: '18',
+    };
+    [s, browser] = await Promise.all([startStack({ dashboardDir: WEB_DIST, env }), launchChromium()]);
     const password = 'rae-Passw0rd-123';
     const u = await s.server.users.add('rae', 'responder', password);
     rae = { username: 'rae', password, id: u.id, token: await s.server.users.issueToken('rae') };
@@ -72,6 +85,7 @@ describe('dispatch in the dashboard and on the panic page', () => {
     for (const c of contexts) await c.close();
     await browser?.close();
     await s?.stop();
+    await tiles?.close();
   });
 
   it('the Available switch sends the browser position; off sends available:false; members have no switch', async () => {
@@ -220,5 +234,23 @@ describe('dispatch in the dashboard and on the panic page', () => {
     // The group leads the list (its newest report is the newest alert): the oldest open one first.
     expect(ids.slice(0, 3)).toEqual([first, third, second]);
     expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it('draws the available responders on the map and a claimed alert selected: the dashboard screenshot', async () => {
+    const page = await newPage({ viewport: { width: 1440, height: 1000 } });
+    await signIn(page, s.url, s.admin_.username, s.admin_.password);
+    const id = await raise(s.member, { severity: 'critical', type: 'fire', description: 'Smoke from a kitchen window\nTwo people inside', location: { lat: -33.9275, lon: 18.4205, accuracy_m: 35, address: '31 Wale St, Cape Town' } });
+    const claimed = await post(`${s.url}/api/emergency/alerts/${id}/claim`, {}, auth(s.responder));
+    expect(claimed.status).toBe(200);
+    // rita (the browser, sharing) and rae (the API) on the map, each a labelled dot.
+    for (const who of ['rita', 'rae']) await page.locator(`.map path.responder[data-username="${who}"]`).waitFor({ timeout: 20_000 });
+    await expect.poll(() => page.locator('.map img.leaflet-tile-loaded').count(), { timeout: 10_000 }).toBeGreaterThan(0);
+    await row(page, id).getByRole('button').click();
+    const d = details(page, id);
+    await d.getByText(/^rita is on the way/).waitFor({ timeout: 5000 });
+    await d.locator('.nearby li').first().waitFor({ timeout: 5000 });
+    await page.mouse.move(0, 0);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-dispatch.png'), fullPage: true, timeout: 10_000 });
   });
 });

@@ -22,7 +22,7 @@ export const RELATED_SCAN = 200;
  * Older alerts one new alert is linked to at most (the newest nearby): each link is one more feed entry, so
  * a crowd of alerts at one spot costs at most this many extra entries per alert.
  */
-export const RELATED_LINKS = 10;
+export const RELATED_LINKS = 3;
 /** Entries the recent-alerts zset keeps (older ones are trimmed by rank; the window bounds what is used). */
 export const RECENT_KEEP = 1000;
 

@@ -29,8 +29,8 @@ export type LiveFeed = Pick<AlertFeed<LiveFrame>, 'subscribe' | 'healthy'>;
 /** A responder's push subscriptions (the push routes). */
 export type PushSubscriptions = Pick<PushSubscriptionStore, 'save' | 'remove'>;
 
-/** Responder presence (the presence routes). */
-export type PresenceOperations = Pick<PresenceStore, 'update' | 'list' | 'nearest'>;
+/** Responder presence (the presence routes; `positionOf` for the claim route: null when stale or none). */
+export type PresenceOperations = Pick<PresenceStore, 'update' | 'list' | 'nearest' | 'positionOf'>;
 
 /** The `/health/redis` report. */
 export type HealthReport = Pick<RedisHealth, 'report'>;

@@ -16,7 +16,7 @@ import { diffAll, type LiveUser } from '../redis/acl/diff.js';
 import { fetchLiveUsers } from '../redis/acl/provision.js';
 import { desiredRules } from '../redis/acl/rules.js';
 import { aclPatterns, layoutOf, type KeyLayout, type NamespaceOwner } from '../redis/keys.js';
-import { roleSpec, type ClientRole } from '../redis/roles.js';
+import { roleSelectors, roleSpec, type ClientRole } from '../redis/roles.js';
 import { describeGroup, groupAclLog, parseAclLog, type AclLogEntry, type AclLogGroup } from './acl-log.js';
 import type { CheckResult } from './types.js';
 
@@ -61,6 +61,12 @@ async function expectDryRunDenied(admin: Redis, username: string, args: readonly
   const what = args.slice(0, 2).join(' ');
   const reply = String(await admin.call('ACL', 'DRYRUN', username, ...args.map(String)));
   return reply === 'OK' ? { ok: false, detail: `${what} would be ALLOWED (ACL DRYRUN)` } : { ok: true, detail: `${what} → denied (ACL DRYRUN)` };
+}
+
+async function expectDryRunAllowed(admin: Redis, username: string, args: readonly (string | number)[]): Promise<Outcome> {
+  const what = args.slice(0, 2).join(' ');
+  const reply = String(await admin.call('ACL', 'DRYRUN', username, ...args.map(String)));
+  return reply === 'OK' ? { ok: true, detail: `${what} → allowed (ACL DRYRUN)` } : { ok: false, detail: `${what} → ${reply}` };
 }
 
 function summarise(r: unknown): string {
@@ -174,7 +180,7 @@ async function authenticate({ ctx, layout, user, push }: Run): Promise<Set<Clien
 }
 
 /** (b) Each role does its job in its own namespaces; monitoring reads its statistics. */
-async function doTheJob({ ctx, layout, nonce, push }: Run, alive: ReadonlySet<ClientRole>): Promise<void> {
+async function doTheJob({ ctx, layout, nonce, user, push }: Run, alive: ReadonlySet<ClientRole>): Promise<void> {
   for (const owner of OWNERS) {
     const client = ctx.clients.get(owner);
     if (!client || !alive.has(owner)) continue;
@@ -213,6 +219,15 @@ async function doTheJob({ ctx, layout, nonce, push }: Run, alive: ReadonlySet<Cl
       const o2 = o1.ok ? await expectOk(client, ['XRANGE', stream, '-', '+', 'COUNT', 1]) : o1;
       await exec(client, ['DEL', stream]).catch(() => undefined);
       push({ section: 'job', role: owner, name: 'append to and read an alert stream', status: o2.ok ? 'pass' : 'fail', detail: o2.ok ? 'XADD, XRANGE ok' : o2.detail });
+    }
+    // Selectors (the realtime role's presence grant): asked with ACL DRYRUN, so verify writes no fake position.
+    for (const sel of roleSelectors(owner, layout)) {
+      for (const pattern of sel.keys) {
+        const key = probeKey(pattern, nonce);
+        const o = await expectDryRunAllowed(ctx.admin, user(owner), ['GEOADD', key, 18.42, -33.92, 'verify']);
+        const o2 = o.ok ? await expectDryRunAllowed(ctx.admin, user(owner), ['GEOSEARCH', key, 'FROMLONLAT', 18.42, -33.92, 'BYRADIUS', 1, 'km']) : o;
+        push({ section: 'job', role: owner, name: `GEO commands in ~${pattern} (selector)`, status: o2.ok ? 'pass' : 'fail', detail: o2.detail, hint: o2.ok ? undefined : 'Run `naboom acl apply`.' });
+      }
     }
     const info = await expectOk(client, ['INFO', 'server']);
     push({ section: 'job', role: owner, name: 'INFO (client ready check)', status: info.ok ? 'pass' : 'fail', detail: info.detail });
@@ -259,6 +274,28 @@ async function refuseTheForbidden({ ctx, layout, nonce, user, push }: Run, alive
           detail: ok ? 'GET → NOPERM, SET → denied' : [read, write].filter((x) => !x.ok).map((x) => x.detail).join('; '),
           hint: ok ? undefined : 'Key patterns overlap between roles: run `naboom acl apply`.',
         });
+      }
+    }
+  }
+  // Selectors: no other role reaches their keys; their owner's GEO grant stops at them, and its root commands
+  // do not reach them.
+  for (const owner of OWNERS) {
+    if (!ctx.clients.get(owner) || !alive.has(owner)) continue;
+    for (const sel of roleSelectors(owner, layout)) {
+      for (const pattern of sel.keys) {
+        const key = probeKey(pattern, nonce);
+        for (const other of OWNERS) {
+          if (other === owner || !ctx.clients.get(other) || !alive.has(other)) continue;
+          // DRYRUN both ways: a live refusal here would be one ACL LOG does not expect from verify.
+          const read = await expectDryRunDenied(ctx.admin, user(other), ['GEOPOS', key, 'verify']);
+          const write = await expectDryRunDenied(ctx.admin, user(other), ['GEOADD', key, 18.42, -33.92, 'verify']);
+          const ok = read.ok && write.ok;
+          push({ section: 'deny', role: other, name: `cannot touch ${owner}'s ~${pattern} (selector)`, status: ok ? 'pass' : 'fail', detail: ok ? 'GEOPOS, GEOADD → denied (ACL DRYRUN)' : [read, write].filter((x) => !x.ok).map((x) => x.detail).join('; '), hint: ok ? undefined : 'Run `naboom acl apply`.' });
+        }
+        const outside = await expectDryRunDenied(ctx.admin, user(owner), ['GEOADD', probeKey(aclPatterns(layout, owner).keys[0] ?? 'x:*', nonce), 18.42, -33.92, 'verify']);
+        push({ section: 'deny', role: owner, name: `GEOADD only inside ~${pattern}`, status: outside.ok ? 'pass' : 'fail', detail: outside.detail, hint: outside.ok ? undefined : 'Run `naboom acl apply`.' });
+        const root = await expectDryRunDenied(ctx.admin, user(owner), ['SET', key, 'x']);
+        push({ section: 'deny', role: owner, name: `root commands do not reach ~${pattern}`, status: root.ok ? 'pass' : 'fail', detail: root.detail, hint: root.ok ? undefined : 'Run `naboom acl apply`.' });
       }
     }
   }

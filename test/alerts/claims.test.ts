@@ -1,6 +1,11 @@
 /** Claiming alerts end to end: one holder decided atomically, claim acknowledges, unclaim rules, live updates. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AlertService } from '../../src/alerts/service.js';
+import { AlertStore } from '../../src/alerts/store.js';
 import { freePort } from '../../src/local/redis-server.js';
+import { createLogger } from '../../src/log/logger.js';
+import { Metrics } from '../../src/metrics/registry.js';
+import { RoleClients } from '../../src/redis/connections.js';
 import { auth, get, post, sampleAlert, startStack, WsClient, type Account, type Stack } from '../helpers/stack.js';
 
 interface Doc {
@@ -140,6 +145,28 @@ describe('claims', () => {
     // Nothing was half-applied, and it works again.
     expect(((await get(`${api}/${id}`, auth(s.responder))).body as Doc).assignee).toBeUndefined();
     expect((await post(`${api}/${id}/claim`, null, auth(s.responder))).status).toBe(200);
+  });
+
+  it('distance_m: from the position presence reports, at claim time; unknown (null) when presence fails', async () => {
+    const clients = new RoleClients(s.redis.config, createLogger({ level: 'silent' }));
+    try {
+      const store = new AlertStore(clients.get('realtime'), s.redis.config, s.redis.keys);
+      const base = { store, notifications: { enqueueEvent: () => Promise.resolve() }, metrics: new Metrics(), logger: createLogger({ level: 'silent' }) };
+      const asked: string[] = [];
+      // 0.01° of latitude north of the alert: about 1,112 m.
+      const near = new AlertService({ ...base, positions: { positionOf: (u) => (asked.push(u), Promise.resolve({ lat: -33.9149, lon: 18.4241, last_seen: new Date().toISOString() })) } });
+      const broken = new AlertService({ ...base, positions: { positionOf: () => Promise.reject(new Error('presence down')) } });
+      const rita = { id: s.responder.id, username: 'rita', role: 'responder' as const };
+      const one = await raise();
+      const claimed = await near.claim(rita, one);
+      expect(asked).toEqual(['rita']);
+      expect(claimed.assignee?.distance_m).toBeGreaterThan(1100);
+      expect(claimed.assignee?.distance_m).toBeLessThan(1125);
+      const two = await raise();
+      expect((await broken.claim(rita, two)).assignee).toMatchObject({ username: 'rita', distance_m: null });
+    } finally {
+      await clients.close();
+    }
   });
 
   it('each claim and unclaim is an alert.updated frame on the live feed, to responders and to the reporter', async () => {

@@ -199,11 +199,17 @@ describe('panic page', () => {
     expect(alerts.map((a) => a.type)).toEqual(['crime']);
   });
 
-  it('offline: "Not sent yet", then exactly one alert once the network is back', async () => {
+  it('offline: the app starts from its cache, a press says "Not sent yet", then exactly one alert once the network is back', async () => {
     const ben = await resident();
     const page = await phone({ geolocation: HOME, permissions: ['geolocation'] });
     await signIn(page, ben);
+    // The service worker controls the page: its shell cache lets the installed app start without a network.
+    await expect.poll(() => page.evaluate<boolean>('navigator.serviceWorker.controller !== null'), { timeout: 10_000 }).toBe(true);
+    await expect.poll(() => page.evaluate<boolean>("caches.match('/panic').then((r) => r !== undefined)"), { timeout: 10_000 }).toBe(true);
     await page.context().setOffline(true);
+    await page.reload();
+    await page.locator('.panic-buttons').waitFor({ timeout: 10_000 });
+    expect(await page.evaluate<boolean>('navigator.onLine')).toBe(false);
     await button(page, 'Other').click();
     const queued = page.locator('#panic-queued');
     await queued.waitFor({ timeout: COUNTDOWN_S * 1000 + 5000 });

@@ -37,10 +37,13 @@ describe('naboom verify', () => {
     expect(failed(r)).toEqual([]);
     const cells = (section: string, role: string) => r.checks.filter((c) => c.section === section && c.role === role && c.status === 'pass').length;
     for (const role of ['master', 'app', 'websocket', 'realtime', 'monitoring']) expect(cells('auth', role), role).toBe(1);
-    // 14 forbidden commands + every other role's namespace (the app role's include naboom:push:*)
-    expect(cells('deny', 'app')).toBe(14 + 4);
-    expect(cells('deny', 'websocket')).toBe(14 + 9);
-    expect(cells('deny', 'realtime')).toBe(14 + 7);
+    // 14 forbidden commands + every other role's namespace (the app role's include naboom:push:*), + the
+    // realtime role's presence selector: others cannot touch it, and realtime's GEO grant stops at it.
+    expect(cells('deny', 'app')).toBe(14 + 4 + 1);
+    expect(cells('deny', 'websocket')).toBe(14 + 9 + 1);
+    expect(cells('deny', 'realtime')).toBe(14 + 7 + 2);
+    expect(cells('job', 'realtime')).toBeGreaterThanOrEqual(1);
+    expect(r.checks.find((c) => c.role === 'realtime' && c.name === 'GEO commands in ~naboom:presence:* (selector)')?.status).toBe('pass');
     expect(cells('deny', 'monitoring')).toBe(12);
     expect(cells('job', 'app')).toBe(7);
     const names = r.checks.map((c) => `${c.role ?? ''} ${c.name}`);

@@ -46,8 +46,9 @@ describe('live protocol on the wire', () => {
     await sse.until((e) => e.some((x) => x.event === 'live'));
     const id = await raise();
     await post(`${api}/${id}/ack`, null, auth(s.responder));
-    await ws.until((f) => f.some((x) => x.type === 'alert.updated' && x.alert?.id === id) && f.some((x) => x.type === 'heartbeat'));
-    await sse.until((e) => e.some((x) => x.event === 'alert.updated' && x.data.alert?.id === id) && e.some((x) => x.event === 'heartbeat'));
+    expect((await post(`${api}/${id}/messages`, { text: 'on my way' }, auth(s.responder))).status).toBe(201);
+    await ws.until((f) => f.some((x) => x.type === 'alert.message') && f.some((x) => x.type === 'heartbeat'));
+    await sse.until((e) => e.some((x) => x.event === 'alert.message') && e.some((x) => x.event === 'heartbeat'));
 
     for (const frame of ws.frames) expect(serverMessage.safeParse(frame).error?.issues, JSON.stringify(frame).slice(0, 200)).toBeUndefined();
     for (const e of sse.events) {
@@ -55,7 +56,7 @@ describe('live protocol on the wire', () => {
       expect(e.event).toBe(e.data.type);
     }
     const types = new Set(ws.frames.map((f) => f.type));
-    for (const t of ['error', 'subscribed', 'replay.start', 'replay.end', 'live', 'alert', 'alert.updated', 'heartbeat']) expect(types, t).toContain(t);
+    for (const t of ['error', 'subscribed', 'replay.start', 'replay.end', 'live', 'alert', 'alert.updated', 'alert.message', 'heartbeat']) expect(types, t).toContain(t);
     for (const frames of [ws.frames, sse.events.map((e) => e.data)]) {
       expect(frames.find((f) => f.type === 'alert' && f.id === before)?.['event']).toBe(ALERT_EVENTS.raised);
       expect(frames.find((f) => f.type === 'alert' && f.id === id)?.['event']).toBe(ALERT_EVENTS.raised);

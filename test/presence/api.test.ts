@@ -5,13 +5,14 @@
  * the account is removed or demoted.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../../src/local/wait.js';
 import { runCli } from '../helpers/cli.js';
 import { auth, get, post, sampleAlert, startStack, type Account, type Stack } from '../helpers/stack.js';
 
-async function put(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: unknown }> {
+async function put(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: unknown; retryAfter?: string | null }> {
   const res = await fetch(url, { method: 'PUT', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
   const text = await res.text();
-  return { status: res.status, body: text ? (JSON.parse(text) as unknown) : undefined };
+  return { status: res.status, body: text ? (JSON.parse(text) as unknown) : undefined, ...(res.status === 503 ? { retryAfter: res.headers.get('retry-after') } : {}) };
 }
 
 const codeOf = (b: unknown): string | undefined => (b as { error?: { code?: string } }).error?.code;
@@ -164,5 +165,23 @@ describe('presence: API', () => {
     // A member cannot put it back.
     expect((await put(`${s.url}${me}`, { available: true, location: { lat: 0, lon: 0 } }, auth(acct('far3')))).status).toBe(403);
     expect(await names()).not.toContain('far3');
+  });
+
+  it('Redis unreachable: the presence routes answer 503 NABOOM_UNAVAILABLE with Retry-After, never 500, and recover', { timeout: 60_000 }, async () => {
+    const pid = s.redis.server.pid;
+    process.kill(pid, 'SIGSTOP');
+    try {
+      const r1 = await put(`${s.url}${me}`, { available: true, location: { lat: ALERT.lat, lon: ALERT.lon } }, auth(s.responder));
+      const r2 = await get(`${s.url}/api/responders`, auth(s.responder));
+      const r3 = await get(`${s.url}/api/emergency/alerts/${alertId}/responders`, auth(s.responder));
+      expect([r1.status, r2.status, r3.status]).toEqual([503, 503, 503]);
+      for (const b of [r1.body, r2.body, r3.body]) expect(codeOf(b)).toBe('NABOOM_UNAVAILABLE');
+      expect(Number(r1.retryAfter)).toBeGreaterThan(0);
+      expect(Number(r2.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(Number(r3.headers.get('retry-after'))).toBeGreaterThan(0);
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    await waitFor('the presence routes to answer again', async () => (await get(`${s.url}/api/responders`, auth(s.responder))).status === 200, { timeoutMs: 20_000, intervalMs: 100 });
   });
 });

@@ -14,9 +14,21 @@ export type PushPayload = { readonly [K in (typeof PUSH_FIELDS)[number]]?: unkno
 const TYPE_LABEL: Record<string, string> = { panic: 'Panic', medical: 'Medical', fire: 'Fire', crime: 'Crime', other: 'Other' };
 const SEVERITY_LABEL: Record<string, string> = { critical: 'Critical', high: 'High', medium: 'Medium', low: 'Low' };
 
+/** The options given to `showNotification` (written out: this module is also unit-tested in Node, without the DOM's types). */
+export interface ShownOptions {
+  readonly body: string;
+  readonly tag: string;
+  readonly data: { readonly id?: string };
+  readonly icon: string;
+  readonly badge?: string;
+  readonly renotify?: boolean;
+  readonly requireInteraction?: boolean;
+  readonly timestamp?: number;
+}
+
 export interface BuiltNotification {
   readonly title: string;
-  readonly options: NotificationOptions & { renotify?: boolean };
+  readonly options: ShownOptions;
 }
 
 export function notificationOf(p: PushPayload | undefined): BuiltNotification {

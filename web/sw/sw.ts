@@ -22,7 +22,11 @@ async function cacheShell(): Promise<void> {
   const html = await res.clone().text();
   await cache.put('/panic', res);
   const assets = [...html.matchAll(/(?:src|href)="(\/assets\/[^"]+)"/g)].map((m) => m[1]).filter((u): u is string => u !== undefined);
-  await cache.addAll([...new Set([...assets, ...SHELL_EXTRA])]);
+  // Hashed assets never change under one name: fetch only the ones this cache does not hold yet.
+  const wanted = [...new Set([...assets, ...SHELL_EXTRA])];
+  const missing: string[] = [];
+  for (const u of wanted) if (SHELL_EXTRA.includes(u) || !(await cache.match(u))) missing.push(u);
+  await cache.addAll(missing);
 }
 
 self.addEventListener('install', (event) => {

@@ -104,21 +104,25 @@ export function wsRoute(ctx: RouteContext): void {
   const { app, auth, feed, logger, metrics, users } = ctx;
   const guard = liveGuard(ctx);
   app.get('/ws', { websocket: true, preValidation: auth.require() }, (ws, req) => {
+    // No closure below may capture `req`: it would keep the request, its reply and session alive for as long
+    // as the socket lives (months). Take what the connection needs from it now.
+    const principal = principalOf(req);
+    const credential = credentialOf(req, principal, users);
+    const username = principal.username;
     // The plugin's own listener logs every socket error with its stack: an oversized frame is the client's
     // doing (ws already answers it with close 1009), so it is counted, not logged as a server error.
     ws.removeAllListeners('error');
     ws.on('error', (err: Error & { code?: string }) => {
       if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
         metrics.liveOversizedFrames.inc();
-        logger.debug({ user: req.principal?.username }, 'websocket frame over the size limit: closed with 1009');
+        logger.debug({ user: username }, 'websocket frame over the size limit: closed with 1009');
         return;
       }
-      logger.warn({ err: { message: err.message, code: err.code }, user: req.principal?.username }, 'websocket error');
+      logger.warn({ err: { message: err.message, code: err.code }, user: username }, 'websocket error');
       ws.terminate();
     });
     const socket = new WsSocket(ws);
     const life = new ConnectionLifecycle();
-    const principal = principalOf(req);
     // Control and error frames answer the client's own frames: one that floods without reading them is cut
     // off at the high-water mark, so it cannot make this process buffer without bound.
     const send = (message: ServerMessage): void => {
@@ -143,7 +147,7 @@ export function wsRoute(ctx: RouteContext): void {
     let current: (() => Promise<void>) | undefined;
     let next: SubscribeRequest | undefined;
     let working = false;
-    const unwatch = guard.watch(credentialOf(req, principal, users), () => {
+    const unwatch = guard.watch(credential, () => {
       metrics.liveRefused.inc({ reason: 'credential' });
       sink.close('unauthenticated');
     });

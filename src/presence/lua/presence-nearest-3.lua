@@ -35,7 +35,11 @@ while a < #ARGV do
   local lon, lat, radius = nextArg(), nextArg(), nextArg()
   local limit = tonumber(nextArg())
   local availableOnly = nextArg() == '1'
-  local hits = redis.call('GEOSEARCH', geo, 'FROMLONLAT', lon, lat, 'BYRADIUS', radius, 'm', 'ASC', 'WITHDIST')
+  -- Bounded: the nearest `limit` (filtering by availability: a few times more, so that unavailable
+  -- responders in between do not hide available ones; fewer found means everyone is notified).
+  local count = limit
+  if availableOnly then count = 4 * limit + 16 end
+  local hits = redis.call('GEOSEARCH', geo, 'FROMLONLAT', lon, lat, 'BYRADIUS', radius, 'm', 'ASC', 'COUNT', count, 'WITHDIST')
   local list = {}
   for _, hit in ipairs(hits) do
     if #list >= 4 * limit then break end

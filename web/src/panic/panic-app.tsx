@@ -11,7 +11,7 @@ import { Login } from '../components/login.js';
 import { Thread } from '../components/thread.js';
 import { MessageHub, onTheWay } from '../dispatch.js';
 import { LiveFeed } from '../feed.js';
-import { parseAlert, type Alert, type User } from '../model.js';
+import { parseAlert, parseUser, type Alert, type User } from '../model.js';
 import { better, worthUpdate, type Fix } from './geo.js';
 import { dropPending, flushOutbox, listPending, savePending, sendOnce, SYNC_TAG, type Pending, type SendOutcome } from './outbox.js';
 
@@ -45,6 +45,26 @@ type Phase =
 const time = (iso: string): string => new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
 const isOpen = (a: Alert): boolean => a.status === 'open' || a.status === 'acknowledged';
 
+const REMEMBERED = 'naboom-panic-user';
+
+/** Who signed in on this phone last (not a secret: the session itself is the HttpOnly cookie). */
+function remember(u: User | null): void {
+  try {
+    if (u) localStorage.setItem(REMEMBERED, JSON.stringify(u));
+    else localStorage.removeItem(REMEMBERED);
+  } catch {
+    // storage off: an offline start shows the sign-in form
+  }
+}
+
+function remembered(): User | undefined {
+  try {
+    return parseUser(JSON.parse(localStorage.getItem(REMEMBERED) ?? 'null'));
+  } catch {
+    return undefined;
+  }
+}
+
 function locationOf(fix: Fix | undefined, address: string): NewLocation {
   const addr = address.trim() ? { address: address.trim().slice(0, 500) } : {};
   if (fix) return { lat: fix.lat, lon: fix.lon, accuracy_m: Math.round(fix.accuracy_m), ...addr };
@@ -56,10 +76,24 @@ export function PanicApp() {
   const [notice, setNotice] = useState<string | undefined>(undefined);
 
   useEffect(() => {
-    me().then(setUser, (e: unknown) => {
-      setNotice(e instanceof ApiError ? e.message : 'The server cannot be reached');
-      setUser(null);
-    });
+    me().then(
+      (u) => {
+        remember(u);
+        setUser(u);
+      },
+      (e: unknown) => {
+        // Offline start (the installed app without a network): the resident signed in on this phone before,
+        // so show the buttons; a press is kept and sent when the network is back (a stale session then asks
+        // to sign in again, the press still kept).
+        const saved = e instanceof ApiError && e.code === 'NETWORK' ? remembered() : undefined;
+        if (saved) {
+          setUser(saved);
+          return;
+        }
+        setNotice(e instanceof ApiError ? e.message : 'The server cannot be reached');
+        setUser(null);
+      },
+    );
   }, []);
 
   if (user === undefined) {
@@ -76,6 +110,7 @@ export function PanicApp() {
         lead="Sign in once on this phone; afterwards one press raises an alert with your location."
         notice={notice}
         onLogin={(u) => {
+          remember(u);
           setNotice(undefined);
           setUser(u);
         }}
@@ -86,6 +121,7 @@ export function PanicApp() {
     <PanicScreen
       user={user}
       onSignedOut={(why) => {
+        remember(null);
         setNotice(why);
         setUser(null);
       }}
@@ -109,7 +145,12 @@ function PanicScreen(props: { user: User; onSignedOut: (why: string | undefined)
   addressRef.current = address;
 
   useEffect(() => {
-    panicSettings().then((s) => setCountdownS(s.countdownS), () => undefined);
+    const saved = Number(localStorage.getItem('naboom-panic-countdown') ?? 'NaN');
+    if (Number.isInteger(saved) && saved >= 0 && saved <= 30) setCountdownS(saved);
+    panicSettings().then((s) => {
+      setCountdownS(s.countdownS);
+      localStorage.setItem('naboom-panic-countdown', String(s.countdownS));
+    }, () => undefined);
   }, []);
 
   // Location: watch from the start, keep the best recent fix; after FIX_WAIT_MS without one, the address field.

@@ -16,12 +16,20 @@ const putBody = requestSchema(presenceInput);
 const nearQuery = requestSchema(nearbyQuery);
 
 export function presenceRoutes(ctx: RouteContext): void {
-  const { app, auth, alerts, config, presence } = ctx;
+  const { app, auth, alerts, config, presence, users } = ctx;
   const signedIn = auth.require();
-  /** 401 first (as every route), then 403 for members, before the body or query is validated. */
+  const forbidden = (): NaboomError => new NaboomError('NABOOM_FORBIDDEN', 'Responder positions are for responders and admins only');
+  /**
+   * 401 first (as every route), then 403 for members, before the body or query is validated. The role is
+   * read again from the account (the authenticator caches lookups for a few seconds): someone just demoted
+   * to member or removed must not read positions, nor store one again after the demotion deleted it.
+   */
   const gate = async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
     await signedIn(req, reply);
-    if (!canSeeAll(principalOf(req))) throw new NaboomError('NABOOM_FORBIDDEN', 'Responder positions are for responders and admins only');
+    const p = principalOf(req);
+    if (!canSeeAll(p)) throw forbidden();
+    const fresh = await users.get(p.username);
+    if (!fresh || !canSeeAll({ ...p, role: fresh.role })) throw forbidden();
     if (!presence) throw new NaboomError('NABOOM_UNAVAILABLE', 'Responder presence is not available in this process');
   };
 

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, BrowserContextOptions, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auth, get, post, sampleAlert, startStack, type Account, type Stack } from '../helpers/stack.js';
-import { ARTIFACTS, launchChromium, row, signIn, WEB_DIST } from './harness.js';
+import { ARTIFACTS, horizontalOverflow, launchChromium, row, signIn, WEB_DIST } from './harness.js';
 import { startTileServer, type TileServer } from './tiles.js';
 
 /** The Company's Garden, Cape Town; the responders start a few hundred metres to a few km away. */
@@ -209,6 +209,10 @@ describe('dispatch in the dashboard and on the panic page', () => {
     const expected = ['Smoke from the kitchen, <b>two</b> people inside', 'On my way, 5 minutes'];
     expect(await order(rita)).toEqual(expected);
     expect(await order(phone)).toEqual(expected);
+    // The thread fits the phone: no sideways scrolling.
+    expect(await horizontalOverflow(phone)).toBe(0);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await phone.screenshot({ path: join(ARTIFACTS, 'panic-thread.png'), fullPage: true, timeout: 10_000 });
 
     // Too long: refused in the page with the reason, nothing sent.
     await d.getByPlaceholder('Write a message…').fill('x'.repeat(1001));

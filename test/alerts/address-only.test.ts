@@ -97,9 +97,9 @@ describe('address-only alerts', () => {
     // Nothing of it is in the recent-alerts zset the linking reads.
     await s.admin.select(4);
     try {
-      const members = await s.admin.zrange('panic:recent', 0, -1);
+      const members = await s.admin.zrange('panic:recent', '0', '-1');
       expect(members.some((m) => m.startsWith(`${first.id} `))).toBe(true);
-      expect(members.some((m) => m.startsWith(`${addressOnly.id}`))).toBe(false);
+      expect(members.some((m) => m.startsWith(`${addressOnly.id} `))).toBe(false);
     } finally {
       await s.admin.select(0);
     }

@@ -283,6 +283,7 @@ describe('operator dashboard', () => {
     expect(where).toBe('Address only — no GPS position');
     expect(await details.textContent()).toContain('Kirstenbosch main gate');
     expect(await details.textContent()).not.toMatch(/°\s*[NS]/);
+    expect(await details.locator('.nearest-none').textContent()).toMatch(/^No GPS position, so nobody is nearest/);
     // A fix sent later (the reporter's location update) puts it on the map.
     const res = await fetch(`${s.url}/api/emergency/alerts/${id}/location`, {
       method: 'PATCH',

@@ -4,6 +4,7 @@
  * resubscribe with `since` = the last id seen.
  */
 import { describe, expect, it } from 'vitest';
+import type { ThreadMessage } from '../../web/src/dispatch.js';
 import { LiveFeed, type ConnectionState, type FeedEnvironment, type FeedSocket } from '../../web/src/feed.js';
 
 class FakeSocket implements FeedSocket {
@@ -50,7 +51,7 @@ class FakeClock {
   }
 }
 
-async function setup() {
+async function setup(onMessage?: (m: ThreadMessage) => void) {
   const clock = new FakeClock();
   const sockets: FakeSocket[] = [];
   const states: ConnectionState['kind'][] = [];
@@ -67,6 +68,7 @@ async function setup() {
   const feed = new LiveFeed(
     {
       onAlerts: () => undefined,
+      ...(onMessage ? { onMessage } : {}),
       onState: (s) => states.push(s.kind),
       onGap: () => undefined,
       onSignedOut: () => undefined,
@@ -128,6 +130,25 @@ describe('dashboard connection state', () => {
     expect(states.at(-1)).toBe('live');
     clock.advance(1);
     expect(states.at(-1)).toBe('stale');
+    feed.stop();
+  });
+
+  it('passes thread messages on (alert.message), drops malformed ones, and moves the cursor past both', async () => {
+    const got: ThreadMessage[] = [];
+    const { clock, sockets, feed } = await setup((m) => got.push(m));
+    const first = sockets[0];
+    first?.open();
+    first?.frame({ type: 'live', last_id: '100-0', interval_ms: 1000 });
+    const message = { id: '160-0', alert_id: '150-0', at: '2026-01-01T10:00:00.000Z', by: { id: 'u-rita', username: 'rita' }, text: 'On my way' };
+    first?.frame({ type: 'alert.message', id: '160-0', alert_id: '150-0', message });
+    first?.frame({ type: 'alert.message', id: '170-0', alert_id: '150-0', message: { ...message, id: '170-0', by: null } });
+    expect(got).toEqual([message]);
+    expect(feed.cursor).toBe('170-0');
+    // The reconnect replays from after the last message.
+    clock.advance(2000);
+    clock.advance(10_000);
+    sockets[1]?.open();
+    expect(sockets[1]?.sent[0]).toMatchObject({ type: 'subscribe', since: '170-0' });
     feed.stop();
   });
 });

@@ -3,6 +3,7 @@
  * every same-origin request; answers are `unknown` until checked. Errors become `ApiError` carrying the
  * server's stable code and message, which the page shows as they are.
  */
+import { parseMessage, parseNearby, parseResponder, type NearbyResponder, type Position, type ResponderPosition, type ThreadMessage } from './dispatch.js';
 import { parseAlert, parseUser, type Action, type Alert, type Basemap, type User } from './model.js';
 
 export class ApiError extends Error {
@@ -10,6 +11,8 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** The error's `details` (e.g. who holds a claimed alert), unchecked. */
+    readonly details?: unknown,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -18,7 +21,7 @@ export class ApiError extends Error {
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
 
-async function request(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown, okStatuses: readonly number[] = []): Promise<unknown> {
+async function request(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body?: unknown, okStatuses: readonly number[] = []): Promise<unknown> {
   let res: Response;
   try {
     res = await fetch(path, {
@@ -42,7 +45,7 @@ async function request(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string
   let message = typeof err['message'] === 'string' ? err['message'] : `The server answered ${res.status}`;
   const retry = res.headers.get('retry-after');
   if (res.status === 429 && retry) message += ` (retry in ${retry} s)`;
-  throw new ApiError(res.status, code, message);
+  throw new ApiError(res.status, code, message, err['details']);
 }
 
 function userOf(data: unknown): User {
@@ -85,7 +88,12 @@ export async function act(id: string, action: Action, note?: string): Promise<Al
 
 /** One alert (members: only their own). */
 export async function getAlert(id: string): Promise<Alert> {
-  const data = await request('GET', `/api/emergency/alerts/${encodeURIComponent(id)}`);
+  return alertOf(await request('GET', `/api/emergency/alerts/${encodeURIComponent(id)}`));
+}
+
+const alertPath = (id: string): string => `/api/emergency/alerts/${encodeURIComponent(id)}`;
+
+function alertOf(data: unknown): Alert {
   const alert = parseAlert(isObj(data) && isObj(data['alert']) ? data['alert'] : data);
   if (!alert) throw new ApiError(500, 'BAD_RESPONSE', 'Unexpected answer from the server');
   return alert;
@@ -93,6 +101,58 @@ export async function getAlert(id: string): Promise<Alert> {
 
 /** A location to send: coordinates (with an optional address) or, without a GPS fix, an address alone. */
 export type NewLocation = { readonly lat: number; readonly lon: number; readonly accuracy_m?: number; readonly address?: string } | { readonly address: string };
+
+/** Claims the alert (responders, admins). A 409 `NABOOM_ALERT_CLAIMED` names the holder in `details.assignee`. */
+export async function claim(id: string): Promise<Alert> {
+  return alertOf(await request('POST', `${alertPath(id)}/claim`, {}));
+}
+
+/** Gives the claim up (its holder, or an admin). */
+export async function unclaim(id: string): Promise<Alert> {
+  return alertOf(await request('POST', `${alertPath(id)}/unclaim`, {}));
+}
+
+/** Who holds a claimed alert, from a 409 answer to a claim; undefined for any other error. */
+export function claimHolder(e: unknown): string | undefined {
+  if (!(e instanceof ApiError) || e.code !== 'NABOOM_ALERT_CLAIMED') return undefined;
+  const holder = isObj(e.details) ? e.details['assignee'] : undefined;
+  if (typeof holder === 'string') return holder;
+  if (isObj(holder) && typeof holder['username'] === 'string') return holder['username'];
+  return undefined;
+}
+
+/** The alert's thread, oldest first. */
+export async function listMessages(id: string): Promise<ThreadMessage[]> {
+  const data = await request('GET', `${alertPath(id)}/messages`);
+  const raw = isObj(data) && Array.isArray(data['messages']) ? (data['messages'] as unknown[]) : [];
+  return raw.map(parseMessage).filter((m): m is ThreadMessage => m !== undefined);
+}
+
+export async function postMessage(id: string, text: string): Promise<ThreadMessage> {
+  const data = await request('POST', `${alertPath(id)}/messages`, { text });
+  const message = parseMessage(isObj(data) ? data['message'] : undefined);
+  if (!message) throw new ApiError(500, 'BAD_RESPONSE', 'Unexpected answer from the server');
+  return message;
+}
+
+/** Reports this responder's availability, and position when known (`PUT /api/responders/me`). */
+export async function reportPresence(available: boolean, location?: Position): Promise<void> {
+  await request('PUT', '/api/responders/me', { available, ...(location ? { location } : {}) });
+}
+
+/** Responders with a fresh position (responders and admins only). */
+export async function listResponders(): Promise<ResponderPosition[]> {
+  const data = await request('GET', '/api/responders');
+  const raw = isObj(data) && Array.isArray(data['responders']) ? (data['responders'] as unknown[]) : [];
+  return raw.map(parseResponder).filter((r): r is ResponderPosition => r !== undefined);
+}
+
+/** Responders nearest to an alert, nearest first. */
+export async function nearestResponders(id: string, limit = 5): Promise<NearbyResponder[]> {
+  const data = await request('GET', `${alertPath(id)}/responders?limit=${limit}`);
+  const raw = isObj(data) && Array.isArray(data['responders']) ? (data['responders'] as unknown[]) : [];
+  return raw.map(parseNearby).filter((r): r is NearbyResponder => r !== undefined);
+}
 
 /** The reporter's newer location for their open alert (`PATCH …/:id/location`). */
 export async function updateLocation(id: string, location: NewLocation): Promise<Alert> {

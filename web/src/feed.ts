@@ -10,6 +10,7 @@
  */
 // Types only: the protocol's zod schemas stay on the server, the bundle never contains zod.
 import type { ServerMessage, SubscribeMessage } from '../../src/http/live/protocol.js';
+import { parseMessage, type ThreadMessage } from './dispatch.js';
 import { compareIds, parseAlert, STREAM_ID, type Alert } from './model.js';
 
 export type ConnectionState =
@@ -22,6 +23,8 @@ export type ConnectionState =
 export interface FeedHandlers {
   /** Alerts received (`replay`: missed while away; `live`: just happened). */
   onAlerts(alerts: readonly Alert[], origin: 'replay' | 'live'): void;
+  /** A message posted in the thread of an alert this user may see (`alert.message`; replayed ones too). */
+  onMessage?(message: ThreadMessage): void;
   onState(state: ConnectionState): void;
   /** Some missed events are no longer retained by the server: the board should reload its list. */
   onGap(): void;
@@ -275,10 +278,13 @@ export class LiveFeed {
         this.#advance(f.id);
         return undefined;
       }
-      case 'alert.message':
-        // Threads are not shown here yet; the cursor still moves past the message.
+      case 'alert.message': {
+        // Threads merge messages by id, so a replayed message never shows twice.
+        const message = parseMessage(f.message);
+        if (message) this.#h.onMessage?.(message);
         this.#advance(f.id);
         return undefined;
+      }
       case 'shutdown':
         return 'the server is restarting';
       case 'error':

@@ -8,6 +8,7 @@ import type {
   Actor as ModelActor,
   AlertDoc,
   AlertStatus,
+  Assignee as ModelAssignee,
   HistoryEvent as ModelHistoryEvent,
   SEVERITIES as MODEL_SEVERITIES,
   Severity as ModelSeverity,
@@ -34,7 +35,7 @@ export interface User {
   readonly role: Role;
 }
 
-type DeepReadonly<T> = T extends readonly (infer U)[] ? readonly DeepReadonly<U>[] : T extends object ? { readonly [K in keyof T]: DeepReadonly<T[K]> } : T;
+export type DeepReadonly<T> = T extends readonly (infer U)[] ? readonly DeepReadonly<U>[] : T extends object ? { readonly [K in keyof T]: DeepReadonly<T[K]> } : T;
 
 export type Actor = DeepReadonly<ModelActor>;
 export type HistoryEvent = DeepReadonly<ModelHistoryEvent>;
@@ -43,6 +44,8 @@ export type HistoryEvent = DeepReadonly<ModelHistoryEvent>;
  * still show on an older board, not vanish from it.
  */
 export type Alert = DeepReadonly<Omit<AlertDoc, 'type'> & { type: string }>;
+/** Who holds the alert (claim), when, and how far away they were then (null: their position was unknown). */
+export type Assignee = DeepReadonly<ModelAssignee>;
 
 /** An alert's location: coordinates (with an optional address) or, without a GPS fix, an address alone. */
 export type Location = Alert['location'];
@@ -148,7 +151,18 @@ export function parseAlert(v: unknown): Alert | undefined {
     updated_at,
     escalations: isNum(v['escalations']) ? v['escalations'] : 0,
     history: events,
+    ...parseDispatch(v),
   };
+}
+
+/** The dispatch fields of an alert document (claim, related reports), when well-formed. */
+function parseDispatch(v: Record<string, unknown>): Pick<Alert, 'assignee' | 'related'> {
+  const a = v['assignee'];
+  const holder = parseActor(a);
+  const assignee =
+    holder && isObj(a) && isStr(a['at']) && (a['distance_m'] === null || isNum(a['distance_m'])) ? ({ ...holder, at: a['at'], distance_m: a['distance_m'] } satisfies Assignee) : undefined;
+  const related = Array.isArray(v['related']) ? (v['related'] as unknown[]).filter((r): r is string => isStr(r) && STREAM_ID.test(r)) : undefined;
+  return { ...(assignee ? { assignee } : {}), ...(related && related.length > 0 ? { related } : {}) };
 }
 
 /** Stream ids (`<ms>-<seq>`) compare as (milliseconds, sequence); both parts can exceed 2^53, hence BigInt. */

@@ -1,7 +1,10 @@
 /**
  * The board: newest first, one row per alert (keyed by id, so never twice). Each row is a button; arrow keys
- * move between rows, Enter or a click selects.
+ * move between rows, Enter or a click selects. Related reports (`related`: raised close together in place and
+ * time) are grouped: the oldest open one leads with "+N nearby reports", the others follow it, indented.
+ * Nothing is hidden or merged: every alert keeps its own row.
  */
+import { groupRelated } from '../dispatch.js';
 import { ADDRESS_ONLY_LABEL, firstLine, formatAge, isPlaced, place, SEVERITY_LABEL, STATUS_LABEL, typeLabel, type Alert } from '../model.js';
 
 const FRESH_MS = 10_000;
@@ -27,14 +30,22 @@ export function AlertList(props: {
   }
   return (
     <ol class="alerts" aria-label="Alerts, newest first">
-      {props.alerts.map((a) => {
+      {groupRelated(props.alerts).map(({ alert: a, under, nearby }) => {
         const summary = firstLine(a.description);
         const fresh = props.now - Date.parse(a.created_at) < FRESH_MS;
-        const cls = ['alert', `sev-${a.severity}`, `st-${a.status}`, a.id === props.selectedId ? 'selected' : '', a.id === props.hoverId ? 'hovered' : '', fresh ? 'fresh' : '']
+        const cls = ['alert', `sev-${a.severity}`, `st-${a.status}`, a.id === props.selectedId ? 'selected' : '', a.id === props.hoverId ? 'hovered' : '', fresh ? 'fresh' : '', under ? 'related' : '', nearby > 0 ? 'group-lead' : '']
           .filter(Boolean)
           .join(' ');
         return (
-          <li key={a.id} class={cls} data-alert-id={a.id} data-severity={a.severity} data-status={a.status}>
+          <li
+            key={a.id}
+            class={cls}
+            data-alert-id={a.id}
+            data-severity={a.severity}
+            data-status={a.status}
+            {...(under ? { 'data-related-to': under } : {})}
+            {...(a.assignee ? { 'data-assignee': a.assignee.username } : {})}
+          >
             <button
               type="button"
               class="row"
@@ -69,7 +80,14 @@ export function AlertList(props: {
                     {formatAge(a.created_at, props.now)} ago
                   </time>
                   {a.escalations > 0 && <> · escalated ×{a.escalations}</>}
+                  {a.assignee && <> · claimed by {a.assignee.username}</>}
                 </span>
+                {nearby > 0 && (
+                  <span class="row-nearby">
+                    +{nearby} nearby report{nearby === 1 ? '' : 's'}
+                  </span>
+                )}
+                {under && <span class="row-nearby muted">nearby report</span>}
               </span>
             </button>
           </li>

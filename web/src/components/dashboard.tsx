@@ -4,19 +4,23 @@
  * id, fed by the list endpoint once and by the live feed after that.
  */
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { ApiError, act, getAlert, listAlerts, logout, mapBasemap, me } from '../api.js';
+import { ApiError, act, getAlert, listAlerts, listResponders, logout, mapBasemap, me } from '../api.js';
+import { MessageHub, type ResponderPosition } from '../dispatch.js';
 import { LiveFeed, type ConnectionState } from '../feed.js';
 import { compareIds, isActive, matches, mergeAlerts, newestFirst, SEVERITIES, type Action, type Alert, type Basemap, type Filters, type User } from '../model.js';
 import { Siren } from '../sound.js';
 import { AlertDetails } from './details.js';
 import { AlertList } from './alert-list.js';
 import { AlertMap } from './alert-map.js';
+import { AvailabilitySwitch } from './availability.js';
 import { CriticalBanner } from './banner.js';
 import { FilterBar } from './filters.js';
 import { Header } from './header.js';
 import { HealthPanel } from './health.js';
 
 const LIST_LIMIT = 200;
+/** How often the responders on the map are refreshed while the page is visible. */
+const RESPONDERS_REFRESH_MS = 15_000;
 
 /** The current time, re-rendered every second (ages and countdowns tick). */
 function useNow(): number {
@@ -26,6 +30,65 @@ function useNow(): number {
     return () => clearInterval(t);
   }, []);
   return now;
+}
+
+/**
+ * Responders with a fresh position (responders and admins; members never ask: positions are personal data),
+ * refreshed every 15 s while the page is visible and at once when it becomes visible again. `refresh` asks now.
+ */
+function useResponders(enabled: boolean): { responders: readonly ResponderPosition[]; error: string | undefined; loaded: boolean; refresh: () => void } {
+  const [responders, setResponders] = useState<readonly ResponderPosition[]>([]);
+  const [error, setError] = useState<string | undefined>(undefined);
+  const [loaded, setLoaded] = useState(false);
+  const refreshRef = useRef<() => void>(() => undefined);
+  useEffect(() => {
+    if (!enabled) return;
+    let stopped = false;
+    let running = false;
+    let again = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const poll = async (): Promise<void> => {
+      if (running) {
+        again = true;
+        return;
+      }
+      clearTimeout(timer);
+      running = true;
+      try {
+        if (document.visibilityState === 'visible') {
+          const list = await listResponders();
+          if (stopped) return;
+          setResponders(list);
+          setError(undefined);
+          setLoaded(true);
+        }
+      } catch (e) {
+        if (!stopped) setError(e instanceof ApiError ? e.message : 'unexpected error');
+      } finally {
+        running = false;
+      }
+      if (stopped) return;
+      if (again) {
+        again = false;
+        void poll();
+        return;
+      }
+      timer = setTimeout(() => void poll(), RESPONDERS_REFRESH_MS);
+    };
+    const onVisible = (): void => {
+      if (document.visibilityState === 'visible') void poll();
+    };
+    refreshRef.current = () => void poll();
+    document.addEventListener('visibilitychange', onVisible);
+    void poll();
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+      document.removeEventListener('visibilitychange', onVisible);
+      refreshRef.current = () => undefined;
+    };
+  }, [enabled]);
+  return { responders, error, loaded, refresh: () => refreshRef.current() };
 }
 
 /** `/#alert=<id>` (a push notification's click opens this) selects that alert. */
@@ -47,6 +110,11 @@ export function Dashboard(props: { user: User; onSignedOut: (why?: string) => vo
   const [soundOn, setSoundOn] = useState(false);
   const siren = useMemo(() => new Siren(), []);
   const feedRef = useRef<LiveFeed | undefined>(undefined);
+  const hub = useMemo(() => new MessageHub(), []);
+  const dispatcher = user.role === 'responder' || user.role === 'admin';
+  const presence = useResponders(dispatcher);
+  const available = presence.responders.filter((r) => r.available);
+  const meListed = presence.loaded ? presence.responders.some((r) => r.username === user.username && r.available) : undefined;
   const [basemap, setBasemap] = useState<Basemap | undefined>(undefined);
 
   useEffect(() => {
@@ -90,6 +158,7 @@ export function Dashboard(props: { user: User; onSignedOut: (why?: string) => vo
         const added = apply(alerts);
         if (added.some((a) => a.severity === 'critical' && a.status === 'open')) siren.play();
       },
+      onMessage: (m) => hub.publish(m),
       onState: setConn,
       onGap: () => {
         setGap(true);
@@ -145,7 +214,9 @@ export function Dashboard(props: { user: User; onSignedOut: (why?: string) => vo
         onToggleSound={() => void toggleSound().catch(() => setSoundOn(false))}
         onReconnect={() => feedRef.current?.reconnectNow()}
         onSignOut={() => void signOut()}
-      />
+      >
+        {dispatcher && <AvailabilitySwitch serverAvailable={meListed} onReported={presence.refresh} />}
+      </Header>
       <CriticalBanner alerts={openCritical} now={now} onShow={setSelectedId} />
       <main class="layout">
         <section class="panel list-panel" aria-labelledby="alerts-title">
@@ -166,12 +237,25 @@ export function Dashboard(props: { user: User; onSignedOut: (why?: string) => vo
         <section class="panel map-panel" aria-labelledby="map-title">
           <div class="panel-head">
             <h2 id="map-title">Map</h2>
-            <span class="muted">accuracy circles to scale{basemap?.kind === 'outline' ? ' · offline outline' : ''}</span>
+            <span class="muted">
+              accuracy circles to scale{basemap?.kind === 'outline' ? ' · offline outline' : ''}
+              {dispatcher && (
+                <span class="responder-count" data-count={available.length}>
+                  {' '}
+                  · {available.length} responder{available.length === 1 ? '' : 's'} available
+                </span>
+              )}
+            </span>
+            {presence.error && (
+              <span class="form-error" role="alert">
+                Responders not updated: {presence.error}
+              </span>
+            )}
           </div>
-          <AlertMap alerts={shown} basemap={basemap} now={now} selectedId={selectedId} hoverId={hoverId} onSelect={setSelectedId} onHover={setHoverId} />
+          <AlertMap alerts={shown} responders={presence.responders} basemap={basemap} now={now} selectedId={selectedId} hoverId={hoverId} onSelect={setSelectedId} onHover={setHoverId} />
         </section>
         <section class="panel details-panel" aria-labelledby="details-title">
-          <AlertDetails key={selected?.id} alert={selected} user={user} now={now} onAction={runAction} onClose={() => setSelectedId(undefined)} />
+          <AlertDetails key={selected?.id} alert={selected} user={user} now={now} onAction={runAction} onUpdated={(a) => apply([a])} hub={hub} onClose={() => setSelectedId(undefined)} />
         </section>
         <section class="panel health-panel" aria-labelledby="health-title">
           <HealthPanel />

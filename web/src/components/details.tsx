@@ -4,6 +4,7 @@
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, capUrl } from '../api.js';
+import type { MessageHub } from '../dispatch.js';
 import {
   ACTION_LABEL,
   ADDRESS_ONLY_LABEL,
@@ -19,6 +20,8 @@ import {
   type HistoryEvent,
   type User,
 } from '../model.js';
+import { ClaimSection, NearestResponders } from './claim.js';
+import { Thread } from './thread.js';
 
 function eventText(h: HistoryEvent): string {
   const name = h.event === 'escalated' && h.level !== undefined ? `Escalated (level ${h.level})` : typeLabel(h.event);
@@ -32,6 +35,9 @@ export function AlertDetails(props: {
   user: User;
   now: number;
   onAction: (id: string, action: Action, note: string | undefined) => Promise<void>;
+  /** An alert changed by a claim or unclaim from this panel. */
+  onUpdated: (a: Alert) => void;
+  hub: MessageHub;
   onClose: () => void;
 }) {
   const { alert: a, user } = props;
@@ -123,6 +129,7 @@ export function AlertDetails(props: {
           <code>{a.id}</code> · <a href={capUrl(a.id)} target="_blank" rel="noopener">CAP XML</a>
         </dd>
       </dl>
+      <ClaimSection alert={a} user={user} onUpdated={props.onUpdated} />
       {actions.length > 0 ? (
         <div class="actions" role="group" aria-label="Actions">
           <label class="note">
@@ -143,6 +150,16 @@ export function AlertDetails(props: {
       <div class="form-error" role="alert">
         {error}
       </div>
+      {user.role !== 'member' &&
+        (hasCoordinates(loc) ? (
+          <NearestResponders alertId={a.id} now={props.now} />
+        ) : (
+          <section class="nearest" aria-label="Nearest responders">
+            <h3>Nearest responders</h3>
+            <p class="muted nearest-none">No GPS position, so nobody is nearest: the alert went to every responder at once.</p>
+          </section>
+        ))}
+      <Thread alertId={a.id} userId={user.id} hub={props.hub} />
       <h3>History</h3>
       <ol class="history">
         {a.history.map((h, i) => (

@@ -1,4 +1,5 @@
 /** The top bar: who is signed in, the live connection's state (always visible), sound and sign-out. */
+import type { ComponentChildren } from 'preact';
 import type { ConnectionState } from '../feed.js';
 import type { User } from '../model.js';
 import { PushSwitch } from './push-switch.js';
@@ -27,6 +28,8 @@ export function Header(props: {
   onToggleSound: () => void;
   onReconnect: () => void;
   onSignOut: () => void;
+  /** Controls for this role (the "Available" switch for responders and admins). */
+  children?: ComponentChildren;
 }) {
   const { user, conn } = props;
   return (
@@ -50,6 +53,7 @@ export function Header(props: {
           </>
         )}
       </div>
+      {props.children}
       <div class="who">
         <span>
           Signed in as <strong id="whoami">{user.username}</strong>{' '}

@@ -1,6 +1,7 @@
 /** Entry point of the resident's panic page (`/panic`): registers the service worker, mounts the page. */
 import { render } from 'preact';
 import '../styles.css';
+import '../dispatch.css';
 import './panic.css';
 import { PanicApp } from './panic-app.js';
 

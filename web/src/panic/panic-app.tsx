@@ -1,12 +1,15 @@
 /**
  * The resident's panic page: sign in once, one large button per alert type, a countdown with Cancel, the
  * best location fix at once and better ones while the alert is open, an outbox for presses made offline, and
- * the alert's status live from the feed (sent → acknowledged by <name> → resolved / cancelled).
+ * the alert's status live from the feed (sent → acknowledged by <name> → resolved / cancelled), who is on
+ * the way once a responder claims it, and the alert's thread (the reporter reads and writes messages).
  */
-import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { AlertType } from '../../../src/alerts/model.js';
 import { act, ApiError, getAlert, listAlerts, logout, me, panicSettings, updateLocation, type NewLocation } from '../api.js';
 import { Login } from '../components/login.js';
+import { Thread } from '../components/thread.js';
+import { MessageHub, onTheWay } from '../dispatch.js';
 import { LiveFeed } from '../feed.js';
 import { parseAlert, parseUser, type Alert, type User } from '../model.js';
 import { better, worthUpdate, type Fix } from './geo.js';
@@ -319,9 +322,12 @@ function PanicScreen(props: { user: User; onSignedOut: (why: string | undefined)
   const alertOpen = phase.kind === 'sent' && isOpen(phase.alert);
 
   // The status, live: the member's own alerts arrive on the feed; replay from the alert's own id.
+  const hub = useMemo(() => new MessageHub(), []);
   useEffect(() => {
     if (!alertId) return;
     const feed = new LiveFeed({
+      // Messages in the threads of the member's own alerts (the server sends no other).
+      onMessage: (m) => hub.publish(m),
       onAlerts: (alerts) => {
         const mine = alerts.filter((a) => a.id === alertId).at(-1);
         if (mine) setPhase((p) => (p.kind === 'sent' && p.alert.id === alertId && mine.updated_at >= p.alert.updated_at ? { kind: 'sent', alert: mine } : p));
@@ -340,7 +346,7 @@ function PanicScreen(props: { user: User; onSignedOut: (why: string | undefined)
     });
     feed.start();
     return () => feed.stop();
-  }, [alertId, props]);
+  }, [alertId, props, hub]);
 
   // Better fixes (and an address typed later) follow the alert while it is open.
   const lastSent = useRef<{ fix: Fix | undefined; address: string; at: number } | undefined>(undefined);
@@ -513,6 +519,8 @@ function PanicScreen(props: { user: User; onSignedOut: (why: string | undefined)
       {phase.kind === 'sent' ? (
         <AlertStatus
           alert={phase.alert}
+          userId={props.user.id}
+          hub={hub}
           onCancel={() => void cancelSent(phase.alert)}
           onDone={() => setPhase({ kind: 'idle' })}
         />
@@ -521,7 +529,7 @@ function PanicScreen(props: { user: User; onSignedOut: (why: string | undefined)
   );
 }
 
-function AlertStatus(props: { alert: Alert; onCancel: () => void; onDone: () => void }) {
+function AlertStatus(props: { alert: Alert; userId: string; hub: MessageHub; onCancel: () => void; onDone: () => void }) {
   const a = props.alert;
   const steps: { key: string; text: string; at: string }[] = [];
   for (const h of a.history) {
@@ -531,6 +539,7 @@ function AlertStatus(props: { alert: Alert; onCancel: () => void; onDone: () => 
     else if (h.event === 'cancelled') steps.push({ key: 'cancelled', text: 'Cancelled', at: h.at });
   }
   const open = isOpen(a);
+  const coming = open ? onTheWay(a) : undefined;
   return (
     <section class="panic-state panic-sent" aria-live="polite" data-status={a.status} data-alert-id={a.id}>
       <h2>{open ? (a.status === 'acknowledged' ? 'Help is aware' : 'Alert sent') : a.status === 'resolved' ? 'Resolved' : 'Cancelled'}</h2>
@@ -541,6 +550,11 @@ function AlertStatus(props: { alert: Alert; onCancel: () => void; onDone: () => 
           </li>
         ))}
       </ol>
+      {coming ? (
+        <p class="panic-on-the-way" id="panic-on-the-way" role="status">
+          {coming}
+        </p>
+      ) : null}
       {open ? <p class="muted">Your location keeps being updated while the alert is open.</p> : null}
       {a.status === 'open' ? (
         <button type="button" class="panic-cancel" onClick={props.onCancel}>
@@ -552,6 +566,7 @@ function AlertStatus(props: { alert: Alert; onCancel: () => void; onDone: () => 
           Done
         </button>
       ) : null}
+      <Thread alertId={a.id} userId={props.userId} hub={props.hub} />
     </section>
   );
 }

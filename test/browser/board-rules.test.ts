@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { allowedActions, compareIds, firstLine, formatAge, matches, mergeAlerts, newestFirst, parseAlert, SEVERITIES, type Alert, type User } from '../../web/src/model.js';
+import { allowedActions, compareIds, firstLine, formatAge, isPlaced, matches, mergeAlerts, newestFirst, parseAlert, place, SEVERITIES, type Alert, type User } from '../../web/src/model.js';
 import { fanOut } from '../../web/src/map/fan.js';
 
 const alert = (id: string, over: Partial<Alert> = {}): Alert => ({
@@ -64,6 +64,15 @@ describe('board rules', () => {
     expect(parseAlert(JSON.parse(JSON.stringify(alert('1-0'))))).toEqual(alert('1-0'));
     expect(parseAlert({ ...alert('1-0'), severity: 'apocalyptic' })).toBeUndefined();
     expect(parseAlert({ ...alert('1-0'), location: { lat: 'x', lon: 1 } })).toBeUndefined();
+    // A location is coordinates or an address alone; half a position or nothing is not one.
+    const addressOnly = parseAlert({ ...alert('1-0'), location: { address: '14 Bree St' } });
+    expect(addressOnly?.location).toEqual({ address: '14 Bree St' });
+    expect(addressOnly && isPlaced(addressOnly)).toBe(false);
+    expect(addressOnly && place(addressOnly)).toBe('14 Bree St');
+    expect(isPlaced(alert('1-0'))).toBe(true);
+    expect(parseAlert({ ...alert('1-0'), location: { lat: -33.9, address: '14 Bree St' } })).toBeUndefined();
+    expect(parseAlert({ ...alert('1-0'), location: {} })).toBeUndefined();
+    expect(parseAlert({ ...alert('1-0'), location: { address: '' } })).toBeUndefined();
     expect(parseAlert(null)).toBeUndefined();
   });
 

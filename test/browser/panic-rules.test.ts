@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { notificationOf } from '../../web/sw/notification.js';
-import { better, distanceM, worthUpdate, type Fix } from '../../web/src/panic/geo.js';
+import { better, distanceM, locationOf, worthUpdate, type Fix } from '../../web/src/panic/geo.js';
 
 const fix = (over: Partial<Fix> = {}): Fix => ({ lat: -33.9249, lon: 18.4241, accuracy_m: 50, at: 1_000_000, ...over });
 
@@ -14,6 +14,14 @@ describe('panic page location rules', () => {
     expect(better(fix({ accuracy_m: 50 }), fix({ accuracy_m: 20, at: 1_001_000 }))).toBe(true);
     expect(better(fix({ accuracy_m: 20 }), fix({ accuracy_m: 500, at: 1_005_000 }))).toBe(false);
     expect(better(fix({ accuracy_m: 20 }), fix({ accuracy_m: 500, at: 1_031_000 }))).toBe(true);
+  });
+
+  it('sends the fix (with a typed address), else the address alone, never made-up coordinates; neither → nothing', () => {
+    expect(locationOf(fix({ accuracy_m: 12.4 }), ' 1 Long St ')).toEqual({ lat: -33.9249, lon: 18.4241, accuracy_m: 12, address: '1 Long St' });
+    expect(locationOf(fix(), '  ')).toEqual({ lat: -33.9249, lon: 18.4241, accuracy_m: 50 });
+    expect(locationOf(undefined, 'Kirstenbosch main gate')).toEqual({ address: 'Kirstenbosch main gate' });
+    expect(locationOf(undefined, 'x'.repeat(600))).toEqual({ address: 'x'.repeat(500) });
+    expect(locationOf(undefined, '   ')).toBeUndefined();
   });
 
   it('measures distances in metres', () => {

@@ -1,4 +1,5 @@
 /** The device's location as the panic page keeps it: the best recent fix, never waiting for a perfect one. */
+import type { NewLocation } from '../api.js';
 
 export interface Fix {
   readonly lat: number;
@@ -32,4 +33,14 @@ export function distanceM(a: { lat: number; lon: number }, b: { lat: number; lon
 export function worthUpdate(sent: Fix | undefined, next: Fix): boolean {
   if (!sent) return true;
   return distanceM(sent, next) >= Math.max(10, next.accuracy_m / 2) || next.accuracy_m < sent.accuracy_m * 0.7;
+}
+
+/**
+ * The location to send: the fix (with the address when one is typed), else the address alone — never made-up
+ * coordinates. Undefined when there is neither: the page then asks for an address.
+ */
+export function locationOf(fix: Fix | undefined, address: string): NewLocation | undefined {
+  const typed = address.trim().slice(0, 500);
+  if (fix) return { lat: fix.lat, lon: fix.lon, accuracy_m: Math.round(fix.accuracy_m), ...(typed ? { address: typed } : {}) };
+  return typed ? { address: typed } : undefined;
 }

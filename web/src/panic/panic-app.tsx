@@ -6,13 +6,13 @@
  */
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { AlertType } from '../../../src/alerts/model.js';
-import { act, ApiError, getAlert, listAlerts, logout, me, panicSettings, updateLocation, type NewLocation } from '../api.js';
+import { act, ApiError, getAlert, listAlerts, logout, me, panicSettings, updateLocation } from '../api.js';
 import { Login } from '../components/login.js';
 import { Thread } from '../components/thread.js';
 import { MessageHub, onTheWay } from '../dispatch.js';
 import { LiveFeed } from '../feed.js';
 import { parseAlert, parseUser, type Alert, type User } from '../model.js';
-import { better, worthUpdate, type Fix } from './geo.js';
+import { better, locationOf, worthUpdate, type Fix } from './geo.js';
 import { dropPending, flushOutbox, listPending, savePending, sendOnce, SYNC_TAG, type Pending, type SendOutcome } from './outbox.js';
 
 /** The model's alert types, in the order of the buttons (`satisfies` keeps them in step with the server). */
@@ -63,16 +63,6 @@ function remembered(): User | undefined {
   } catch {
     return undefined;
   }
-}
-
-/**
- * The location to send: the fix (with the address when one is typed), else the address alone — never made-up
- * coordinates. Undefined when there is neither: the page then asks for an address.
- */
-export function locationOf(fix: Fix | undefined, address: string): NewLocation | undefined {
-  const typed = address.trim().slice(0, 500);
-  if (fix) return { lat: fix.lat, lon: fix.lon, accuracy_m: Math.round(fix.accuracy_m), ...(typed ? { address: typed } : {}) };
-  return typed ? { address: typed } : undefined;
 }
 
 /** What the page says when a press has neither a fix nor an address to send. */

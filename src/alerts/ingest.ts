@@ -30,7 +30,7 @@ export const INGEST = defineScript(new URL('./lua/alert-ingest-N.lua', import.me
   keys: ['feed', 'schedule', 'recent'],
   args: [
     'maxlen', 'stateTtl', 'cacheTtl', 'idempotencyTtl', 'statePrefix', 'cachePrefix', 'broadcastChannel', 'raisedEvent',
-    'updatedEvent', 'relatedRadius', 'relatedWindow', 'relatedScan', 'relatedLinks', 'maxRelated', 'recentKeep', 'nowIso',
+    'relatedRadius', 'relatedWindow', 'relatedScan', 'relatedLinks', 'maxRelated', 'recentKeep', 'nowIso',
   ],
   each: {
     keys: ['stream', 'reporterIndex', 'idempotency?'],
@@ -158,7 +158,6 @@ export class AlertIngest {
       cachePrefix: a.cachePrefix,
       broadcastChannel: this.#keys.broadcastChannel,
       raisedEvent: ALERT_EVENTS.raised,
-      updatedEvent: ALERT_EVENTS.updated,
       relatedRadius: s.RELATED_RADIUS_M,
       relatedWindow: s.RELATED_WINDOW_S * 1000,
       relatedScan: RELATED_SCAN,

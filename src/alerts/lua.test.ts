@@ -36,7 +36,6 @@ describe('alert scripts', () => {
       cachePrefix: 'c:',
       broadcastChannel: 'b',
       raisedEvent: 'alert.raised',
-      updatedEvent: 'alert.updated',
       relatedRadius: 300,
       relatedWindow: 600_000,
       relatedScan: 200,
@@ -47,7 +46,7 @@ describe('alert scripts', () => {
     };
     const ordered = INGEST.order({ keys: { feed: 'f', schedule: 'z', recent: 'rc' }, args, items: [item(1), item(2, 'i2')] });
     expect(ordered.keys).toEqual(['f', 'z', 'rc', 's1', 'r1', 's2', 'r2', 'i2']);
-    const fixed = [10, 1, 2, 3, 'st:', 'c:', 'b', 'alert.raised', 'alert.updated', 300, 600_000, 200, 3, 50, 1000, 'now'];
+    const fixed = [10, 1, 2, 3, 'st:', 'c:', 'b', 'alert.raised', 300, 600_000, 200, 3, 50, 1000, 'now'];
     expect(ordered.args).toEqual([...fixed, '{}', 'high', 2, 1, 'panic', 'u1', -1, 1, '', 2, 'type', 'panic', '{}', 'high', 2, 1, 'panic', 'u2', -2, 2, 'fp', 2, 'type', 'panic']);
   });
 });

@@ -6,12 +6,13 @@
   match any request), so a reused key is told apart from a retry in the same atomic step that stores.
   The id is spliced into the JSON as text: no cjson round trip on the hottest path.
   Related alerts: a new alert raised within relatedRadius metres (haversine) and relatedWindow ms of an open or
-  acknowledged alert is linked both ways — its own document lists the older ids (`related`, in the feed entry
-  too), and each older one gets the new id, an `alert.updated` feed entry and a fresh cache. The candidates are
-  the newest relatedScan entries of the recent-alerts zset within the window; nothing is merged or dropped.
-  A new alert links to at most relatedLinks of them (the newest), so one alert costs at most that many extra
-  feed entries however many alerts crowd one spot; a document lists at most maxRelated ids, and an older
-  alert whose list is full (or whose document cjson cannot handle) is not linked.
+  acknowledged alert is linked both ways — its own document lists the older ids (`related`, in its feed entry
+  too, so every board links the two live), and each older one gets the new id in its stored state and a fresh
+  cache, but no feed entry of its own: in a burst at one spot (neighbours pressing for one fire) that would
+  multiply every board's frames. The candidates are the newest relatedScan entries of the recent-alerts zset
+  within the window; nothing is merged or dropped. A new alert links to at most relatedLinks of them (the
+  newest); a document lists at most maxRelated ids, and an older alert whose list is full (or whose document
+  cjson cannot handle) is not linked.
 
   KEYS[1] feed               the feed stream; XADD mints every alert id
   KEYS[2] schedule           the escalation schedule (zset, score = escalate-at ms)
@@ -24,14 +25,13 @@
   ARGV[6] cachePrefix        cache key = cachePrefix .. id
   ARGV[7] broadcastChannel   where the new alert's id is published
   ARGV[8] raisedEvent        the feed entry's `event` field (ALERT_EVENTS.raised)
-  ARGV[9] updatedEvent       the `event` field of an older alert's entry when it is linked (ALERT_EVENTS.updated)
-  ARGV[10] relatedRadius     metres; 0 links nothing
-  ARGV[11] relatedWindow     ms; 0 links nothing
-  ARGV[12] relatedScan       most recent alerts looked at per new alert
-  ARGV[13] relatedLinks      most older alerts one new alert is linked to
-  ARGV[14] maxRelated        most ids one document lists
-  ARGV[15] recentKeep        entries the recent-alerts zset keeps
-  ARGV[16] nowIso            the older alert's new `updated_at` when it is linked
+  ARGV[9] relatedRadius     metres; 0 links nothing
+  ARGV[10] relatedWindow     ms; 0 links nothing
+  ARGV[11] relatedScan       most recent alerts looked at per new alert
+  ARGV[12] relatedLinks      most older alerts one new alert is linked to
+  ARGV[13] maxRelated        most ids one document lists
+  ARGV[14] recentKeep        entries the recent-alerts zset keeps
+  ARGV[15] nowIso            the older alert's new `updated_at` when it is linked
   Then per alert, in arrival order, until ARGV ends:
   KEYS[+] stream             its severity stream
   KEYS[+] reporterIndex      its reporter's alerts (zset, score = created ms; newest 1000 kept)
@@ -63,14 +63,13 @@ local statePrefix = ARGV[5]
 local cachePrefix = ARGV[6]
 local broadcastChannel = ARGV[7]
 local raisedEvent = ARGV[8]
-local updatedEvent = ARGV[9]
-local relatedRadius = tonumber(ARGV[10])
-local relatedWindow = tonumber(ARGV[11])
-local relatedScan = tonumber(ARGV[12])
-local relatedLinks = tonumber(ARGV[13])
-local maxRelated = tonumber(ARGV[14])
-local recentKeep = tonumber(ARGV[15])
-local nowIso = ARGV[16]
+local relatedRadius = tonumber(ARGV[9])
+local relatedWindow = tonumber(ARGV[10])
+local relatedScan = tonumber(ARGV[11])
+local relatedLinks = tonumber(ARGV[12])
+local maxRelated = tonumber(ARGV[13])
+local recentKeep = tonumber(ARGV[14])
+local nowIso = ARGV[15]
 
 -- Great-circle distance in metres.
 local function distance(lat1, lon1, lat2, lon2)
@@ -107,7 +106,7 @@ local function nearby(lat, lon, created)
 end
 
 -- The per-alert entries follow the fixed ones above; each is read once, in order.
-local k, a = 3, 16
+local k, a = 3, 15
 local function nextKey()
   k = k + 1
   return KEYS[k]
@@ -178,7 +177,6 @@ while a < #ARGV do
       local okJson, ojson = pcall(cjson.encode, o.doc)
       if okJson then
         redis.call('HSET', o.key, 'doc', ojson)
-        redis.call('XADD', feed, 'MAXLEN', '~', maxlen, '*', 'event', updatedEvent, 'alert', o.id, 'severity', o.doc['severity'], 'data', ojson)
         redis.call('SET', cachePrefix .. o.id, ojson, 'EX', cacheTtl)
       end
     end

@@ -150,6 +150,8 @@ describe('dispatch policy', () => {
     const id = (r.body as { alert_id: string }).alert_id;
     const hook = await waitFor('the alert.raised webhook', () => hooksFor(id).find((h) => h.event === 'alert.raised'), { timeoutMs: 15_000 });
     expect(hook.dispatch).toEqual({ stage: 'all', reason: 'no_location', responders: [] });
+    // The webhook's alert carries the address and no coordinates.
+    expect((hook.alert as { location?: unknown }).location).toEqual({ address: '14 Bree St, Cape Town' });
     await waitFor('the raise push to everyone', async () => {
       for (const name of everyone) if (!(await pushesFor(name, id)).includes('alert.raised')) return false;
       return true;

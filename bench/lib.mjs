@@ -52,11 +52,18 @@ export async function spawnServe(envFile, extra = {}, nodeArgs = (process.env.BE
 }
 
 /** The pids of a process's children (the workers of `naboom serve --workers N`). */
-export const childrenOf = (pid) =>
-  execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' })
+export const childrenOf = (pid) => {
+  let out = '';
+  try {
+    out = execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' });
+  } catch (err) {
+    if (err.status !== 1) throw err; // ps exits 1 when the process has no children
+  }
+  return out
     .split('\n')
     .map((l) => Number(l.trim()))
     .filter((n) => n > 0);
+};
 
 /** Resident set size of one process, KiB (0 once it is gone). */
 export const rssKiBOf = (pid) => {

@@ -163,7 +163,7 @@ describe('panic page', () => {
     expect(a?.location).toEqual({ address: '14 Bree St, Cape Town' });
   });
 
-  it('no fix within 10 s: a press without an address asks for one; with it the alert goes at once; a later fix follows it, keeping the address', async () => {
+  it('no fix within 10 s: a press without an address still sends (location unknown) and asks for one; the address and a later fix follow the alert', async () => {
     const eve = await resident();
     // Permission granted, but the device produces no position until the test hands one over.
     const page = await phone({ permissions: ['geolocation'] });
@@ -176,21 +176,25 @@ describe('panic page', () => {
     await signIn(page, eve);
     expect(await page.locator('#location-status').getAttribute('data-geo')).toBe('waiting');
     await page.locator('#location-status[data-geo="timeout"]').waitFor({ timeout: 15_000 });
-    // Neither a fix nor an address: nothing true to send, so the page asks for the address (no 0,0 alert).
-    await button(page, 'Other').click();
-    await page.locator('.panic-error').filter({ hasText: 'No location yet: type an address or landmark, then press again.' }).waitFor({ timeout: COUNTDOWN_S * 1000 + 5000 });
-    await expect.poll(() => page.evaluate<string>('document.activeElement && document.activeElement.id'), { timeout: 2000 }).toBe('panic-address');
-    expect(await alertsOf(eve)).toEqual([]);
-    // With the address it goes at once, without coordinates.
-    await page.getByLabel('Address or landmark').fill('Kirstenbosch main gate');
+    // Neither a fix nor an address: someone in danger may not be able to type, so the alert goes anyway,
+    // saying the location is unknown (never made-up coordinates), and the page asks for the address.
     await button(page, 'Other').click();
     const id = await sentId(page);
-    expect((await alertsOf(eve))[0]?.location).toEqual({ address: 'Kirstenbosch main gate' });
-    // A fix that arrives later is sent with the address kept.
+    expect((await alertsOf(eve))[0]?.location).toEqual({ address: 'Location unknown: no GPS fix and no address yet' });
+    await page.locator('.panic-error').filter({ hasText: 'Sent without a location. Type an address or landmark: it will be added to your alert.' }).waitFor({ timeout: 5000 });
+    await expect.poll(() => page.evaluate<string>('document.activeElement && document.activeElement.id'), { timeout: 2000 }).toBe('panic-address');
+    // The address typed afterwards follows the open alert, without coordinates.
+    await page.getByLabel('Address or landmark').fill('Kirstenbosch main gate');
+    await expect
+      .poll(async () => (await alertsOf(eve)).find((a) => a.id === id)?.location, { timeout: 15_000, interval: 250 })
+      .toEqual({ address: 'Kirstenbosch main gate' });
+    expect(await alertsOf(eve)).toHaveLength(1);
+    // A fix that arrives later is sent with the address kept; the notice is gone.
     await page.evaluate('window.__fix(-33.9881, 18.4326, 15)');
     await expect
       .poll(async () => (await alertsOf(eve)).find((a) => a.id === id)?.location, { timeout: 15_000, interval: 250 })
       .toEqual({ lat: -33.9881, lon: 18.4326, accuracy_m: 15, address: 'Kirstenbosch main gate' });
+    await expect.poll(() => page.locator('.panic-error').count(), { timeout: 5000 }).toBe(0);
   });
 
   it(`counts down ${COUNTDOWN_S} s with Cancel: a cancelled press sends nothing`, async () => {

@@ -36,8 +36,15 @@ export function worthUpdate(sent: Fix | undefined, next: Fix): boolean {
 }
 
 /**
+ * What a press sends when it has neither a fix nor an address: an address-only location saying so, never
+ * made-up coordinates. Someone in danger may not be able to type; the alert still goes (responders know who
+ * raised it), and the first fix or typed address replaces this text (`PATCH …/location`).
+ */
+export const UNKNOWN_LOCATION = 'Location unknown: no GPS fix and no address yet';
+
+/**
  * The location to send: the fix (with the address when one is typed), else the address alone — never made-up
- * coordinates. Undefined when there is neither: the page then asks for an address.
+ * coordinates. Undefined when there is neither (the page then sends UNKNOWN_LOCATION and asks for an address).
  */
 export function locationOf(fix: Fix | undefined, address: string): NewLocation | undefined {
   const typed = address.trim().slice(0, 500);

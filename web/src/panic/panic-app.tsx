@@ -12,7 +12,7 @@ import { Thread } from '../components/thread.js';
 import { MessageHub, onTheWay } from '../dispatch.js';
 import { LiveFeed } from '../feed.js';
 import { parseAlert, parseUser, type Alert, type User } from '../model.js';
-import { better, locationOf, worthUpdate, type Fix } from './geo.js';
+import { better, locationOf, UNKNOWN_LOCATION, worthUpdate, type Fix } from './geo.js';
 import { dropPending, flushOutbox, listPending, savePending, sendOnce, SYNC_TAG, type Pending, type SendOutcome } from './outbox.js';
 
 /** The model's alert types, in the order of the buttons (`satisfies` keeps them in step with the server). */
@@ -65,8 +65,8 @@ function remembered(): User | undefined {
   }
 }
 
-/** What the page says when a press has neither a fix nor an address to send. */
-export const NEED_ADDRESS = 'No location yet: type an address or landmark, then press again.';
+/** What the page says when a press went out with neither a fix nor an address. */
+export const NEED_ADDRESS = 'Sent without a location. Type an address or landmark: it will be added to your alert.';
 
 export function PanicApp() {
   const [user, setUser] = useState<User | null | undefined>(undefined);
@@ -235,16 +235,15 @@ function PanicScreen(props: { user: User; onSignedOut: (why: string | undefined)
 
   const send = useCallback(async (type: (typeof PANIC_TYPES)[number]): Promise<void> => {
     setError(undefined);
-    const location = locationOf(fixRef.current, addressRef.current);
+    let location = locationOf(fixRef.current, addressRef.current);
     if (!location) {
-      // Neither a fix nor an address: nothing true to send. Ask for the address (the field is shown and
-      // focused); a fix that arrives meanwhile is used by the next press.
+      // Neither a fix nor an address: the alert goes anyway (someone in danger may not be able to type),
+      // saying the location is unknown; the address field is shown and focused, and the first fix or
+      // address that follows replaces the text.
+      location = { address: UNKNOWN_LOCATION };
       setNeedAddress(true);
       addressInput.current?.focus();
       setError(NEED_ADDRESS);
-      phaseRef.current = { kind: 'idle' };
-      setPhase(phaseRef.current);
-      return;
     }
     const pending: Pending = {
       key: crypto.randomUUID(),
@@ -356,7 +355,9 @@ function PanicScreen(props: { user: User; onSignedOut: (why: string | undefined)
         const l = a?.location;
         // An address-only alert has no fix yet: the first fix that arrives is sent (with the address kept).
         const raised = l && 'lat' in l ? { lat: l.lat, lon: l.lon, accuracy_m: l.accuracy_m ?? MAX_ACCURACY_M, at: Date.now() } : undefined;
-        lastSent.current = { fix: raised, address: a?.location.address ?? '', at: 0 };
+        const raisedAddress = a?.location.address ?? '';
+        // The "location unknown" text is not an address to keep once a real one (or a fix) is known.
+        lastSent.current = { fix: raised, address: raisedAddress === UNKNOWN_LOCATION ? '' : raisedAddress, at: 0 };
         return tryUpdate();
       }
       if (Date.now() - last.at < UPDATE_EVERY_MS) return;
@@ -368,7 +369,11 @@ function PanicScreen(props: { user: User; onSignedOut: (why: string | undefined)
       if (!location) return;
       lastSent.current = next;
       updateLocation(alertId, location).then(
-        (a) => setPhase((p) => (p.kind === 'sent' && p.alert.id === alertId && a.updated_at >= p.alert.updated_at ? { kind: 'sent', alert: a } : p)),
+        (a) => {
+          setPhase((p) => (p.kind === 'sent' && p.alert.id === alertId && a.updated_at >= p.alert.updated_at ? { kind: 'sent', alert: a } : p));
+          // The alert now has a location: the "sent without a location" notice is done.
+          setError((e) => (e === NEED_ADDRESS ? undefined : e));
+        },
         () => {
           // Not sent: the next tick tries again with whatever is best then.
           lastSent.current = { ...last, at: Date.now() };

@@ -174,7 +174,9 @@ const post = async (url, body, headers = {}) => {
   return res.status;
 };
 
-const redis = await startBenchRedis({ RATE_LIMIT_ALERTS_PER_USER: '1000000', RATE_LIMIT_ALERTS_PER_IP: '1000000', LIVE_MAX_CONNECTIONS_PER_USER: '100000', LIVE_SUBSCRIBES_PER_MIN: '1000000', LOG_LEVEL: 'error' });
+// Every benchmark alert is raised at one spot: linking's worst case (README "Related alerts"). BENCH_RELATED=off
+// switches linking off to measure the fan-out alone.
+const redis = await startBenchRedis({ RATE_LIMIT_ALERTS_PER_USER: '1000000', RATE_LIMIT_ALERTS_PER_IP: '1000000', LIVE_MAX_CONNECTIONS_PER_USER: '100000', LIVE_SUBSCRIBES_PER_MIN: '1000000', LOG_LEVEL: 'error', ...(process.env.BENCH_RELATED === 'off' ? { RELATED_RADIUS_M: '0' } : {}) });
 // Socket.IO's adapter gets a user of its own on the same Redis: pub/sub on its channels and nothing else
 // (a PSUBSCRIBE pattern must be granted literally).
 const sioPassword = `sio-${Math.random().toString(36).slice(2)}-${Date.now()}`;

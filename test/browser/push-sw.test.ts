@@ -193,7 +193,9 @@ describe('push in the browser', () => {
     const sorted = [...latencies].sort((a, b) => a - b);
     console.log(`[push] panic page press→decrypted median ${sorted[2]?.toFixed(0)} ms, max ${sorted[4]?.toFixed(0)} ms (5 presses, countdown 0)`);
     expect(sorted[4]).toBeLessThan(5000);
-  });
+    // Five presses, each with its push, cancel and reset in a browser: well over the default 30 s budget when
+    // the whole suite runs beside it on two cores (each step keeps its own bound above).
+  }, 120_000);
 
   it('the switch is hidden when the server has push off (404 NABOOM_PUSH_DISABLED)', async () => {
     const off = await startStack({ dashboardDir: WEB_DIST });

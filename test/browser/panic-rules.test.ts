@@ -4,7 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { notificationOf } from '../../web/sw/notification.js';
-import { better, distanceM, locationOf, worthUpdate, type Fix } from '../../web/src/panic/geo.js';
+import { metresBetween as distanceM } from '../../web/src/dispatch.js';
+import { better, locationOf, worthUpdate, type Fix } from '../../web/src/panic/geo.js';
 
 const fix = (over: Partial<Fix> = {}): Fix => ({ lat: -33.9249, lon: 18.4241, accuracy_m: 50, at: 1_000_000, ...over });
 

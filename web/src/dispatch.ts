@@ -7,9 +7,8 @@
  */
 // Types only from the server's model (the bundle never contains zod).
 import type { ThreadMessage as ModelThreadMessage } from '../../src/alerts/model.js';
-import { compareIds, isActive, STREAM_ID, type Alert, type DeepReadonly, type Responder, type User } from './model.js';
+import { compareIds, isActive, isObj, STREAM_ID, type Alert, type DeepReadonly, type Responder, type User } from './model.js';
 
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isStr = (v: unknown): v is string => typeof v === 'string';
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 

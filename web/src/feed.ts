@@ -11,7 +11,7 @@
 // Types only: the protocol's zod schemas stay on the server, the bundle never contains zod.
 import type { ServerMessage, SubscribeMessage } from '../../src/http/live/protocol.js';
 import { parseMessage, type ThreadMessage } from './dispatch.js';
-import { compareIds, parseAlert, STREAM_ID, type Alert } from './model.js';
+import { compareIds, isObj, parseAlert, STREAM_ID, type Alert } from './model.js';
 
 export type ConnectionState =
   | { readonly kind: 'connecting' }
@@ -93,7 +93,6 @@ export function backoffMs(attempt: number, random: number = Math.random()): numb
   return Math.round(base * (0.8 + 0.4 * random));
 }
 
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * A server message as received: its `type` selects the protocol message (so field names are checked against

@@ -1,5 +1,6 @@
 /** The device's location as the panic page keeps it: the best recent fix, never waiting for a perfect one. */
 import type { NewLocation } from '../api.js';
+import { metresBetween } from '../dispatch.js';
 
 export interface Fix {
   readonly lat: number;
@@ -19,20 +20,11 @@ export function better(best: Fix | undefined, next: Fix): boolean {
   return next.accuracy_m <= best.accuracy_m;
 }
 
-/** Metres between two points (haversine; plenty for "has the resident moved"). */
-export function distanceM(a: { lat: number; lon: number }, b: { lat: number; lon: number }): number {
-  const r = 6_371_000;
-  const rad = Math.PI / 180;
-  const dLat = (b.lat - a.lat) * rad;
-  const dLon = (b.lon - a.lon) * rad;
-  const h = Math.sin(dLat / 2) ** 2 + Math.cos(a.lat * rad) * Math.cos(b.lat * rad) * Math.sin(dLon / 2) ** 2;
-  return 2 * r * Math.asin(Math.min(1, Math.sqrt(h)));
-}
 
 /** Whether a fix is worth sending as an update over the one last sent: moved, or much more accurate. */
 export function worthUpdate(sent: Fix | undefined, next: Fix): boolean {
   if (!sent) return true;
-  return distanceM(sent, next) >= Math.max(10, next.accuracy_m / 2) || next.accuracy_m < sent.accuracy_m * 0.7;
+  return metresBetween(sent, next) >= Math.max(10, next.accuracy_m / 2) || next.accuracy_m < sent.accuracy_m * 0.7;
 }
 
 /**

@@ -2,9 +2,12 @@
 // and self size per constructor/type, the biggest growth first, and for the top growers a retainer path
 // from a sample instance towards the roots, to name the structure that holds them.
 // Usage: node --max-old-space-size=4096 bench/heap-diff.mjs before.heapsnapshot after.heapsnapshot [--top 25] [--paths 5]
+//        [--path-for IncomingMessage,Session]   (retainer paths of the newest instances of those constructors)
 import { readFileSync } from 'node:fs';
 
-const [beforeFile, afterFile] = process.argv.slice(2).filter((a) => !a.startsWith('--') && !/^\d+$/.test(a));
+const pathForAt = process.argv.indexOf('--path-for');
+const PATH_FOR = pathForAt > 0 ? process.argv[pathForAt + 1].split(',') : [];
+const [beforeFile, afterFile] = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && !/^\d+$/.test(a) && all[i - 1] !== '--path-for');
 const num = (name, def) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? Number(process.argv[i + 1]) : def;
@@ -111,3 +114,10 @@ for (const r of rows.slice(0, TOP)) {
 }
 process.stdout.write('\nretainer paths (sample instance in the second snapshot):\n');
 for (const r of rows.slice(0, PATHS)) process.stdout.write(`  ${retainerPath(after, r.sample)}\n`);
+for (const name of PATH_FOR) {
+  // The newest instances (the end of the snapshot): those the second snapshot added.
+  const found = [];
+  for (let n = after.count - 1; n >= 0 && found.length < 2; n--) if (after.key(n) === name) found.push(n);
+  if (found.length === 0) process.stdout.write(`  ${name}: none in the second snapshot\n`);
+  for (const n of found) process.stdout.write(`  ${retainerPath(after, n, 14)}\n`);
+}

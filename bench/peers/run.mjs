@@ -5,6 +5,7 @@
 // duplicates, server CPU per delivery and RSS per 1,000 connections.
 // Usage: npm run build && npm run bench:peers [-- --profile light|saturating|both] [--clients N] [--rate R]
 //        [--messages M] [--payload BYTES] [--client-procs P] [--only socketio,ws,naboom] [--naboom workers|separate]
+//        [--warmup W]
 import { fork, spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
@@ -33,6 +34,12 @@ const CLIENT_PROCS = Number(arg('client-procs', 2));
 const ONLY = arg('only', 'socketio,ws,naboom').split(',');
 const NABOOM_MODE = arg('naboom', 'workers');
 const DRAIN_IDLE_MS = 5000;
+// Every contender first gets WARMUP alerts at the profile's rate, not measured (their seq starts at
+// WARM_BASE; client.mjs counts them apart): the first alerts after a start pay for JIT compilation and first
+// connections in every contender, and in a profile of 200 alerts two slow ones are its p99. Their worst
+// latency is reported as `warmupMaxMs`.
+const WARMUP = Number(arg('warmup', 20));
+const WARM_BASE = 1_000_000;
 const here = (f) => fileURLToPath(new URL(f, import.meta.url));
 const now = () => performance.timeOrigin + performance.now();
 const rssKiB = async (pid) => Number(/VmRSS:\s+(\d+)/.exec(await readFile(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
@@ -40,7 +47,7 @@ const rssKiB = async (pid) => Number(/VmRSS:\s+(\d+)/.exec(await readFile(`/proc
 /** A peer server process (servers.mjs); resolves once it listens. */
 async function spawnPeer(kind, env = {}) {
   const port = await freePort();
-  const child = spawn(process.execPath, [here('./servers.mjs'), kind, String(port)], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), here('./servers.mjs'), kind, String(port)], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
   await new Promise((resolve, reject) => {
     let err = '';
     child.stderr.on('data', (d) => {
@@ -62,15 +69,15 @@ async function spawnPeer(kind, env = {}) {
 }
 
 /** The same publisher for everyone: `messages` alerts at `rate`/s, each stamped with its send time. */
-async function publish(p, post) {
+async function publish(p, post, base = 0) {
   const start = now();
   const pending = [];
   const pad = (s) => s + ' '.repeat(Math.max(0, PAYLOAD - s.length));
-  for (let seq = 0; seq < p.messages; seq++) {
-    const due = start + (seq * 1000) / p.rate;
+  for (let i = 0; i < p.messages; i++) {
+    const due = start + (i * 1000) / p.rate;
     const wait = due - now();
     if (wait > 1) await sleep(wait);
-    pending.push(post(seq, now(), pad));
+    pending.push(post(base + i, now(), pad));
   }
   const statuses = await Promise.all(pending);
   return { start, failed: statuses.filter((s) => s >= 300).length };
@@ -101,6 +108,10 @@ async function forkClients(kind, urls, p, token) {
   });
   return {
     received: async () => (await Promise.all(procs.map((c) => ask(c, 'status')))).reduce((a, m) => a + m.received, 0),
+    warm: async () => {
+      const all = await Promise.all(procs.map((c) => ask(c, 'status')));
+      return { received: all.reduce((a, m) => a + m.warm, 0), worst: Math.max(...all.map((m) => m.warmWorst)) };
+    },
     finish: () => Promise.all(procs.map((c) => ask(c, 'finish'))),
   };
 }
@@ -115,6 +126,18 @@ async function measure(name, p, servers, post, token, redisPid) {
   const clients = await forkClients(name === 'naboom' ? 'naboom' : name, servers.map((s) => s.url), p, token);
   await sleep(1000);
   const rssConnected = (await Promise.all(pids.map(rssKiB))).reduce((a, b) => a + b, 0);
+  let warmupMaxMs = null;
+  if (WARMUP > 0) {
+    await publish({ ...p, messages: WARMUP }, post, WARM_BASE);
+    const want = p.clients * WARMUP;
+    let w = await clients.warm();
+    for (let lastChange = Date.now(), last = w.received; w.received < want && Date.now() - lastChange < DRAIN_IDLE_MS; w = await clients.warm()) {
+      if (w.received !== last) [last, lastChange] = [w.received, Date.now()];
+      await sleep(100);
+    }
+    if (w.received < want) throw new Error(`warm-up: ${w.received} of ${want} deliveries arrived`);
+    warmupMaxMs = Math.round(w.worst * 10) / 10;
+  }
   const cpu0 = cpuPids.map(cpuSeconds);
   const redisCpu0 = redisPid ? cpuSeconds(redisPid) : 0;
   const load = loadavg()[0];
@@ -139,6 +162,10 @@ async function measure(name, p, servers, post, token, redisPid) {
   const lastAt = Math.max(...results.map((r) => r.lastAt));
   const seconds = (lastAt - start) / 1000;
   const r2 = (x) => Math.round(x * 100) / 100;
+  // The five slowest alerts (their slowest delivery over every client process), and their seq.
+  const worst = new Map();
+  for (const r of results) for (const [seq, ms] of r.worst) worst.set(seq, Math.max(worst.get(seq) ?? 0, ms));
+  const slowestAlerts = [...worst].sort((a, b) => b[1] - a[1]).slice(0, 5).map(([seq, ms]) => ({ seq, ms }));
   return {
     processes: pids.length,
     deliveries,
@@ -146,6 +173,9 @@ async function measure(name, p, servers, post, token, redisPid) {
     lost: results.reduce((a, r) => a + r.lost, 0),
     duplicates: results.reduce((a, r) => a + r.duplicates, 0),
     publishFailed: failed,
+    warmup: WARMUP,
+    warmupMaxMs,
+    slowestAlerts,
     latencyMs: { p50: r2(percentile(all, 50)), p95: r2(percentile(all, 95)), p99: r2(percentile(all, 99)), max: r2(all.at(-1) ?? NaN) },
     deliveriesPerS: Math.round(deliveries / seconds),
     serverCpuUsPerDelivery: r2((cpu * 1e6) / deliveries),

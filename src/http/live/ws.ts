@@ -9,6 +9,8 @@
  * LIVE_SUBSCRIBES_PER_MIN; over it the client gets an error frame and the socket stays open.
  */
 import type {} from '@fastify/websocket';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { WebSocket } from 'ws';
 import type { EndReason, FeedSink, Frame, NoticeData, NoticeType } from '../../alerts/feed.js';
 import { SEVERITIES } from '../../alerts/model.js';
@@ -100,10 +102,24 @@ interface SubscribeRequest {
 
 const requestOf = (m: SubscribeMessage): SubscribeRequest => ({ severities: m.severities ?? [...SEVERITIES], since: m.since });
 
+/**
+ * The response object @fastify/websocket routes each upgrade request with. It is never sent, and it stays
+ * assigned to the TCP socket for the socket's life — and through its `finish` listener it holds Fastify's
+ * reply, request and session (≈ 5 KiB per connection). The handler detaches it once the socket is upgraded.
+ */
+const upgradeResponses = new WeakMap<IncomingMessage, ServerResponse>();
+
 export function wsRoute(ctx: RouteContext): void {
   const { app, auth, feed, logger, metrics, users } = ctx;
   const guard = liveGuard(ctx);
-  app.get('/ws', { websocket: true, preValidation: auth.require() }, (ws, req) => {
+  const remember = (req: FastifyRequest, reply: FastifyReply, done: () => void): void => {
+    upgradeResponses.set(req.raw, reply.raw);
+    done();
+  };
+  app.get('/ws', { websocket: true, preValidation: auth.require(), preHandler: remember }, (ws, req) => {
+    const response = upgradeResponses.get(req.raw);
+    upgradeResponses.delete(req.raw);
+    if (response) response.detachSocket(req.raw.socket);
     // No closure below may capture `req`: it would keep the request, its reply and session alive for as long
     // as the socket lives (months). Take what the connection needs from it now.
     const principal = principalOf(req);

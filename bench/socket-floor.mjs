@@ -19,8 +19,9 @@ async function reader(n, port) {
         c.on('data', (d) => {
           lat.push(Date.now() - Number(d.toString('latin1', 0, 13)));
           if (++got % n === 0) {
+            const all = [...lat];
             lat.sort((a, b) => a - b);
-            process.send({ p50: lat[lat.length >> 1], p99: lat[Math.floor(lat.length * 0.99)], max: lat.at(-1) });
+            process.send({ p50: lat[lat.length >> 1], p99: lat[Math.floor(lat.length * 0.99)], max: lat.at(-1), all });
             lat.length = 0;
           }
         });
@@ -31,8 +32,12 @@ async function reader(n, port) {
   process.send('ready');
 }
 
-/** Returns the write-loop time and the readers' receipt latency for each of `rounds` rounds. */
-export async function socketFloor(n = 10_000, bytes = 620, rounds = 5) {
+/**
+ * Returns the write-loop time and the readers' receipt latency for each of `rounds` rounds after `warmup`
+ * unmeasured ones, and `readersMs`: the percentiles over every delivery of the measured rounds (the statistic
+ * bench/alerts.mjs gives for Naboom's fan-out).
+ */
+export async function socketFloor(n = 10_000, bytes = 620, rounds = 10, warmup = 1) {
   const sockets = [];
   const server = net.createServer((s) => {
     s.setNoDelay(true);
@@ -51,15 +56,21 @@ export async function socketFloor(n = 10_000, bytes = 620, rounds = 5) {
     if ((await next()) !== 'ready') throw new Error('reader failed');
     while (sockets.length < n) await new Promise((r) => setTimeout(r, 10));
     const out = [];
-    for (let round = 0; round < rounds; round++) {
+    const every = [];
+    for (let round = 0; round < warmup + rounds; round++) {
       const payload = Buffer.from(String(Date.now()) + 'x'.repeat(Math.max(0, bytes - 13)));
       const t0 = process.hrtime.bigint();
       for (const s of sockets) s.write(payload);
       const loopMs = Number(process.hrtime.bigint() - t0) / 1e6;
-      out.push({ loopMs: Math.round(loopMs), readers: await next() });
+      const { all, ...readers } = await next();
+      if (round < warmup) continue;
+      out.push({ loopMs: Math.round(loopMs), readers });
+      for (const x of all) every.push(x);
       await new Promise((r) => setTimeout(r, 200));
     }
-    return { clients: n, bytes, rounds: out, loopMsPerRound: out.map((r) => r.loopMs), usPerWrite: Math.round((1000 * out.reduce((a, r) => a + r.loopMs, 0)) / (rounds * n) * 10) / 10 };
+    every.sort((a, b) => a - b);
+    const readersMs = { n: every.length, p50: every[every.length >> 1], p99: every[Math.floor(every.length * 0.99)], max: every.at(-1) };
+    return { clients: n, bytes, warmupRounds: warmup, rounds: out, readersMs, loopMsPerRound: out.map((r) => r.loopMs), usPerWrite: Math.round((1000 * out.reduce((a, r) => a + r.loopMs, 0)) / (rounds * n) * 10) / 10 };
   } finally {
     child.kill();
     for (const s of sockets) s.destroy();

@@ -123,8 +123,11 @@ export class AlertFeed<P = unknown> {
         const reply = await this.#d.tailClient.xread('COUNT', 1000, 'BLOCK', 2000, 'STREAMS', feedKey, this.#lastId);
         this.#healthy = true;
         failures = 0;
-        // One read is one batch: each socket gets every frame of it in one write, and one latency sample.
-        this.#fanout.beginBatch();
+        // One read is one batch: each socket gets every frame of it in one write, and one latency sample. A read
+        // of one entry (light load) has nothing to coalesce: its frames are written without corking each socket.
+        let count = 0;
+        for (const [, entries] of reply ?? []) count += entries.length;
+        if (count > 1) this.#fanout.beginBatch();
         this.#sampler.begin();
         try {
           for (const [, entries] of reply ?? []) {

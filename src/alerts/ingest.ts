@@ -10,7 +10,7 @@ import { NaboomError } from '../errors/catalogue.js';
 import { TurnBatcher } from '../redis/batch.js';
 import type { RedisClient } from '../redis/connections.js';
 import { defineScript } from '../redis/script.js';
-import { ALERT_EVENTS, DEFAULT_SEVERITY, MAX_RELATED, hasCoordinates, type Actor, type AlertDoc, type HistoryEvent, type RaiseInput } from './model.js';
+import { ALERT_EVENTS, DEFAULT_SEVERITY, MAX_RELATED, hasCoordinates, type Actor, type AlertDoc, type RaiseInput } from './model.js';
 import { ALERT_CACHE_TTL_S, type AlertQuery } from './query.js';
 import type { Replication } from './replication.js';
 
@@ -88,9 +88,8 @@ export class AlertIngest {
   /**
    * Stores a new alert (or finds the one an idempotent retry refers to). Alerts raised during the same turn
    * of the event loop are stored by one script call (atomic, in arrival order) and confirmed by one WAIT.
-   * `laterHistory` follows the `raised` event in the stored history (the dispatch step, decided before).
    */
-  async raise(input: RaiseInput, reporter: Actor, idempotencyKey?: string, laterHistory: readonly HistoryEvent[] = []): Promise<RaiseResult> {
+  async raise(input: RaiseInput, reporter: Actor, idempotencyKey?: string): Promise<RaiseResult> {
     const severity = input.severity ?? DEFAULT_SEVERITY;
     const now = new Date();
     const nowIso = now.toISOString();
@@ -104,7 +103,7 @@ export class AlertIngest {
       created_at: nowIso,
       updated_at: nowIso,
       escalations: 0,
-      history: [{ event: 'raised', at: nowIso, by: reporter }, ...laterHistory],
+      history: [{ event: 'raised', at: nowIso, by: reporter }],
     };
     const a = this.#keys.alerts;
     const loc = input.location;

@@ -8,7 +8,7 @@ import type { KeySpace } from '../redis/keys.js';
 import { NaboomError } from '../errors/catalogue.js';
 import type { RedisClient } from '../redis/connections.js';
 import { defineScript } from '../redis/script.js';
-import { ALERT_EVENTS, CLAIM_EVENTS, LOCATED_EVENT, MAX_LOCATED_EVENTS, TRANSITIONS, type Actor, type AlertDoc, type AlertStatus, type Location, type TransitionName } from './model.js';
+import { ALERT_EVENTS, CLAIM_EVENTS, LOCATED_EVENT, MAX_LOCATED_EVENTS, TRANSITIONS, type Actor, type AlertDoc, type AlertStatus, type HistoryEvent, type Location, type TransitionName } from './model.js';
 import { ALERT_CACHE_TTL_S, parseDoc } from './query.js';
 import type { Replication } from './replication.js';
 
@@ -20,6 +20,11 @@ export const TRANSITION = defineScript(new URL('./lua/alert-transition-2.lua', i
 export const LOCATE = defineScript(new URL('./lua/alert-locate-1.lua', import.meta.url), {
   keys: ['feed'],
   args: ['statePrefix', 'id', 'reporter', 'from', 'location', 'historyEvent', 'locatedEvent', 'maxLocated', 'updatedAt', 'maxlen', 'cachePrefix', 'cacheTtl', 'updatedEvent'],
+});
+
+export const NOTE = defineScript(new URL('./lua/alert-note-1.lua', import.meta.url), {
+  keys: ['feed'],
+  args: ['statePrefix', 'id', 'after', 'historyEvent', 'cachePrefix', 'cacheTtl'],
 });
 
 export const ESCALATE = defineScript(new URL('./lua/alert-escalate-2.lua', import.meta.url), {
@@ -133,6 +138,20 @@ export class AlertLifecycle {
       },
     })) as string[];
     return await this.#outcome(reply);
+  }
+
+  /**
+   * Adds `event` to the alert's history right after its `raised` event, with no feed entry (the dispatch
+   * step, decided beside the ingest: see AlertService.raise). Returns the document, or undefined when the alert
+   * is gone or its stored document cannot be decoded (nothing changed).
+   */
+  async note(id: string, event: HistoryEvent): Promise<AlertDoc | undefined> {
+    const a = this.#keys.alerts;
+    const [kind, json] = (await NOTE.run(this.#redis, {
+      keys: { feed: a.feed },
+      args: { statePrefix: a.statePrefix, id, after: 'raised', historyEvent: JSON.stringify(event), cachePrefix: a.cachePrefix, cacheTtl: ALERT_CACHE_TTL_S },
+    })) as string[];
+    return kind === 'ok' ? parseDoc(json) : undefined;
   }
 
   async #outcome(reply: string[]): Promise<TransitionOutcome> {

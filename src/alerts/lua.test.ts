@@ -3,10 +3,10 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { headerProblems } from '../redis/script-header.js';
 import { INGEST } from './ingest.js';
-import { CLAIM, ESCALATE, LOCATE, TRANSITION } from './lifecycle.js';
+import { CLAIM, ESCALATE, LOCATE, NOTE, TRANSITION } from './lifecycle.js';
 import { POST_MESSAGE } from './thread.js';
 
-const SCRIPTS = [INGEST, TRANSITION, ESCALATE, CLAIM, POST_MESSAGE, LOCATE];
+const SCRIPTS = [INGEST, TRANSITION, ESCALATE, CLAIM, POST_MESSAGE, LOCATE, NOTE];
 
 describe('alert scripts', () => {
   it.each(SCRIPTS.map((s) => [s.name, s] as const))('%s: the header names exactly the declared KEYS and ARGV, in order', (_name, script) => {

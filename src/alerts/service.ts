@@ -51,21 +51,36 @@ export class AlertService {
     this.#d = d;
   }
 
-  /** Stores the alert durably, then makes sure its notification job exists (idempotent on retries). */
+  /**
+   * Stores the alert durably, then makes sure its notification job exists (idempotent on retries). The
+   * dispatch lookup runs beside the ingest, never before it: storing and announcing an alert never waits for
+   * presence. Its step goes into the history once both are done (`note`, no feed entry), and the job carries it.
+   */
   async raise(p: Principal, input: RaiseInput, idempotencyKey?: string): Promise<RaiseResult> {
     const started = process.hrtime.bigint();
-    // Decided before the alert is stored, so the dispatch step is in its history from the start.
-    const plan = this.#d.dispatch ? await this.#d.dispatch.plan(hasCoordinates(input.location) ? input.location : undefined) : undefined;
-    const later: HistoryEvent[] = plan?.note ? [{ event: 'dispatched', at: new Date().toISOString(), note: plan.note }] : [];
-    const result = await this.#d.store.raise(input, { id: p.id, username: p.username }, idempotencyKey, later);
+    const planning = this.#d.dispatch?.plan(hasCoordinates(input.location) ? input.location : undefined);
+    const stored = await this.#d.store.raise(input, { id: p.id, username: p.username }, idempotencyKey);
+    const plan = await planning;
+    const step: HistoryEvent | undefined = stored.created && plan?.note ? { event: 'dispatched', at: new Date().toISOString(), note: plan.note } : undefined;
     // Strict: a failed enqueue is a 503, and the client's retry (same Idempotency-Key) enqueues it then.
-    await this.#notify(ALERT_EVENTS.raised, result.alert, `raised-${result.alert.id}`, true, plan?.dispatch);
+    const [noted] = await Promise.all([step ? this.#note(stored.alert, step) : undefined, this.#notify(ALERT_EVENTS.raised, stored.alert, `raised-${stored.alert.id}`, true, plan?.dispatch)]);
+    const result: RaiseResult = noted ? { ...stored, alert: noted } : stored;
     if (result.created) {
       this.#d.metrics.alertsRaised.inc({ severity: result.alert.severity });
       this.#d.metrics.ingestLatency.observe(Number(process.hrtime.bigint() - started) / 1e9);
       this.#d.logger.info({ alert: result.alert.id, severity: result.alert.severity, type: result.alert.type, reporter: p.username }, 'alert raised');
     }
     return result;
+  }
+
+  /** The dispatch step into the stored history; a failure is logged (the alert and its job are unaffected). */
+  async #note(alert: AlertDoc, step: HistoryEvent): Promise<AlertDoc | undefined> {
+    try {
+      return await this.#d.store.note(alert.id, step);
+    } catch (err) {
+      this.#d.logger.warn({ alert: alert.id, err }, 'could not record the dispatch step in the alert history');
+      return undefined;
+    }
   }
 
   /** One alert; another user's alert is as unknown to a member as a missing one (no existence oracle). */

@@ -41,8 +41,8 @@ export class AlertStore {
   }
 
   /** Stores a new alert, batched per event-loop turn (see ingest.ts). */
-  raise(input: RaiseInput, reporter: Actor, idempotencyKey?: string, laterHistory: readonly HistoryEvent[] = []): Promise<RaiseResult> {
-    return this.#ingest.raise(input, reporter, idempotencyKey, laterHistory);
+  raise(input: RaiseInput, reporter: Actor, idempotencyKey?: string): Promise<RaiseResult> {
+    return this.#ingest.raise(input, reporter, idempotencyKey);
   }
 
   /** One alert: the cached document, else the state hash. */
@@ -68,6 +68,11 @@ export class AlertStore {
   /** The alert's thread, oldest first; `after`: only messages after that id. */
   messages(alertId: string, after?: string, client?: RedisClient): Promise<ThreadMessage[]> {
     return this.#threads.list(alertId, after, client);
+  }
+
+  /** Adds a history event right after `raised`, with no feed entry (the dispatch step; see lifecycle.ts). */
+  note(id: string, event: HistoryEvent): Promise<AlertDoc | undefined> {
+    return this.#lifecycle.note(id, event);
   }
 
   /** Moves the reporter's alert to a newer location while it is in one of `from` (atomic; see lifecycle.ts). */

@@ -3,9 +3,10 @@
  * DISPATCH_NEAREST_N nearest available responders within DISPATCH_RADIUS_KM; nobody there → everyone at
  * once. The escalation (ESCALATE_AFTER_S without acknowledgement) then goes to everyone as it always did.
  *
- * Runs in the serve process that stores the alert, before it is stored, on the realtime role's connection
- * (the presence selector). The lookup is bounded in time, and any failure — Redis down, NOPERM, a timeout —
- * dispatches to everyone: the notification is never dropped or delayed for the sake of the policy.
+ * Runs in the serve process that stores the alert, beside the ingest (AlertService.raise: storing and
+ * announcing the alert never wait for it), on the realtime role's connection (the presence selector). The
+ * lookup is bounded in time, and any failure — Redis down, NOPERM, a timeout — dispatches to everyone: the
+ * notification is never dropped for the sake of the policy, and delayed by at most the bound.
  */
 import type { DispatchInfo } from '../alerts/model.js';
 import type { Logger } from '../log/logger.js';
@@ -17,7 +18,7 @@ export interface DispatchSettings {
   readonly REDIS_COMMAND_TIMEOUT_MS: number;
 }
 
-/** How long the lookup may take before the alert goes to everyone (it sits on the raise path). */
+/** How long the lookup may take before the alert goes to everyone (it bounds the 201 and the job, not the storing). */
 export const DISPATCH_LOOKUP_TIMEOUT_MS = 1000;
 
 export class DispatchPlanner {

@@ -20,7 +20,7 @@ import { startProvisionedRedis } from '../dist/local/provisioned.js';
 import { createLogger } from '../dist/log/logger.js';
 import { RoleClients } from '../dist/redis/connections.js';
 import { createKeySpace, layoutOf } from '../dist/redis/keys.js';
-import { socketFloor } from './socket-floor.mjs';
+import { openFloor, readersSummary } from './socket-floor.mjs';
 import { cpuSeconds, log, spawnServe, startBenchRedis, summarise, writeResult } from './lib.mjs';
 
 const arg = (name, def) => {
@@ -166,9 +166,12 @@ async function replay(url, tokens, responder) {
 }
 
 /**
- * One alert at a time to CLIENTS WebSocket clients held by one reader process (fanout-readers.mjs), after
- * FANOUT_WARMUP unmeasured alerts (the first ones pay for JIT compilation, in Naboom as in the floor). The
- * latency of a delivery is from the alert's stream id (Redis stored it) to its receipt.
+ * One alert at a time to CLIENTS WebSocket clients held by one reader process (fanout-readers.mjs), each
+ * followed by one round of the plain-TCP floor (socket-floor.mjs: one thread writing to CLIENTS sockets whose
+ * reader is another process), so that Naboom and its floor meet the same machine; FANOUT_WARMUP unmeasured
+ * alerts and rounds first (the first ones pay for JIT compilation, in Naboom as in the floor). The latency of
+ * a Naboom delivery is from the alert's stream id (Redis stored it) to its receipt; a floor delivery's, from
+ * the moment before its write loop to its receipt. Both are summarised over every measured delivery.
  */
 async function fanout(url, tokens, responder, serve) {
   const rssBefore = serve.rssKiB();
@@ -192,12 +195,17 @@ async function fanout(url, tokens, responder, serve) {
       wake = look;
       look();
     });
+  let floor;
   try {
     if (!(await next('ready', 300_000))) throw new Error('the fan-out readers did not get every client live');
+    log(`fan-out floor: ${CLIENTS} plain TCP sockets, one round after each alert …`);
+    floor = await openFloor(CLIENTS);
     await sleep(2000);
     const rssAfter = serve.rssKiB();
     const samples = [];
     const perAlertP99 = [];
+    const floorAll = [];
+    const floorRounds = [];
     let lost = 0;
     for (let k = 0; k < FANOUT_WARMUP + FANOUT_ALERTS; k++) {
       const res = await fetch(`${url}/api/emergency/alerts`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens[k % tokens.length]}` }, body });
@@ -210,6 +218,12 @@ async function fanout(url, tokens, responder, serve) {
       if (k >= FANOUT_WARMUP) {
         for (const x of got.latencies) samples.push(x);
         perAlertP99.push(summarise(got.latencies).p99);
+      }
+      await sleep(100);
+      const { all, ...round } = await floor.round();
+      if (k >= FANOUT_WARMUP) {
+        for (const x of all) floorAll.push(x);
+        floorRounds.push(round);
       }
       await sleep(100);
     }
@@ -225,9 +239,19 @@ async function fanout(url, tokens, responder, serve) {
       perAlertP99Ms: perAlertP99,
       rssIdleBytesPerConnection: Math.round(((rssAfter - rssBefore) * 1024) / CLIENTS),
       rssMiB: { before: Math.round(rssBefore / 1024), after: Math.round(rssAfter / 1024) },
+      floor: {
+        clients: CLIENTS,
+        bytes: floor.bytes,
+        warmupRounds: FANOUT_WARMUP,
+        rounds: floorRounds,
+        readersMs: readersSummary(floorAll),
+        loopMsPerRound: floorRounds.map((r) => r.loopMs),
+        usPerWrite: Math.round(((1000 * floorRounds.reduce((a, r) => a + r.loopMs, 0)) / (floorRounds.length * CLIENTS)) * 10) / 10,
+      },
     };
   } finally {
     child.kill();
+    floor?.close();
   }
 }
 
@@ -249,13 +273,9 @@ try {
   log(`fan-out: ${CLIENTS} WebSocket clients …`);
   const fanoutResult = runs('fanout') ? await fanout(serve.url, tokens, responder, serve) : undefined;
   log(JSON.stringify(fanoutResult));
-  if (fanoutResult) {
-    log(`fan-out floor: one thread writing to ${CLIENTS} plain TCP sockets …`);
-    fanoutResult.floor = await socketFloor(CLIENTS);
-    log(JSON.stringify({ loopMsPerRound: fanoutResult.floor.loopMsPerRound, usPerWrite: fanoutResult.floor.usPerWrite, readersMs: fanoutResult.floor.readersMs }));
-  }
+  if (fanoutResult) log(JSON.stringify({ floor: { loopMsPerRound: fanoutResult.floor.loopMsPerRound, usPerWrite: fanoutResult.floor.usPerWrite, readersMs: fanoutResult.floor.readersMs } }));
   const result = {
-    command: `npm run bench:alerts${TLS || WORKERS !== 1 ? ' --' : ''}${TLS ? ' --tls' : ''}${WORKERS !== 1 ? ` --workers ${WORKERS}` : ''}`,
+    command: `npm run bench:alerts${TLS || WORKERS !== 1 || ONLY !== undefined ? ' --' : ''}${TLS ? ' --tls' : ''}${WORKERS !== 1 ? ` --workers ${WORKERS}` : ''}${ONLY !== undefined ? ` --only ${ONLY}` : ''}`,
     tls: TLS,
     workers: WORKERS,
     ingest: ingestResult,
@@ -272,7 +292,8 @@ try {
       replay: { ms: 1000, met: !!replayResult && replayResult.ms < 1000 && replayResult.replayed >= REPLAY },
     },
   };
-  if (ONLY === undefined) log(`results written to ${writeResult(`${TLS ? 'alerts-tls' : 'alerts'}${WORKERS !== 1 ? `-workers${WORKERS}` : ''}`, result)}`);
+  // A part alone (--only) goes to its own file, so it never overwrites a full run's.
+  log(`results written to ${writeResult(`${TLS ? 'alerts-tls' : 'alerts'}${WORKERS !== 1 ? `-workers${WORKERS}` : ''}${ONLY !== undefined ? `-${ONLY}` : ''}`, result)}`);
   process.stdout.write(JSON.stringify(result, null, 2) + '\n');
 } finally {
   await serve.stop();

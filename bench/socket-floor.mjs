@@ -33,11 +33,11 @@ async function reader(n, port) {
 }
 
 /**
- * Returns the write-loop time and the readers' receipt latency for each of `rounds` rounds after `warmup`
- * unmeasured ones, and `readersMs`: the percentiles over every delivery of the measured rounds (the statistic
- * bench/alerts.mjs gives for Naboom's fan-out).
+ * Opens the floor: N plain TCP sockets whose reader is another process. `round()` writes `bytes` to each of
+ * them from this thread and resolves with the write loop's time and every reader's receipt latency;
+ * `close()` ends it. bench/alerts.mjs runs its rounds between Naboom's alerts, so both meet the same machine.
  */
-export async function socketFloor(n = 10_000, bytes = 620, rounds = 10, warmup = 1) {
+export async function openFloor(n = 10_000, bytes = 620) {
   const sockets = [];
   const server = net.createServer((s) => {
     s.setNoDelay(true);
@@ -52,29 +52,58 @@ export async function socketFloor(n = 10_000, bytes = 620, rounds = 10, warmup =
       take();
     });
   child.on('message', (m) => messages.push(m));
+  const close = () => {
+    child.kill();
+    for (const s of sockets) s.destroy();
+    server.close();
+  };
   try {
     if ((await next()) !== 'ready') throw new Error('reader failed');
     while (sockets.length < n) await new Promise((r) => setTimeout(r, 10));
-    const out = [];
-    const every = [];
-    for (let round = 0; round < warmup + rounds; round++) {
+  } catch (err) {
+    close();
+    throw err;
+  }
+  return {
+    clients: n,
+    bytes,
+    async round() {
       const payload = Buffer.from(String(Date.now()) + 'x'.repeat(Math.max(0, bytes - 13)));
       const t0 = process.hrtime.bigint();
       for (const s of sockets) s.write(payload);
       const loopMs = Number(process.hrtime.bigint() - t0) / 1e6;
       const { all, ...readers } = await next();
+      return { loopMs: Math.round(loopMs), readers, all };
+    },
+    close,
+  };
+}
+
+/** Percentiles of a list of latencies (ms). */
+export function readersSummary(every) {
+  const sorted = [...every].sort((a, b) => a - b);
+  return { n: sorted.length, p50: sorted[sorted.length >> 1], p99: sorted[Math.floor(sorted.length * 0.99)], max: sorted.at(-1) };
+}
+
+/**
+ * Returns the write-loop time and the readers' receipt latency for each of `rounds` rounds after `warmup`
+ * unmeasured ones, and `readersMs`: the percentiles over every delivery of the measured rounds.
+ */
+export async function socketFloor(n = 10_000, bytes = 620, rounds = 10, warmup = 1) {
+  const floor = await openFloor(n, bytes);
+  try {
+    const out = [];
+    const every = [];
+    for (let round = 0; round < warmup + rounds; round++) {
+      const { all, ...r } = await floor.round();
       if (round < warmup) continue;
-      out.push({ loopMs: Math.round(loopMs), readers });
+      out.push(r);
       for (const x of all) every.push(x);
       await new Promise((r) => setTimeout(r, 200));
     }
-    every.sort((a, b) => a - b);
-    const readersMs = { n: every.length, p50: every[every.length >> 1], p99: every[Math.floor(every.length * 0.99)], max: every.at(-1) };
-    return { clients: n, bytes, warmupRounds: warmup, rounds: out, readersMs, loopMsPerRound: out.map((r) => r.loopMs), usPerWrite: Math.round((1000 * out.reduce((a, r) => a + r.loopMs, 0)) / (rounds * n) * 10) / 10 };
+    return { clients: n, bytes, warmupRounds: warmup, rounds: out, readersMs: readersSummary(every), loopMsPerRound: out.map((r) => r.loopMs), usPerWrite: Math.round(((1000 * out.reduce((a, r) => a + r.loopMs, 0)) / (rounds * n)) * 10) / 10 };
   } finally {
-    child.kill();
-    for (const s of sockets) s.destroy();
-    server.close();
+    floor.close();
   }
 }
 

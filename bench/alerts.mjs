@@ -10,6 +10,8 @@
 // BENCH_PUSH=on keeps the generated keys (one more job per alert).
 // Related-alert linking is off too (RELATED_RADIUS_M=0), as before it existed: every benchmark alert is raised
 // at one spot, linking's worst case (README "Related alerts"); BENCH_RELATED=on keeps the default radius.
+// BENCH_HEARTBEAT_MS sets LIVE_HEARTBEAT_MS (e.g. 1000: a heartbeat to every client each second, to see whether
+// heartbeat bursts delay alerts).
 import autocannon from 'autocannon';
 import { fork } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -255,7 +257,7 @@ async function fanout(url, tokens, responder, serve) {
   }
 }
 
-const benchEnv = { RATE_LIMIT_ALERTS_PER_USER: '1000000', RATE_LIMIT_ALERTS_PER_IP: '1000000', LIVE_MAX_CONNECTIONS_PER_USER: '100000', LIVE_SUBSCRIBES_PER_MIN: '1000000', LOG_LEVEL: 'error', ...(process.env.BENCH_RELATED === 'on' ? {} : { RELATED_RADIUS_M: '0' }), ...(process.env.BENCH_PUSH === 'on' ? {} : { VAPID_PUBLIC_KEY: '', VAPID_PRIVATE_KEY: '', VAPID_SUBJECT: '' }) };
+const benchEnv = { RATE_LIMIT_ALERTS_PER_USER: '1000000', RATE_LIMIT_ALERTS_PER_IP: '1000000', LIVE_MAX_CONNECTIONS_PER_USER: '100000', LIVE_SUBSCRIBES_PER_MIN: '1000000', LOG_LEVEL: 'error', ...(process.env.BENCH_RELATED === 'on' ? {} : { RELATED_RADIUS_M: '0' }), ...(process.env.BENCH_PUSH === 'on' ? {} : { VAPID_PUBLIC_KEY: '', VAPID_PRIVATE_KEY: '', VAPID_SUBJECT: '' }), ...(process.env.BENCH_HEARTBEAT_MS ? { LIVE_HEARTBEAT_MS: process.env.BENCH_HEARTBEAT_MS } : {}) };
 const redis = TLS
   ? await startProvisionedRedis({ env: benchEnv, tls: {}, appendonly: process.env.BENCH_AOF !== 'no', tmpPrefix: 'naboom-bench-' })
   : await startBenchRedis(benchEnv);

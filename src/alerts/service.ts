@@ -59,7 +59,14 @@ export class AlertService {
   async raise(p: Principal, input: RaiseInput, idempotencyKey?: string): Promise<RaiseResult> {
     const started = process.hrtime.bigint();
     const planning = this.#d.dispatch?.plan(hasCoordinates(input.location) ? input.location : undefined);
-    const stored = await this.#d.store.raise(input, { id: p.id, username: p.username }, idempotencyKey);
+    let stored: RaiseResult;
+    try {
+      stored = await this.#d.store.raise(input, { id: p.id, username: p.username }, idempotencyKey);
+    } catch (err) {
+      // Nothing was stored: nobody needs the plan (a policy never rejects, but an unheard rejection would crash).
+      planning?.catch(() => undefined);
+      throw err;
+    }
     const plan = await planning;
     const step: HistoryEvent | undefined = stored.created && plan?.note ? { event: 'dispatched', at: new Date().toISOString(), note: plan.note } : undefined;
     // Strict: a failed enqueue is a 503, and the client's retry (same Idempotency-Key) enqueues it then.

@@ -261,7 +261,11 @@ const benchEnv = { RATE_LIMIT_ALERTS_PER_USER: '1000000', RATE_LIMIT_ALERTS_PER_
 const redis = TLS
   ? await startProvisionedRedis({ env: benchEnv, tls: {}, appendonly: process.env.BENCH_AOF !== 'no', tmpPrefix: 'naboom-bench-' })
   : await startBenchRedis(benchEnv);
-const serve = await spawnServe(redis.envFile, { SERVE_WORKERS: String(WORKERS) });
+// A serve that fails to start must not leave the benchmark's redis-server behind.
+const serve = await spawnServe(redis.envFile, { SERVE_WORKERS: String(WORKERS) }).catch(async (err) => {
+  await redis.stop();
+  throw err;
+});
 try {
   log(`redis :${redis.port}${TLS ? ' (TLS only)' : ''}, serve ${serve.url} (${WORKERS} worker${WORKERS === 1 ? '' : 's'})`);
   const { tokens, responder } = await makeUsers(redis.config, 100);

@@ -28,7 +28,11 @@ await users.add('idle', 'responder', 'idle-password-123');
 const token = await users.issueToken('idle');
 await clients.close();
 
-const serve = await spawnServe(redis.envFile, { SERVE_WORKERS: String(WORKERS) });
+// A serve that fails to start must not leave the benchmark's redis-server behind.
+const serve = await spawnServe(redis.envFile, { SERVE_WORKERS: String(WORKERS) }).catch(async (err) => {
+  await redis.stop();
+  throw err;
+});
 const kiB = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
 const workers = WORKERS > 1 ? execFileSync('ps', ['-o', 'pid=', '--ppid', String(serve.pid)], { encoding: 'utf8' }).split('\n').map(Number).filter(Boolean) : [serve.pid];
 /** The average RSS of the serve processes that hold connections. */

@@ -233,6 +233,8 @@ export const settingsSchema = z.object({
   RATE_LIMIT_ALERTS_PER_IP: int(1, 1_000_000).default(300),
   /** Location updates per user per window (`PATCH …/:id/location`; the panic page sends one every few seconds at most). */
   RATE_LIMIT_LOCATIONS_PER_USER: int(1, 1_000_000).default(60),
+  /** Presence reports per user per window (`PUT /api/responders/me`; the dashboard sends one every 15 s at most, sooner after 50 m of movement; 120 leaves room for several tabs). */
+  RATE_LIMIT_PRESENCE_PER_USER: int(1, 1_000_000).default(120),
   RATE_LIMIT_LOGINS: int(1, 1_000_000).default(10),
   RATE_LIMIT_LOGINS_PER_IP: int(1, 1_000_000).default(30),
   LOGIN_CONCURRENCY: int(1, 64).default(4),

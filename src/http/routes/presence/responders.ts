@@ -11,13 +11,17 @@ import { hasCoordinates } from '../../../alerts/model.js';
 import { NEAREST_LIMIT_DEFAULT, nearbyList, nearbyQuery, presenceInput, presenceState, responderList, type PresenceInput } from '../../../presence/model.js';
 import { principalOf } from '../../auth.js';
 import type { RouteContext } from '../../deps.js';
+import { limiter } from '../../rate-limit.js';
 import { errorSchema, idParams, requestSchema, responseSchema, SIGNED_IN } from '../../schemas.js';
 
 const putBody = requestSchema(presenceInput);
 const nearQuery = requestSchema(nearbyQuery);
 
 export function presenceRoutes(ctx: RouteContext): void {
-  const { app, auth, alerts, config, presence, users } = ctx;
+  const { app, auth, alerts, config, metrics, presence, users } = ctx;
+  const limits = limiter(app, metrics, [
+    { name: 'presence-per-user', max: config.settings.RATE_LIMIT_PRESENCE_PER_USER, key: (req) => principalOf(req).id },
+  ]);
   const signedIn = auth.require();
   const forbidden = (): NaboomError => new NaboomError('NABOOM_FORBIDDEN', 'Responder positions are for responders and admins only');
   /**
@@ -40,13 +44,14 @@ export function presenceRoutes(ctx: RouteContext): void {
       schema: {
         summary: 'Report your availability and position',
         description:
-          'Responders and admins. With `location`, your position is stored (GEO) with the time of this report; a position older than RESPONDER_STALE_S no longer counts and is deleted. Without `location`, only your availability changes (of a position that is still fresh). `available: false` keeps you out of the dispatch policy; you still appear, marked unavailable, until your position goes stale.',
+          'Responders and admins. With `location`, your position is stored (GEO) with the time of this report; a position older than RESPONDER_STALE_S no longer counts and is deleted. Without `location`, only your availability changes (of a position that is still fresh). `available: false` keeps you out of the dispatch policy; you still appear, marked unavailable, until your position goes stale. Rate-limited per user (RATE_LIMIT_PRESENCE_PER_USER).',
         tags: ['responders'],
         security: SIGNED_IN,
         body: putBody,
         response: { 200: responseSchema(presenceState), '4xx': errorSchema },
       },
       preValidation: gate,
+      preHandler: limits,
     },
     async (req) => {
       const stored = await presence!.update(principalOf(req).username, req.body);

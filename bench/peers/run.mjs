@@ -231,35 +231,35 @@ try {
     out.profiles[profileName] = profile;
     const runs = Object.fromEntries(ONLY.map((name) => [name, []]));
     for (let round = 0; round < rounds; round++) {
-    // Each round starts with another contender, so none is always first (or last) on a warming machine.
-    const order = ONLY.map((_, i) => ONLY[(i + round) % ONLY.length]);
-    for (const name of order) {
-      log(`${profileName} round ${round + 1}/${rounds}: ${name}, ${p.clients} clients, ${p.rate}/s × ${p.messages} …`);
-      let servers = [];
-      try {
-        if (name === 'socketio') {
-          servers = await Promise.all([spawnPeer('socketio', { BENCH_SIO_REDIS: sioRedis }), spawnPeer('socketio', { BENCH_SIO_REDIS: sioRedis })]);
-          let i = 0;
-          runs.socketio.push(await measure(name, p, servers, (seq, t, pad) => post(`${servers[i++ % 2].url}/publish`, JSON.stringify({ seq, t, pad: pad('') })), undefined, redis.server.pid));
-        } else if (name === 'ws') {
-          servers = [await spawnPeer('ws')];
-          runs.ws.push(await measure(name, p, servers, (seq, t, pad) => post(`${servers[0].url}/publish`, JSON.stringify({ seq, t, pad: pad('') })), undefined, undefined));
-        } else if (name === 'naboom') {
-          // `naboom serve --workers 2`: two serve processes on one port, connections spread by the primary;
-          // `--naboom separate`: two single serve processes on two ports (versions without --workers).
-          if (NABOOM_MODE === 'separate') servers = await Promise.all([spawnServe(redis.envFile), spawnServe(redis.envFile)]);
-          else servers = [{ ...(await spawnServe(redis.envFile, { SERVE_WORKERS: '2' })), workers: 2 }];
-          await sleep(500);
-          let i = 0;
-          const raise = (seq, t, pad) =>
-            post(`${servers[i++ % servers.length].url}/api/emergency/alerts`, JSON.stringify({ type: 'panic', severity: 'high', location: { lat: -33.92, lon: 18.42 }, description: pad(`seq=${seq} t=${t} `) }), { authorization: `Bearer ${tokens.publisher}` });
-          runs.naboom.push(await measure(name, p, servers, raise, tokens.board, redis.server.pid));
+      // Each round starts with another contender, so none is always first (or last) on a warming machine.
+      const order = ONLY.map((_, i) => ONLY[(i + round) % ONLY.length]);
+      for (const name of order) {
+        log(`${profileName} round ${round + 1}/${rounds}: ${name}, ${p.clients} clients, ${p.rate}/s × ${p.messages} …`);
+        let servers = [];
+        try {
+          if (name === 'socketio') {
+            servers = await Promise.all([spawnPeer('socketio', { BENCH_SIO_REDIS: sioRedis }), spawnPeer('socketio', { BENCH_SIO_REDIS: sioRedis })]);
+            let i = 0;
+            runs.socketio.push(await measure(name, p, servers, (seq, t, pad) => post(`${servers[i++ % 2].url}/publish`, JSON.stringify({ seq, t, pad: pad('') })), undefined, redis.server.pid));
+          } else if (name === 'ws') {
+            servers = [await spawnPeer('ws')];
+            runs.ws.push(await measure(name, p, servers, (seq, t, pad) => post(`${servers[0].url}/publish`, JSON.stringify({ seq, t, pad: pad('') })), undefined, undefined));
+          } else if (name === 'naboom') {
+            // `naboom serve --workers 2`: two serve processes on one port, connections spread by the primary;
+            // `--naboom separate`: two single serve processes on two ports (versions without --workers).
+            if (NABOOM_MODE === 'separate') servers = await Promise.all([spawnServe(redis.envFile), spawnServe(redis.envFile)]);
+            else servers = [{ ...(await spawnServe(redis.envFile, { SERVE_WORKERS: '2' })), workers: 2 }];
+            await sleep(500);
+            let i = 0;
+            const raise = (seq, t, pad) =>
+              post(`${servers[i++ % servers.length].url}/api/emergency/alerts`, JSON.stringify({ type: 'panic', severity: 'high', location: { lat: -33.92, lon: 18.42 }, description: pad(`seq=${seq} t=${t} `) }), { authorization: `Bearer ${tokens.publisher}` });
+            runs.naboom.push(await measure(name, p, servers, raise, tokens.board, redis.server.pid));
+          }
+          log(JSON.stringify(runs[name].at(-1)));
+        } finally {
+          await Promise.all(servers.map((s) => s.stop()));
         }
-        log(JSON.stringify(runs[name].at(-1)));
-      } finally {
-        await Promise.all(servers.map((s) => s.stop()));
       }
-    }
     }
     // Each contender is reported by its median round (by the profile's measure: p99 when light, deliveries/s
     // when saturating), whole, with every round's summary beside it.

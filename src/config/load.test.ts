@@ -3,22 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { describe, expect, it, vi } from 'vitest';
-import { NaboomError } from '../errors/catalogue.js';
 import { generateEnv } from './generate.js';
+import { fails } from '../../test/helpers/errors.js';
 import { loadConfig } from './load.js';
 import { isTimeZone } from './schema.js';
 
 const base = generateEnv(6380).vars;
-
-function fails(fn: () => unknown): NaboomError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(NaboomError);
-    return err as NaboomError;
-  }
-  throw new Error('expected an error');
-}
 
 describe('config loader', () => {
   it('names a missing, empty or whitespace password and the command that needs it', () => {

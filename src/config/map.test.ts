@@ -1,22 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { NaboomError } from '../errors/catalogue.js';
 import { dashboardCsp, DASHBOARD_CSP } from '../http/dashboard.js';
 import { generateEnv } from './generate.js';
+import { fails } from '../../test/helpers/errors.js';
 import { loadConfig } from './load.js';
 import { checkTileTemplate, DEFAULT_MAP_MAX_ZOOM, mapTilesOf } from './map.js';
 
 const base = generateEnv(6380).vars;
 const load = (extra: Record<string, string>) => loadConfig({ env: { ...base, ...extra }, envFile: false });
-
-function fails(fn: () => unknown): NaboomError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(NaboomError);
-    return err as NaboomError;
-  }
-  throw new Error('expected an error');
-}
 
 describe('map tiles configuration', () => {
   it('accepts an https template (or http on loopback) and gives its origin', () => {

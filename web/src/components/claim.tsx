@@ -3,10 +3,11 @@
  * Unclaim button as the server allows (a claim held by someone else answers 409: "rita has it"), and for
  * responders and admins the responders nearest to the alert, with distance and when they were last seen.
  */
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { ApiError, claim, claimHolder, nearestResponders, unclaim } from '../api.js';
-import { claimAction, formatDistance, onTheWay, type NearbyResponder } from '../dispatch.js';
+import { claimAction, formatDistance, onTheWay } from '../dispatch.js';
 import { formatAge, type Alert, type User } from '../model.js';
+import { usePoll } from './use-poll.js';
 
 const NEAREST_REFRESH_MS = 15_000;
 const NEAREST_LIMIT = 5;
@@ -52,29 +53,7 @@ export function ClaimSection(props: { alert: Alert; user: User; onUpdated: (a: A
 
 /** The responders nearest to the alert (responders and admins only: positions are personal data). */
 export function NearestResponders(props: { alertId: string; now: number }) {
-  const [list, setList] = useState<readonly NearbyResponder[] | undefined>(undefined);
-  const [error, setError] = useState<string | undefined>(undefined);
-
-  useEffect(() => {
-    let stopped = false;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const refresh = async (): Promise<void> => {
-      try {
-        const r = await nearestResponders(props.alertId, NEAREST_LIMIT);
-        if (stopped) return;
-        setList(r);
-        setError(undefined);
-      } catch (e) {
-        if (!stopped) setError(`Nearest responders unavailable: ${why(e)}`);
-      }
-      if (!stopped) timer = setTimeout(() => void refresh(), NEAREST_REFRESH_MS);
-    };
-    void refresh();
-    return () => {
-      stopped = true;
-      clearTimeout(timer);
-    };
-  }, [props.alertId]);
+  const { value: list, error } = usePoll(() => nearestResponders(props.alertId, NEAREST_LIMIT), NEAREST_REFRESH_MS, (e) => `Nearest responders unavailable: ${why(e)}`, [props.alertId]);
 
   return (
     <section class="nearest" aria-label="Nearest responders">

@@ -1,34 +1,11 @@
 /** Redis role health from `GET /health/redis`: one row per ACL user, refreshed every five seconds. */
-import { useEffect, useState } from 'preact/hooks';
-import { ApiError, redisHealth, type HealthReport } from '../api.js';
+import { ApiError, redisHealth } from '../api.js';
+import { usePoll } from './use-poll.js';
 
 const REFRESH_MS = 5000;
 
 export function HealthPanel() {
-  const [report, setReport] = useState<HealthReport | undefined>(undefined);
-  const [error, setError] = useState<string | undefined>(undefined);
-
-  useEffect(() => {
-    let stopped = false;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const refresh = async (): Promise<void> => {
-      try {
-        const r = await redisHealth();
-        if (stopped) return;
-        setReport(r);
-        setError(undefined);
-      } catch (e) {
-        if (!stopped) setError(e instanceof ApiError ? e.message : 'Health check failed');
-      }
-      // Scheduled after the answer, so a slow server never gets overlapping probes.
-      if (!stopped) timer = setTimeout(() => void refresh(), REFRESH_MS);
-    };
-    void refresh();
-    return () => {
-      stopped = true;
-      clearTimeout(timer);
-    };
-  }, []);
+  const { value: report, error } = usePoll(redisHealth, REFRESH_MS, (e) => (e instanceof ApiError ? e.message : 'Health check failed'), []);
 
   return (
     <>

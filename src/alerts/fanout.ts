@@ -15,11 +15,19 @@
  */
 import { Deque } from '../channels/waiters.js';
 import type { Severity } from '../redis/keys.js';
-import { compareIds } from './model.js';
+import { idParts } from './model.js';
 
 /** What the fan-out needs to know about an event frame (feed.ts `Frame`). */
 export interface FanoutFrame {
-  readonly meta: { readonly id: string; readonly type: string; readonly severity: Severity; readonly reporterId: string };
+  readonly meta: {
+    readonly id: string;
+    /** The id's parts as numbers (`idParts`): compared with each socket's last id without parsing it again. */
+    readonly ms: number;
+    readonly seq: number;
+    readonly type: string;
+    readonly severity: Severity;
+    readonly reporterId: string;
+  };
 }
 
 /** Where a subscriber's event frames go. */
@@ -55,8 +63,13 @@ export interface LiveSubscriberOptions<F extends FanoutFrame> {
 export class LiveSubscriber<F extends FanoutFrame> {
   readonly severities: ReadonlySet<Severity>;
   readonly reporterId: string | undefined;
-  lastSent: string;
   readonly #o: LiveSubscriberOptions<F>;
+  /** Read on every delivery: kept here rather than behind `#o`. */
+  readonly #sink: FanoutSink<F>;
+  #lastSent: string;
+  /** `#lastSent` as numbers, so the per-socket "is this frame new" check parses nothing. */
+  #lastMs: number;
+  #lastSeq: number;
   readonly #queue = new Deque<F>();
   /** While held (replaying), frames only queue. */
   #held = true;
@@ -70,7 +83,33 @@ export class LiveSubscriber<F extends FanoutFrame> {
     this.#o = o;
     this.severities = o.severities;
     this.reporterId = o.reporterId;
-    this.lastSent = o.lastSent;
+    this.#sink = o.sink;
+    this.#lastSent = o.lastSent;
+    [this.#lastMs, this.#lastSeq] = idParts(o.lastSent);
+  }
+
+  /** The last id the client has: frames up to it are never sent. */
+  get lastSent(): string {
+    return this.#lastSent;
+  }
+
+  set lastSent(id: string) {
+    this.#lastSent = id;
+    [this.#lastMs, this.#lastSeq] = idParts(id);
+  }
+
+  /** Whether the frame comes after the client's last id. */
+  #isNew(frame: F): boolean {
+    const m = frame.meta;
+    return m.ms > this.#lastMs || (m.ms === this.#lastMs && m.seq > this.#lastSeq);
+  }
+
+  #sent(frame: F): void {
+    const m = frame.meta;
+    this.#lastSent = m.id;
+    this.#lastMs = m.ms;
+    this.#lastSeq = m.seq;
+    this.#o.onSent(frame);
   }
 
   get overflowed(): boolean {
@@ -88,20 +127,20 @@ export class LiveSubscriber<F extends FanoutFrame> {
 
   /**
    * Delivers one live frame: written now if the socket can take it, else queued (bounded). With a batch, the
-   * socket is corked on its first write and joins the batch, which uncorks it at its end.
+   * socket is corked on its first write and joins the batch, which uncorks it at its end. `matched`: the
+   * caller already knows the frame is for this subscriber (the fan-out's index chose it), so `wants` is skipped.
    */
-  offer(frame: F, batch?: LiveSubscriber<F>[]): void {
-    if (this.#closed || !this.wants(frame)) return;
+  offer(frame: F, batch?: LiveSubscriber<F>[], matched = false): void {
+    if (this.#closed || (!matched && !this.wants(frame))) return;
     if (!this.#held && !this.#pumping && this.#queue.length === 0) {
-      if (compareIds(frame.meta.id, this.lastSent) <= 0) return;
+      if (!this.#isNew(frame)) return;
       if (batch !== undefined && !this.#corked) {
         this.#corked = true;
-        this.#o.sink.cork();
+        this.#sink.cork();
         batch.push(this);
       }
-      if (this.#o.sink.tryWrite(frame)) {
-        this.lastSent = frame.meta.id;
-        this.#o.onSent(frame);
+      if (this.#sink.tryWrite(frame)) {
+        this.#sent(frame);
         return;
       }
     }
@@ -124,7 +163,7 @@ export class LiveSubscriber<F extends FanoutFrame> {
   uncork(): void {
     if (!this.#corked) return;
     this.#corked = false;
-    this.#o.sink.uncork();
+    this.#sink.uncork();
   }
 
   /** Stops all delivery and drops the queue. */
@@ -152,10 +191,9 @@ export class LiveSubscriber<F extends FanoutFrame> {
   async #drain(): Promise<void> {
     try {
       for (let f = this.#queue.shift(); f !== undefined && !this.#closed; f = this.#queue.shift()) {
-        if (compareIds(f.meta.id, this.lastSent) <= 0) continue;
-        await this.#o.sink.write(f);
-        this.lastSent = f.meta.id;
-        this.#o.onSent(f);
+        if (!this.#isNew(f)) continue;
+        await this.#sink.write(f);
+        this.#sent(f);
       }
     } finally {
       // In the same turn as the last (empty) shift: an offer after this starts a new pump, none is stranded.
@@ -212,7 +250,9 @@ export class LiveFanout<F extends FanoutFrame> {
   publish(frame: F): void {
     const batch = this.#batch;
     const bySeverity = this.#bySeverity.get(frame.meta.severity);
-    if (bySeverity) for (const sub of bySeverity) sub.offer(frame, batch);
+    // Indexed by this severity, these see every reporter's events: each is known to want the frame.
+    if (bySeverity) for (const sub of bySeverity) sub.offer(frame, batch, true);
+    // A member's own events: the severity is still theirs to choose.
     const byReporter = this.#byReporter.get(frame.meta.reporterId);
     if (byReporter) for (const sub of byReporter) sub.offer(frame, batch);
   }

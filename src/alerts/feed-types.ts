@@ -11,6 +11,9 @@ import type { FeedEvent } from './model.js';
 export interface FrameMeta {
   /** Feed entry id (the replay cursor). */
   readonly id: string;
+  /** The id's milliseconds and sequence (`idParts`), parsed once per frame, not once per socket. */
+  readonly ms: number;
+  readonly seq: number;
   readonly type: FeedEvent['type'];
   readonly severity: Severity;
   readonly reporterId: string;

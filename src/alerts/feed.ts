@@ -26,7 +26,7 @@ import type { KeySpace } from '../redis/keys.js';
 import { LiveFanout, LiveSubscriber } from './fanout.js';
 import type { FeedEncoder, FeedSink, Frame, FrameMeta, LiveSubscription, SubscribeOptions } from './feed-types.js';
 import { LatencySampler } from './latency-sampler.js';
-import { compareIds, MESSAGE_EVENT, type FeedEvent } from './model.js';
+import { compareIds, idParts, MESSAGE_EVENT, type FeedEvent } from './model.js';
 import { decodeFeedEntry } from './query.js';
 import { REPLAY_CONCURRENCY, ReplaySlots, replayFeed, replayOwn, type ReplayDeps } from './replay.js';
 import type { AlertStore } from './store.js';
@@ -38,10 +38,12 @@ export { REPLAY_CONCURRENCY, untilAborted } from './replay.js';
 
 /** Feed entries fanned out in one turn of the event loop at most (the rest of a tail read after a yield). */
 const TAIL_SLICE = 16;
-const metaOf = (e: FeedEvent): FrameMeta =>
-  e.type === MESSAGE_EVENT
-    ? { id: e.id, type: e.type, severity: e.severity, reporterId: e.reporterId }
-    : { id: e.id, type: e.type, severity: e.alert.severity, reporterId: e.alert.reporter.id };
+const metaOf = (e: FeedEvent): FrameMeta => {
+  const [ms, seq] = idParts(e.id);
+  return e.type === MESSAGE_EVENT
+    ? { id: e.id, ms, seq, type: e.type, severity: e.severity, reporterId: e.reporterId }
+    : { id: e.id, ms, seq, type: e.type, severity: e.alert.severity, reporterId: e.alert.reporter.id };
+};
 
 export interface AlertFeedDeps<P> {
   readonly store: AlertStore;

@@ -240,5 +240,14 @@ export function compareIds(a: string, b: string): number {
   return s === 0 ? 0 : s < 0 ? -1 : 1;
 }
 
+/**
+ * A stream id's two parts as numbers, as `compareIds` reads them: for an id compared many times (a live
+ * frame against every socket's last id), parsed once.
+ */
+export function idParts(id: string): readonly [ms: number, seq: number] {
+  const i = id.indexOf('-');
+  return [Number(id.slice(0, i)), Number(id.slice(i + 1))];
+}
+
 /** Milliseconds encoded in a stream id. */
 export const idMillis = (id: string): number => Number(id.split('-')[0]);

@@ -1,9 +1,13 @@
 /** The fan-out on its own (no Redis involved): indexes, the synchronous path, the bounded queue. */
 import { describe, expect, it } from 'vitest';
 import { LiveFanout, LiveSubscriber, type FanoutFrame, type FanoutSink } from '../../src/alerts/fanout.js';
+import { idParts } from '../../src/alerts/model.js';
 import type { Severity } from '../../src/redis/keys.js';
 
-const frame = (id: string, severity: Severity = 'high', reporterId = 'u1'): FanoutFrame => ({ meta: { id, type: 'alert', severity, reporterId } });
+const frame = (id: string, severity: Severity = 'high', reporterId = 'u1'): FanoutFrame => {
+  const [ms, seq] = idParts(id);
+  return { meta: { id, ms, seq, type: 'alert', severity, reporterId } };
+};
 
 /** Records writes; while corked they are held, as a corked socket holds them, and leave together on uncork. */
 class Sink implements FanoutSink<FanoutFrame> {
@@ -66,17 +70,40 @@ describe('LiveFanout', () => {
       fanout.add(s);
       s.release();
     }
+    // A member who chose only high alerts: their own low alert is not for them.
+    const picky = new Sink();
+    const p = subscriber(picky, { reporterId: 'u3', severities: ['high'] }).sub;
+    fanout.add(p);
+    p.release();
     fanout.publish(frame('1-0', 'high', 'u1'));
     fanout.publish(frame('2-0', 'high', 'u2'));
     fanout.publish(frame('3-0', 'low', 'u2'));
+    fanout.publish(frame('3-1', 'low', 'u3'));
+    fanout.publish(frame('3-2', 'high', 'u3'));
     // No await: delivery happened in the publish call itself.
-    expect(all.written).toEqual(['1-0', '2-0']);
+    expect(all.written).toEqual(['1-0', '2-0', '3-2']);
     expect(member.written).toEqual(['2-0']);
-    expect(low.written).toEqual(['3-0']);
+    expect(low.written).toEqual(['3-0', '3-1']);
+    expect(picky.written).toEqual(['3-2']);
+    fanout.remove(p);
     expect(fanout.remove(a)).toBe(true);
     fanout.publish(frame('4-0'));
-    expect(all.written).toEqual(['1-0', '2-0']);
+    expect(all.written).toEqual(['1-0', '2-0', '3-2']);
     expect(fanout.size).toBe(2);
+  });
+
+  it('on the synchronous path, sends only frames after the last id, comparing ids as numbers', () => {
+    const sink = new Sink();
+    const { sub } = subscriber(sink);
+    sub.lastSent = '1700000000000-9';
+    sub.release();
+    // Older or equal: the client has it already (a replay went past the live position).
+    for (const id of ['1699999999999-99', '1700000000000-8', '1700000000000-9']) sub.offer(frame(id));
+    expect(sink.written).toEqual([]);
+    // Newer by sequence (10 > 9 although "10" < "9" as text), then by milliseconds.
+    for (const id of ['1700000000000-10', '1700000000000-10', '1700000000001-0', '1700000000000-11']) sub.offer(frame(id));
+    expect(sink.written).toEqual(['1700000000000-10', '1700000000001-0']);
+    expect(sub.lastSent).toBe('1700000000001-0');
   });
 
   it('queues while held or backed up, skips ids already sent, and overflows one frame past the capacity', async () => {

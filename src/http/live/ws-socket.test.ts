@@ -5,17 +5,20 @@ import { dirname, join } from 'node:path';
 import { WebSocket, WebSocketServer } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { wsTextFrame } from './frames.js';
-import { rawSocketOf, WsSocket } from './ws-socket.js';
+import type { IncomingMessage } from 'node:http';
+import { WsSocket } from './ws-socket.js';
 
 const require = createRequire(import.meta.url);
 
 /** The pre-framed write path against the ws version we ship: the socket is reachable and frames interleave in order. */
 describe('pre-framed WebSocket writes', () => {
   let server: WebSocketServer;
-  let serverSide: Promise<WebSocket>;
+  /** The server side of the next connection, with its upgrade request's TCP socket (what ws frames onto). */
+  let serverSide: Promise<[WebSocket, IncomingMessage['socket']]>;
+  const nextConnection = (): Promise<[WebSocket, IncomingMessage['socket']]> => new Promise((resolve) => server.once('connection', (ws: WebSocket, req: IncomingMessage) => resolve([ws, req.socket])));
   beforeAll(async () => {
     server = new WebSocketServer({ port: 0, host: '127.0.0.1', perMessageDeflate: false });
-    serverSide = new Promise((resolve) => server.once('connection', resolve));
+    serverSide = nextConnection();
     await new Promise((r) => server.once('listening', r));
   });
   afterAll(async () => {
@@ -38,15 +41,13 @@ describe('pre-framed WebSocket writes', () => {
     const received: string[] = [];
     const all = new Promise<void>((resolve) => client.on('message', (d: Buffer) => received.push(d.toString()) === 6 && resolve()));
     await new Promise((r) => client.once('open', r));
-    const ws = await serverSide;
-    const raw = rawSocketOf(ws);
-    expect(raw).toBeDefined();
+    const [ws, raw] = await serverSide;
     ws.send('one');
-    raw?.write(wsTextFrame(Buffer.from('two')));
-    raw?.write(wsTextFrame(Buffer.from('x'.repeat(70_000))));
+    raw.write(wsTextFrame(Buffer.from('two')));
+    raw.write(wsTextFrame(Buffer.from('x'.repeat(70_000))));
     ws.send('four');
     // The same path through the adapter the live feed uses.
-    const socket = new WsSocket(ws);
+    const socket = new WsSocket(ws, raw);
     expect(socket.direct).toBe(true);
     const five = Buffer.from('five');
     socket.sendFramed({ bytes: five, ws: wsTextFrame(five) });
@@ -57,15 +58,15 @@ describe('pre-framed WebSocket writes', () => {
   });
 
   it('between cork and uncork, hands every frame to the TCP socket in one write, in call order', async () => {
-    serverSide = new Promise((resolve) => server.once('connection', resolve));
+    serverSide = nextConnection();
     const client = new WebSocket(`ws://127.0.0.1:${(server.address() as AddressInfo).port}`);
     const received: string[] = [];
     const all = new Promise<void>((resolve) => client.on('message', (d: Buffer) => received.push(d.toString()) === 8 && resolve()));
     await new Promise((r) => client.once('open', r));
-    const ws = await serverSide;
-    const socket = new WsSocket(ws);
+    const [ws, tcp] = await serverSide;
+    const socket = new WsSocket(ws, tcp);
     // Count what reaches the socket's implementation (stream implementers' API: one call is one syscall).
-    const raw = rawSocketOf(ws) as unknown as Record<'_write' | '_writev', (...args: unknown[]) => void>;
+    const raw = tcp as unknown as Record<'_write' | '_writev', (...args: unknown[]) => void>;
     const writes: number[] = [];
     for (const m of ['_write', '_writev'] as const) {
       const original = raw[m].bind(raw);
@@ -100,5 +101,33 @@ describe('pre-framed WebSocket writes', () => {
     await all;
     expect(received).toEqual(['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h']);
     client.close();
+  });
+
+  it('without the TCP socket (an in-process upgrade) sends through ws, and takes frames only while open and below the mark', async () => {
+    serverSide = nextConnection();
+    const client = new WebSocket(`ws://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    const received: string[] = [];
+    const both = new Promise<void>((resolve) => client.on('message', (d: Buffer) => received.push(d.toString()) === 2 && resolve()));
+    await new Promise((r) => client.once('open', r));
+    const [ws, tcp] = await serverSide;
+    const viaWs = new WsSocket(ws, undefined);
+    expect(viaWs.direct).toBe(false);
+    const one = Buffer.from('one');
+    viaWs.sendFramed({ bytes: one, ws: wsTextFrame(one) });
+    viaWs.sendText('two');
+    await both;
+    expect(received).toEqual(['one', 'two']);
+    const direct = new WsSocket(ws, tcp);
+    expect(direct.canTake(1)).toBe(true);
+    // Corked, a write stays in the socket's buffer: at or over the mark, no more frames are taken.
+    direct.cork();
+    direct.sendFramed({ bytes: one, ws: wsTextFrame(one) });
+    expect(direct.canTake(5)).toBe(false);
+    expect(direct.canTake(6)).toBe(true);
+    direct.uncork();
+    const closed = new Promise((r) => ws.once('close', r));
+    client.close();
+    await closed;
+    expect(direct.canTake(1 << 20)).toBe(false);
   });
 });

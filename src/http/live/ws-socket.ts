@@ -6,11 +6,12 @@
  * separately — and `cork`/`uncork`, which hold that socket's writes so that every frame of one feed read
  * leaves in a single `writev`.
  *
- * The private access: ws keeps that socket in `_socket`, which is not in its types or documentation. The
- * write is sound only because this server never negotiates permessage-deflate and never sends fragments or
- * Blobs, so ws's sender has nothing queued that a direct write could overtake; anything else (control
- * messages, pings, close) still goes through ws, in call order. `ws` is pinned in package.json to the
- * version @fastify/websocket resolves, and ws-socket.test.ts checks this path against that same copy.
+ * That socket is the upgrade request's own (`IncomingMessage.socket`: Node hands it to the server's `upgrade`
+ * listeners, and ws's `handleUpgrade` takes it over); the caller passes it in, so nothing here reads ws's
+ * internals. The direct write is sound only because this server never negotiates permessage-deflate and never
+ * sends fragments or Blobs, so ws's sender has nothing queued that a direct write could overtake; anything
+ * else (control messages, pings, close) still goes through ws, in call order. `ws` is pinned in package.json
+ * to the version @fastify/websocket resolves, and ws-socket.test.ts checks this path against that same copy.
  */
 import { Writable } from 'node:stream';
 import type { WebSocket } from 'ws';
@@ -23,19 +24,17 @@ export interface PreFramed {
   readonly ws: Buffer;
 }
 
-/** The TCP socket ws writes frames to, or undefined when this ws version does not keep it where expected. */
-export function rawSocketOf(ws: WebSocket): Writable | undefined {
-  const raw = (ws as unknown as { _socket?: unknown })._socket;
-  return raw instanceof Writable ? raw : undefined;
-}
-
 export class WsSocket {
   readonly #ws: WebSocket;
   readonly #raw: Writable | undefined;
 
-  constructor(ws: WebSocket) {
+  /**
+   * `socket`: the TCP socket of the request ws upgraded (`request.socket`); without one (an upgrade injected
+   * in-process, with no TCP socket) every message goes through `ws.send`.
+   */
+  constructor(ws: WebSocket, socket: unknown) {
     this.#ws = ws;
-    this.#raw = rawSocketOf(ws);
+    this.#raw = socket instanceof Writable ? socket : undefined;
   }
 
   /** True when pre-framed writes go straight to the TCP socket (false: ws frames them, still correct). */
@@ -50,6 +49,16 @@ export class WsSocket {
   /** Bytes written but not yet handed to the kernel (ws's own count, including direct writes). */
   get buffered(): number {
     return this.#ws.bufferedAmount;
+  }
+
+  /**
+   * True when the connection is open and holds less than `highWater` bytes unsent — checked for every socket
+   * on every live frame, so it reads the TCP socket's own count (the same bytes: ws has nothing of its own
+   * queued, see above) rather than going through ws.
+   */
+  canTake(highWater: number): boolean {
+    if (this.#ws.readyState !== this.#ws.OPEN) return false;
+    return (this.#raw ? this.#raw.writableLength : this.#ws.bufferedAmount) < highWater;
   }
 
   /** Sends a text message through ws; `done` runs once it is flushed (or failed). */

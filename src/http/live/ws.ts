@@ -58,7 +58,7 @@ class WsSink implements FeedSink<LiveFrame> {
 
   tryWrite(frame: Frame<LiveFrame>): boolean {
     const s = this.socket;
-    if (!s.open || s.buffered >= HIGH_WATER) return false;
+    if (!s.canTake(HIGH_WATER)) return false;
     s.sendFramed(frame.payload);
     return true;
   }
@@ -137,7 +137,7 @@ export function wsRoute(ctx: RouteContext): void {
       logger.warn({ err: { message: err.message, code: err.code }, user: username }, 'websocket error');
       ws.terminate();
     });
-    const socket = new WsSocket(ws);
+    const socket = new WsSocket(ws, req.raw.socket);
     const life = new ConnectionLifecycle();
     // Control and error frames answer the client's own frames: one that floods without reading them is cut
     // off at the high-water mark, so it cannot make this process buffer without bound.

@@ -209,6 +209,7 @@ async function fanout(url, tokens, responder, serve) {
     const floorAll = [];
     const floorRounds = [];
     let lost = 0;
+    let frameBytes = floor.bytes;
     for (let k = 0; k < FANOUT_WARMUP + FANOUT_ALERTS; k++) {
       const res = await fetch(`${url}/api/emergency/alerts`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens[k % tokens.length]}` }, body });
       await res.arrayBuffer();
@@ -222,7 +223,9 @@ async function fanout(url, tokens, responder, serve) {
         perAlertP99.push(summarise(got.latencies).p99);
       }
       await sleep(100);
-      const { all, ...round } = await floor.round();
+      // The floor writes as many bytes as the alert's WebSocket frame took (message and 4-byte header).
+      frameBytes = got.bytes + (got.bytes < 126 ? 2 : 4);
+      const { all, ...round } = await floor.round(frameBytes);
       if (k >= FANOUT_WARMUP) {
         for (const x of all) floorAll.push(x);
         floorRounds.push(round);
@@ -243,7 +246,7 @@ async function fanout(url, tokens, responder, serve) {
       rssMiB: { before: Math.round(rssBefore / 1024), after: Math.round(rssAfter / 1024) },
       floor: {
         clients: CLIENTS,
-        bytes: floor.bytes,
+        bytes: frameBytes,
         warmupRounds: FANOUT_WARMUP,
         rounds: floorRounds,
         readersMs: readersSummary(floorAll),

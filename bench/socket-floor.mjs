@@ -67,8 +67,9 @@ export async function openFloor(n = 10_000, bytes = 620) {
   return {
     clients: n,
     bytes,
-    async round() {
-      const payload = Buffer.from(String(Date.now()) + 'x'.repeat(Math.max(0, bytes - 13)));
+    /** One round of `size` bytes per socket (default: the size the floor was opened with). */
+    async round(size = bytes) {
+      const payload = Buffer.from(String(Date.now()) + 'x'.repeat(Math.max(0, size - 13)));
       const t0 = process.hrtime.bigint();
       for (const s of sockets) s.write(payload);
       const loopMs = Number(process.hrtime.bigint() - t0) / 1e6;

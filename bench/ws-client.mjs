@@ -7,6 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import net from 'node:net';
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
+const EMPTY = Buffer.alloc(0);
 
 /** A masked client frame (opcode 1 text, 9 ping, 10 pong, 8 close). */
 function clientFrame(opcode, payload) {
@@ -40,7 +41,7 @@ export function connectWs(url, headers, onMessage, onClose) {
   return new Promise((resolve, reject) => {
     const socket = net.connect(Number(u.port), u.hostname);
     socket.setNoDelay(true);
-    let buf = Buffer.alloc(0);
+    let buf = EMPTY;
     let open = false;
     const client = {
       send(text) {
@@ -88,7 +89,8 @@ export function connectWs(url, headers, onMessage, onClose) {
         }
         if (buf.length < at + len) return;
         const payload = buf.subarray(at, at + len);
-        buf = buf.subarray(at + len);
+        // Usually the whole chunk was this one frame: nothing left to slice.
+        buf = at + len === buf.length ? EMPTY : buf.subarray(at + len);
         if (opcode === 1) onMessage(payload);
         else if (opcode === 9) socket.write(clientFrame(10, payload));
         else if (opcode === 8) socket.end();

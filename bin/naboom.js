@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-import { holdYoungGeneration } from '../dist/start/young-generation.js';
+// Runs the bundled CLI (dist/bundle/, built by `npm run build`: scripts/bundle.mjs says why it is bundled).
+import { holdYoungGeneration } from '../dist/bundle/young-generation.js';
 
 // Before any command's modules load: keeps the start-up from growing the young generation (see the module).
 holdYoungGeneration();
-const { main } = await import('../dist/cli/main.js');
+const { main } = await import('../dist/bundle/main.js');
 
 const code = await main(process.argv);
 process.exitCode = code;

@@ -1,0 +1,56 @@
+// Builds what `bin/naboom.js` runs: the compiled CLI (dist/) and its dependencies bundled by rolldown into
+// dist/bundle/, minified with function and class names kept (stack traces stay readable; a source map sits
+// next to each chunk for `node --enable-source-maps`). Each command stays its own chunk, loaded when it runs.
+//
+// Why: an idle serve process keeps every loaded module's source text and compiled metadata on its V8 heap.
+// Loaded from node_modules that is 200+ files — every locale zod ships, all of BullMQ, comments and all — and
+// ≈ 8 MiB more resident memory than the same code bundled and minified (BENCHMARKS.md, "Idle footprint").
+// Tests and benchmarks import dist/ itself; the processes they start (bin/naboom.js) run this bundle.
+//
+// The Lua scripts are read at run time from next to the module that declares them
+// (new URL('./lua/x.lua', import.meta.url)); in the bundle that module is a chunk in dist/bundle/, so every
+// script is copied into dist/bundle/lua/ (includes into lua/includes/). Two scripts with one name would be
+// one file there: the build fails instead.
+import { copyFileSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'rolldown';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const dist = join(root, 'dist');
+const out = join(dist, 'bundle');
+const started = Date.now();
+
+rmSync(out, { recursive: true, force: true });
+const keepNames = { function: true, class: true };
+await build({
+  input: { main: join(dist, 'cli', 'main.js'), 'young-generation': join(dist, 'start', 'young-generation.js') },
+  platform: 'node',
+  // Node's own modules, and msgpackr's optional native addon (found by path at run time; msgpackr falls back
+  // to JavaScript without it).
+  external: [/^node:/, ...builtinModules.map((m) => new RegExp(`^${m}(/|$)`)), /^msgpackr-extract/],
+  logLevel: 'warn',
+  output: {
+    dir: out,
+    format: 'esm',
+    entryFileNames: '[name].js',
+    chunkFileNames: '[name]-[hash].js',
+    sourcemap: true,
+    minify: { compress: { keepNames }, mangle: { keepNames } },
+  },
+});
+
+const scripts = new Map();
+for (const entry of readdirSync(join(root, 'src'), { recursive: true, withFileTypes: true })) {
+  if (!entry.isFile() || !entry.name.endsWith('.lua')) continue;
+  const from = join(entry.parentPath, entry.name);
+  const to = join(out, 'lua', entry.parentPath.endsWith(`${join('lua', 'includes')}`) ? 'includes' : '', entry.name);
+  const seen = scripts.get(to);
+  if (seen) throw new Error(`two Lua scripts would both be ${relative(root, to)}: ${relative(root, seen)} and ${relative(root, from)} (rename one)`);
+  scripts.set(to, from);
+  mkdirSync(dirname(to), { recursive: true });
+  copyFileSync(from, to);
+}
+if (scripts.size === 0) throw new Error('no .lua files found under src/');
+process.stderr.write(`bundle: dist/bundle/ (${scripts.size} Lua scripts) in ${Date.now() - started} ms\n`);

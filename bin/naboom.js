@@ -2,6 +2,12 @@
 // Runs the bundled CLI (dist/bundle/, built by `npm run build`: scripts/bundle.mjs says why it is bundled).
 import { holdYoungGeneration } from '../dist/bundle/young-generation.js';
 
+// `naboom … | head` closes the pipe before the output is written: the reader's choice, not a crash.
+process.stdout.on('error', (err) => {
+  if (err.code !== 'EPIPE') throw err;
+  process.exit(process.exitCode ?? 0);
+});
+
 // Before any command's modules load: keeps the start-up from growing the young generation (see the module).
 holdYoungGeneration();
 const { main } = await import('../dist/bundle/main.js');

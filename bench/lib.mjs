@@ -9,7 +9,8 @@ import { startProvisionedRedis } from '../dist/local/provisioned.js';
 import { freePort } from '../dist/local/redis-server.js';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
-export const BIN = join(ROOT, 'bin', 'naboom.js');
+// BENCH_BIN runs another build of the CLI (an A/B of two builds), e.g. a checkout of an older commit.
+export const BIN = process.env.BENCH_BIN ?? join(ROOT, 'bin', 'naboom.js');
 
 /** Starts a provisioned redis-server (AOF on, as `naboom redis` runs it; BENCH_AOF=no turns it off) and its env file. */
 export async function startBenchRedis(extraEnv = {}) {

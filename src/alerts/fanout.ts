@@ -12,6 +12,8 @@
  * the batch uncorks every socket written to, so all the frames one read produces for a socket leave in one
  * write (Node hands the corked chunks to the kernel in one `writev`): under a burst that is one syscall per
  * socket per read instead of one per alert, and under light load a batch is one alert and waits for nothing.
+ * The end of the batch tells each sink which frames the batch published: a socket that got all of them (a
+ * board that sees every severity) can be sent one block built once for all such sockets (http/live/ws-socket.ts).
  */
 import { Deque } from '../channels/waiters.js';
 import type { Severity } from '../redis/keys.js';
@@ -38,8 +40,11 @@ export interface FanoutSink<F extends FanoutFrame> {
   write(frame: F): Promise<void>;
   /** Holds this transport's writes until `uncork` (counted: each cork needs its uncork). */
   cork(): void;
-  /** Hands every write held since `cork` to the transport at once. */
-  uncork(): void;
+  /**
+   * Hands every write held since `cork` to the transport at once. `batch`: every frame the batch published, in
+   * order — a sink that was given exactly these may send them as one block shared by all such sockets.
+   */
+  uncork(batch: readonly F[]): void;
 }
 
 export interface LiveSubscriberOptions<F extends FanoutFrame> {
@@ -159,11 +164,11 @@ export class LiveSubscriber<F extends FanoutFrame> {
     if (this.#queue.length > 0) this.#pump();
   }
 
-  /** Releases the batch's cork: the frames written since go out in one write. */
-  uncork(): void {
+  /** Releases the batch's cork: the frames written since go out in one write (`batch`: all it published). */
+  uncork(batch: readonly F[]): void {
     if (!this.#corked) return;
     this.#corked = false;
-    this.#sink.uncork();
+    this.#sink.uncork(batch);
   }
 
   /** Stops all delivery and drops the queue. */
@@ -209,6 +214,8 @@ export class LiveFanout<F extends FanoutFrame> {
   readonly #all = new Set<LiveSubscriber<F>>();
   /** The subscribers corked by the open batch; undefined outside a batch. */
   #batch: LiveSubscriber<F>[] | undefined;
+  /** Every frame the open batch published, in order. */
+  #batchFrames: F[] = [];
 
   get size(): number {
     return this.#all.size;
@@ -236,19 +243,24 @@ export class LiveFanout<F extends FanoutFrame> {
 
   /** Starts a batch: until `endBatch`, each socket's writes are held and then leave together. */
   beginBatch(): void {
-    this.#batch ??= [];
+    if (this.#batch) return;
+    this.#batch = [];
+    this.#batchFrames = [];
   }
 
   /** Ends the batch: every socket written to in it gets its frames in one write. */
   endBatch(): void {
     const batch = this.#batch;
+    const frames = this.#batchFrames;
     this.#batch = undefined;
-    if (batch) for (const sub of batch) sub.uncork();
+    this.#batchFrames = [];
+    if (batch) for (const sub of batch) sub.uncork(frames);
   }
 
   /** Offers a frame to every subscriber that may see it. */
   publish(frame: F): void {
     const batch = this.#batch;
+    if (batch) this.#batchFrames.push(frame);
     const bySeverity = this.#bySeverity.get(frame.meta.severity);
     // Indexed by this severity, these see every reporter's events: each is known to want the frame.
     if (bySeverity) for (const sub of bySeverity) sub.offer(frame, batch, true);

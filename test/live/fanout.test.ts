@@ -28,7 +28,10 @@ class Sink implements FanoutSink<FanoutFrame> {
   cork(): void {
     this.corks += 1;
   }
-  uncork(): void {
+  /** The batch's frames each uncork was told about. */
+  readonly batches: string[][] = [];
+  uncork(batch: readonly FanoutFrame[]): void {
+    this.batches.push(batch.map((f) => f.meta.id));
     this.corks -= 1;
     if (this.corks === 0 && this.#held.length > 0) this.flushes.push(this.#held.splice(0));
   }
@@ -141,8 +144,12 @@ describe('LiveFanout', () => {
     // Written during the batch (nothing queued, no promise), but held until it ends.
     expect(sinks[0]?.written).toEqual(['1-0', '2-0', '3-0']);
     expect(sinks[0]?.flushes).toEqual([]);
+    // A medium alert none of them sees: still one of the batch's frames.
+    fanout.publish(frame('4-0', 'medium'));
     fanout.endBatch();
     expect(sinks[0]?.flushes).toEqual([['1-0', '2-0', '3-0']]);
+    // Each sink learns every frame the batch published, to tell whether it got all of them.
+    expect(sinks[0]?.batches).toEqual([['1-0', '2-0', '3-0', '4-0']]);
     expect(sinks[1]?.flushes).toEqual([['1-0', '2-0', '3-0']]);
     expect(sinks.map((s) => s.corks)).toEqual([0, 0, 0]);
     // A socket that got nothing in the batch was never corked.

@@ -67,6 +67,7 @@ class SseSink implements FeedSink<LiveFrame> {
     this.reply.raw.cork();
   }
 
+  /** SSE events are small and few per read: the held writes leave as one `writev`, no shared block. */
   uncork(): void {
     this.reply.raw.uncork();
   }

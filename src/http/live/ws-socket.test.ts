@@ -130,4 +130,56 @@ describe('pre-framed WebSocket writes', () => {
     await closed;
     expect(direct.canTake(1 << 20)).toBe(false);
   });
+
+  it('uncorked with the batch it got all of, writes the batch\'s one shared block; otherwise its own frames', async () => {
+    serverSide = nextConnection();
+    const client = new WebSocket(`ws://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    const received: string[] = [];
+    const all = new Promise<void>((resolve) => client.on('message', (d: Buffer) => received.push(d.toString()) === 6 && resolve()));
+    await new Promise((r) => client.once('open', r));
+    const [ws, tcp] = await serverSide;
+    const socket = new WsSocket(ws, tcp);
+    const chunks: Buffer[][] = [];
+    const raw = tcp as unknown as Record<'_write' | '_writev', (...args: unknown[]) => void>;
+    for (const m of ['_write', '_writev'] as const) {
+      const original = raw[m].bind(raw);
+      raw[m] = (...args: unknown[]) => {
+        chunks.push(m === '_writev' ? (args[0] as { chunk: Buffer }[]).map((c) => c.chunk) : [args[0] as Buffer]);
+        original(...args);
+      };
+    }
+    const framed = (text: string) => {
+      const bytes = Buffer.from(text);
+      return { bytes, ws: wsTextFrame(bytes) };
+    };
+    const [a, b, r] = [framed('a'), framed('b'), framed('replayed')];
+    const block = Buffer.concat([a.ws, b.ws]);
+    const shared = { frames: [a, b], block: () => block };
+    // Given exactly the batch's frames: one write, and it is the shared block itself.
+    socket.cork();
+    socket.sendFramed(a);
+    socket.sendFramed(b);
+    // Held frames count against the high-water mark before they reach the socket.
+    expect(socket.canTake(a.ws.length + b.ws.length)).toBe(false);
+    expect(socket.canTake(a.ws.length + b.ws.length + 1)).toBe(true);
+    expect(chunks).toEqual([]);
+    socket.uncork(shared);
+    expect(chunks).toHaveLength(1);
+    expect(chunks[0]?.[0]).toBe(block);
+    // The same number of frames but not the batch's (a replayed frame in place of b): its own frames, in order.
+    socket.cork();
+    socket.sendFramed(a);
+    socket.sendFramed(r);
+    socket.uncork(shared);
+    expect(chunks).toHaveLength(2);
+    expect(chunks[1]?.map((c) => c.toString('latin1'))).toEqual([a.ws.toString('latin1'), r.ws.toString('latin1')]);
+    // A message through ws while frames are held leaves after them.
+    socket.cork();
+    socket.sendFramed(b);
+    socket.sendText('text');
+    socket.uncork(shared);
+    await all;
+    expect(received).toEqual(['a', 'b', 'a', 'replayed', 'b', 'text']);
+    client.close();
+  });
 });

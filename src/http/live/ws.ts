@@ -20,7 +20,7 @@ import { noticeMessage, wsText, type LiveFrame } from './frames.js';
 import { credentialOf, liveGuard } from './guard.js';
 import { ConnectionLifecycle } from './lifecycle.js';
 import { clientMessage, type ErrorMessage, type ServerMessage, type SubscribeMessage } from './protocol.js';
-import { WsSocket } from './ws-socket.js';
+import { WsSocket, type SharedBlock } from './ws-socket.js';
 
 const PING_MS = 20_000;
 const HIGH_WATER = 256 * 1024;
@@ -33,6 +33,20 @@ const END: Record<EndReason, { code: number; reason: string; message: ServerMess
   invalid: { code: 1011, reason: 'replay refused', message: { type: 'error', code: 'NABOOM_VALIDATION', message: 'The replay position was refused' } },
   unauthenticated: { code: 4401, reason: 'credentials no longer valid', message: { type: 'error', code: 'NABOOM_UNAUTHENTICATED', message: 'The session or token is no longer valid: log in again' } },
 };
+
+/**
+ * The shared block of the last batch: every socket of this process uncorked at the end of one batch gets the
+ * same list of frames, so its frames are joined into one buffer once, not once per socket.
+ */
+let lastBatch: { readonly frames: readonly Frame<LiveFrame>[]; readonly shared: SharedBlock } | undefined;
+function sharedBlockOf(frames: readonly Frame<LiveFrame>[]): SharedBlock {
+  if (lastBatch?.frames === frames) return lastBatch.shared;
+  const payloads = frames.map((f) => f.payload);
+  let block: Buffer | undefined;
+  const shared: SharedBlock = { frames: payloads, block: () => (block ??= Buffer.concat(payloads.map((p) => p.ws))) };
+  lastBatch = { frames, shared };
+  return shared;
+}
 
 /** WebSocket close code for "too many live connections for this user" (4000–4999: application codes). */
 export const WS_CLOSE_TOO_MANY = 4429;
@@ -76,8 +90,8 @@ class WsSink implements FeedSink<LiveFrame> {
     this.socket.cork();
   }
 
-  uncork(): void {
-    this.socket.uncork();
+  uncork(batch: readonly Frame<LiveFrame>[]): void {
+    this.socket.uncork(batch.length > 1 ? sharedBlockOf(batch) : undefined);
   }
 
   close(reason: EndReason): void {

@@ -3,8 +3,9 @@
  * through ws's public API except one write path, `sendFramed`, which puts an event's complete pre-built
  * frame (framed once for every socket, see frames.ts) straight onto the TCP socket ws frames onto, in one
  * write — instead of ws framing the same bytes again for each socket and writing header and payload
- * separately — and `cork`/`uncork`, which hold that socket's writes so that every frame of one feed read
- * leaves in a single `writev`.
+ * separately — and `cork`/`uncork`, which hold that socket's frames so that every frame of one feed read
+ * leaves in a single write: the batch's one shared block when the socket got all of its frames, else its own
+ * frames in one `writev`.
  *
  * That socket is the upgrade request's own (`IncomingMessage.socket`: Node hands it to the server's `upgrade`
  * listeners, and ws's `handleUpgrade` takes it over); the caller passes it in, so nothing here reads ws's

@@ -10,7 +10,8 @@
 // The Lua scripts are read at run time from next to the module that declares them
 // (new URL('./lua/x.lua', import.meta.url)); in the bundle that module is a chunk in dist/bundle/, so every
 // script is copied into dist/bundle/lua/ (includes into lua/includes/). Two scripts with one name would be
-// one file there: the build fails instead.
+// one file there: the build fails instead. dist/bundle/ sits as deep as dist/<folder>/, so other paths taken
+// relative to a module (the dashboard's ../../web/dist) resolve as they do from dist/.
 import { copyFileSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { dirname, join, relative } from 'node:path';

@@ -241,7 +241,8 @@ describe('operator dashboard', () => {
     await d2.getByRole('button', { name: 'Acknowledge', exact: true }).waitFor({ timeout: 2000 });
     expect((await page.request.post(`${s.url}/api/auth/logout`)).status()).toBe(200);
     await d2.getByRole('button', { name: 'Acknowledge', exact: true }).click();
-    await d2.getByRole('alert').filter({ hasText: 'Acknowledge failed: your session has ended' }).waitFor({ timeout: 2000 });
+    // A bound, not a sleep: under the full suite's load the refused POST and its rendering took over 2 s once.
+    await d2.getByRole('alert').filter({ hasText: 'Acknowledge failed: your session has ended' }).waitFor({ timeout: 10_000 });
     expect((await get(`${s.url}/api/emergency/alerts/${id2}`, auth(s.responder))).body).toMatchObject({ status: 'open' });
 
     // Filters: unticking Low hides low alerts; the status filter narrows to one status.

@@ -42,12 +42,14 @@ local cacheTtl = ARGV[11]
 local updatedEvent = ARGV[12]
 local ackStatus = ARGV[13]
 
+--- @include "alert-doc"
+
 local key = statePrefix .. id
 local status = redis.call('HGET', key, 'status')
 if not status then return {'missing'} end
 if status ~= 'open' and status ~= ackStatus then return {'conflict', status} end
-local okDoc, doc = pcall(cjson.decode, redis.call('HGET', key, 'doc') or '')
-if not okDoc or type(doc) ~= 'table' or type(doc['history']) ~= 'table' then return {'corrupt'} end
+local doc = decodeDoc(redis.call('HGET', key, 'doc'))
+if not doc then return {'corrupt'} end
 local current = doc['assignee']
 if type(current) ~= 'table' then current = nil end
 
@@ -72,8 +74,8 @@ else
   table.insert(doc['history'], events[1])
 end
 doc['updated_at'] = updatedAt
-local okJson, json = pcall(cjson.encode, doc)
-if not okJson then return {'corrupt'} end
+local json = encodeDoc(doc)
+if not json then return {'corrupt'} end
 redis.call('HSET', key, 'doc', json, 'status', status)
 local fid = redis.call('XADD', feed, 'MAXLEN', '~', maxlen, '*', 'event', updatedEvent, 'alert', id, 'severity', doc['severity'], 'data', json)
 redis.call('SET', cachePrefix .. id, json, 'EX', cacheTtl)

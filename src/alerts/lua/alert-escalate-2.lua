@@ -31,18 +31,20 @@ local maxlen = ARGV[7]
 local nowIso = ARGV[8]
 local updatedEvent = ARGV[9]
 
+--- @include "alert-doc"
+
 local due = redis.call('ZRANGEBYSCORE', schedule, '-inf', now, 'LIMIT', 0, batch)
 local out, corrupt = {}, {}
 -- Decodes, updates and re-encodes one document without writing; nil when cjson cannot handle it.
 local function escalated(raw)
-  local ok, doc = pcall(cjson.decode, raw or '')
-  if not ok or type(doc) ~= 'table' or type(doc['history']) ~= 'table' then return nil end
+  local doc = decodeDoc(raw)
+  if not doc then return nil end
   local n = (tonumber(doc['escalations']) or 0) + 1
   doc['escalations'] = n
   doc['updated_at'] = nowIso
   table.insert(doc['history'], {event = 'escalated', at = nowIso, level = n})
-  local okJson, json = pcall(cjson.encode, doc)
-  if not okJson then return nil end
+  local json = encodeDoc(doc)
+  if not json then return nil end
   return json, doc['severity']
 end
 for _, id in ipairs(due) do

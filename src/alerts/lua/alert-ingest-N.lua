@@ -71,6 +71,8 @@ local maxRelated = tonumber(ARGV[13])
 local recentKeep = tonumber(ARGV[14])
 local nowIso = ARGV[15]
 
+--- @include "alert-doc"
+
 -- Great-circle distance in metres.
 local function distance(lat1, lon1, lat2, lon2)
   local r = math.pi / 180
@@ -93,8 +95,8 @@ local function nearby(lat, lon, created)
       local okey = statePrefix .. oid
       local status = redis.call('HGET', okey, 'status')
       if status == 'open' or status == 'acknowledged' then
-        local ok, odoc = pcall(cjson.decode, redis.call('HGET', okey, 'doc') or '')
-        if ok and type(odoc) == 'table' and type(odoc['history']) == 'table' and type(odoc['severity']) == 'string' then
+        local odoc = decodeDoc(redis.call('HGET', okey, 'doc'))
+        if odoc and type(odoc['severity']) == 'string' then
           local list = odoc['related']
           if type(list) ~= 'table' then list = {} end
           if #list < maxRelated then found[#found + 1] = {id = oid, key = okey, doc = odoc, list = list} end
@@ -174,8 +176,8 @@ while a < #ARGV do
       table.insert(o.list, id)
       o.doc['related'] = o.list
       o.doc['updated_at'] = nowIso
-      local okJson, ojson = pcall(cjson.encode, o.doc)
-      if okJson then
+      local ojson = encodeDoc(o.doc)
+      if ojson then
         redis.call('HSET', o.key, 'doc', ojson)
         redis.call('SET', cachePrefix .. o.id, ojson, 'EX', cacheTtl)
       end

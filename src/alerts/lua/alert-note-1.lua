@@ -25,12 +25,14 @@ local historyEvent = ARGV[4]
 local cachePrefix = ARGV[5]
 local cacheTtl = ARGV[6]
 
+--- @include "alert-doc"
+
 local key = statePrefix .. id
 local raw = redis.call('HGET', key, 'doc')
 if not raw then return {'missing'} end
 -- Decode and re-encode before any write: a document cjson cannot handle is reported, never half-applied.
-local okDoc, doc = pcall(cjson.decode, raw)
-if not okDoc or type(doc) ~= 'table' or type(doc['history']) ~= 'table' then return {'corrupt'} end
+local doc = decodeDoc(raw)
+if not doc then return {'corrupt'} end
 local history = doc['history']
 local at = #history + 1
 for i, e in ipairs(history) do
@@ -40,8 +42,8 @@ for i, e in ipairs(history) do
   end
 end
 table.insert(history, at, cjson.decode(historyEvent))
-local okJson, json = pcall(cjson.encode, doc)
-if not okJson then return {'corrupt'} end
+local json = encodeDoc(doc)
+if not json then return {'corrupt'} end
 redis.call('HSET', key, 'doc', json)
 redis.call('SET', cachePrefix .. id, json, 'EX', cacheTtl)
 return {'ok', json}

@@ -34,23 +34,22 @@ local cacheTtl = ARGV[9]
 local reporterOnly = ARGV[10]
 local updatedEvent = ARGV[11]
 
+--- @include "alert-doc"
+--- @include "status-in"
+
 local key = statePrefix .. id
 local status = redis.call('HGET', key, 'status')
 if not status then return {'missing'} end
 if reporterOnly ~= '' and redis.call('HGET', key, 'reporter') ~= reporterOnly then return {'forbidden'} end
-local allowed = false
-for s in string.gmatch(from, '[^,]+') do
-  if s == status then allowed = true end
-end
-if not allowed then return {'conflict', status} end
+if not statusIn(status, from) then return {'conflict', status} end
 -- Decode and re-encode before any write: a document cjson cannot handle is reported, never half-applied.
-local okDoc, doc = pcall(cjson.decode, redis.call('HGET', key, 'doc') or '')
-if not okDoc or type(doc) ~= 'table' or type(doc['history']) ~= 'table' then return {'corrupt'} end
+local doc = decodeDoc(redis.call('HGET', key, 'doc'))
+if not doc then return {'corrupt'} end
 doc['status'] = to
 doc['updated_at'] = updatedAt
 table.insert(doc['history'], cjson.decode(historyEvent))
-local okJson, json = pcall(cjson.encode, doc)
-if not okJson then return {'corrupt'} end
+local json = encodeDoc(doc)
+if not json then return {'corrupt'} end
 redis.call('HSET', key, 'doc', json, 'status', to)
 if to ~= 'open' then redis.call('ZREM', schedule, id) end
 local fid = redis.call('XADD', feed, 'MAXLEN', '~', maxlen, '*', 'event', updatedEvent, 'alert', id, 'severity', doc['severity'], 'data', json)

@@ -230,24 +230,22 @@ export interface MessageFeedEvent {
   readonly message: ThreadMessage;
 }
 
-/** Stream ids compare as (milliseconds, sequence); both parts are integers far below 2^53. */
-export function compareIds(a: string, b: string): number {
-  const ia = a.indexOf('-');
-  const ib = b.indexOf('-');
-  const d = Number(a.slice(0, ia)) - Number(b.slice(0, ib));
-  if (d !== 0) return d < 0 ? -1 : 1;
-  const s = Number(a.slice(ia + 1)) - Number(b.slice(ib + 1));
-  return s === 0 ? 0 : s < 0 ? -1 : 1;
-}
-
 /**
- * A stream id's two parts as numbers, as `compareIds` reads them: for an id compared many times (a live
- * frame against every socket's last id), parsed once.
+ * A stream id's two parts as numbers (both far below 2^53): for an id compared many times (a live frame against
+ * every socket's last id), parse it once and compare the parts.
  */
 export function idParts(id: string): readonly [ms: number, seq: number] {
   const i = id.indexOf('-');
   return [Number(id.slice(0, i)), Number(id.slice(i + 1))];
 }
 
+/** Stream ids compare as (milliseconds, sequence). */
+export function compareIds(a: string, b: string): number {
+  const [am, as] = idParts(a);
+  const [bm, bs] = idParts(b);
+  const d = am !== bm ? am - bm : as - bs;
+  return d === 0 ? 0 : d < 0 ? -1 : 1;
+}
+
 /** Milliseconds encoded in a stream id. */
-export const idMillis = (id: string): number => Number(id.split('-')[0]);
+export const idMillis = (id: string): number => idParts(id)[0];

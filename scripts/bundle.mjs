@@ -12,11 +12,12 @@
 // script is copied into dist/bundle/lua/ (includes into lua/includes/). Two scripts with one name would be
 // one file there: the build fails instead. dist/bundle/ sits as deep as dist/<folder>/, so other paths taken
 // relative to a module (the dashboard's ../../web/dist) resolve as they do from dist/.
-import { copyFileSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { builtinModules } from 'node:module';
-import { dirname, join, relative } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'rolldown';
+import { copyLuaFiles } from './lua-files.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
@@ -42,16 +43,6 @@ await build({
   },
 });
 
-const scripts = new Map();
-for (const entry of readdirSync(join(root, 'src'), { recursive: true, withFileTypes: true })) {
-  if (!entry.isFile() || !entry.name.endsWith('.lua')) continue;
-  const from = join(entry.parentPath, entry.name);
-  const to = join(out, 'lua', entry.parentPath.endsWith(`${join('lua', 'includes')}`) ? 'includes' : '', entry.name);
-  const seen = scripts.get(to);
-  if (seen) throw new Error(`two Lua scripts would both be ${relative(root, to)}: ${relative(root, seen)} and ${relative(root, from)} (rename one)`);
-  scripts.set(to, from);
-  mkdirSync(dirname(to), { recursive: true });
-  copyFileSync(from, to);
-}
-if (scripts.size === 0) throw new Error('no .lua files found under src/');
-process.stderr.write(`bundle: dist/bundle/ (${scripts.size} Lua scripts) in ${Date.now() - started} ms\n`);
+// Includes go into lua/includes/, every other script into lua/.
+const copied = copyLuaFiles(join(root, 'src'), (file) => join(out, 'lua', dirname(file).endsWith(join('lua', 'includes')) ? 'includes' : '', basename(file)), root);
+process.stderr.write(`bundle: dist/bundle/ (${copied} Lua scripts) in ${Date.now() - started} ms\n`);

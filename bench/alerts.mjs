@@ -22,7 +22,7 @@ import { startProvisionedRedis } from '../dist/local/provisioned.js';
 import { createLogger } from '../dist/log/logger.js';
 import { RoleClients } from '../dist/redis/connections.js';
 import { createKeySpace, layoutOf } from '../dist/redis/keys.js';
-import { openFloor, readersSummary } from './socket-floor.mjs';
+import { floorSummary, openFloor } from './socket-floor.mjs';
 import { cpuSeconds, log, spawnServe, startBenchRedis, summarise, writeResult } from './lib.mjs';
 
 const arg = (name, def) => {
@@ -244,15 +244,7 @@ async function fanout(url, tokens, responder, serve) {
       perAlertP99Ms: perAlertP99,
       rssIdleBytesPerConnection: Math.round(((rssAfter - rssBefore) * 1024) / CLIENTS),
       rssMiB: { before: Math.round(rssBefore / 1024), after: Math.round(rssAfter / 1024) },
-      floor: {
-        clients: CLIENTS,
-        bytes: frameBytes,
-        warmupRounds: FANOUT_WARMUP,
-        rounds: floorRounds,
-        readersMs: readersSummary(floorAll),
-        loopMsPerRound: floorRounds.map((r) => r.loopMs),
-        usPerWrite: Math.round(((1000 * floorRounds.reduce((a, r) => a + r.loopMs, 0)) / (floorRounds.length * CLIENTS)) * 10) / 10,
-      },
+      floor: floorSummary(CLIENTS, frameBytes, FANOUT_WARMUP, floorRounds, floorAll),
     };
   } finally {
     child.kill();

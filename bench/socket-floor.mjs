@@ -5,6 +5,7 @@
 import { fork } from 'node:child_process';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { summarise } from './lib.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
 
@@ -19,10 +20,8 @@ async function reader(n, port) {
         c.on('data', (d) => {
           lat.push(Date.now() - Number(d.toString('latin1', 0, 13)));
           if (++got % n === 0) {
-            const all = [...lat];
-            lat.sort((a, b) => a - b);
-            process.send({ p50: lat[lat.length >> 1], p99: lat[Math.floor(lat.length * 0.99)], max: lat.at(-1), all });
-            lat.length = 0;
+            const all = lat.splice(0);
+            process.send({ ...summarise(all), all });
           }
         });
         return new Promise((r) => c.once('connect', r));
@@ -80,15 +79,18 @@ export async function openFloor(n = 10_000, bytes = 620) {
   };
 }
 
-/** Percentiles of a list of latencies (ms). */
-export function readersSummary(every) {
-  const sorted = [...every].sort((a, b) => a - b);
-  return { n: sorted.length, p50: sorted[sorted.length >> 1], p99: sorted[Math.floor(sorted.length * 0.99)], max: sorted.at(-1) };
+/**
+ * The floor's part of a result: the measured rounds, the readers' latency over every measured delivery
+ * (`summarise`, as Naboom's own deliveries are) and the write loop's cost per socket.
+ */
+export function floorSummary(clients, bytes, warmupRounds, rounds, every) {
+  const loopMs = rounds.reduce((a, r) => a + r.loopMs, 0);
+  return { clients, bytes, warmupRounds, rounds, readersMs: summarise(every), loopMsPerRound: rounds.map((r) => r.loopMs), usPerWrite: Math.round(((1000 * loopMs) / (rounds.length * clients)) * 10) / 10 };
 }
 
 /**
  * Returns the write-loop time and the readers' receipt latency for each of `rounds` rounds after `warmup`
- * unmeasured ones, and `readersMs`: the percentiles over every delivery of the measured rounds.
+ * unmeasured ones (`floorSummary`).
  */
 export async function socketFloor(n = 10_000, bytes = 620, rounds = 10, warmup = 1) {
   const floor = await openFloor(n, bytes);
@@ -102,7 +104,7 @@ export async function socketFloor(n = 10_000, bytes = 620, rounds = 10, warmup =
       for (const x of all) every.push(x);
       await new Promise((r) => setTimeout(r, 200));
     }
-    return { clients: n, bytes, warmupRounds: warmup, rounds: out, readersMs: readersSummary(every), loopMsPerRound: out.map((r) => r.loopMs), usPerWrite: Math.round(((1000 * out.reduce((a, r) => a + r.loopMs, 0)) / (rounds * n)) * 10) / 10 };
+    return floorSummary(n, bytes, warmup, out, every);
   } finally {
     floor.close();
   }

@@ -23,7 +23,7 @@ import { createLogger } from '../dist/log/logger.js';
 import { RoleClients } from '../dist/redis/connections.js';
 import { createKeySpace, layoutOf } from '../dist/redis/keys.js';
 import { floorSummary, openFloor } from './socket-floor.mjs';
-import { cpuSeconds, log, spawnServe, startBenchRedis, summarise, writeResult } from './lib.mjs';
+import { cpuSeconds, inboxOf, log, spawnServe, startBenchRedis, summarise, writeResult } from './lib.mjs';
 
 const arg = (name, def) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -178,25 +178,8 @@ async function replay(url, tokens, responder) {
 async function fanout(url, tokens, responder, serve) {
   const rssBefore = serve.rssKiB();
   const child = fork(fileURLToPath(new URL('./fanout-readers.mjs', import.meta.url)), [JSON.stringify({ url, token: responder, clients: CLIENTS })], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const inbox = [];
-  let wake = () => undefined;
-  child.on('message', (m) => {
-    inbox.push(m);
-    wake();
-  });
-  const next = (type, ms) =>
-    new Promise((resolve) => {
-      const timer = setTimeout(() => resolve(undefined), ms);
-      const look = () => {
-        const i = inbox.findIndex((m) => m.type === type);
-        if (i < 0) return;
-        clearTimeout(timer);
-        wake = () => undefined;
-        resolve(inbox.splice(i, 1)[0]);
-      };
-      wake = look;
-      look();
-    });
+  const inbox = inboxOf(child);
+  const next = (type, ms) => inbox.next((m) => m.type === type, ms);
   let floor;
   try {
     if (!(await next('ready', 300_000))) throw new Error('the fan-out readers did not get every client live');

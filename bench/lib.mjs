@@ -103,3 +103,33 @@ export function writeResult(name, result) {
 }
 
 export const log = (...a) => process.stderr.write(a.join(' ') + '\n');
+
+/**
+ * The messages a forked child sends, kept in arrival order. `next(match, ms)` resolves with the first one `match`
+ * accepts (removing it), as soon as it arrives; with `undefined` after `ms` without one.
+ */
+export function inboxOf(child) {
+  const inbox = [];
+  let wake = () => undefined;
+  child.on('message', (m) => {
+    inbox.push(m);
+    wake();
+  });
+  return {
+    next: (match = () => true, ms = Infinity) =>
+      new Promise((resolve) => {
+        const timer = Number.isFinite(ms) ? setTimeout(() => done(undefined), ms) : undefined;
+        const done = (m) => {
+          clearTimeout(timer);
+          wake = () => undefined;
+          resolve(m);
+        };
+        const look = () => {
+          const i = inbox.findIndex(match);
+          if (i >= 0) done(inbox.splice(i, 1)[0]);
+        };
+        wake = look;
+        look();
+      }),
+  };
+}

@@ -5,7 +5,7 @@
 import { fork } from 'node:child_process';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { summarise } from './lib.mjs';
+import { inboxOf, summarise } from './lib.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
 
@@ -44,13 +44,7 @@ export async function openFloor(n = 10_000, bytes = 620) {
   });
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
   const child = fork(SELF, ['--reader', String(n), String(server.address().port)], { stdio: 'inherit' });
-  const messages = [];
-  const next = () =>
-    new Promise((resolve) => {
-      const take = () => (messages.length ? resolve(messages.shift()) : setTimeout(take, 5));
-      take();
-    });
-  child.on('message', (m) => messages.push(m));
+  const { next } = inboxOf(child);
   const close = () => {
     child.kill();
     for (const s of sockets) s.destroy();

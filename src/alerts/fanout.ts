@@ -69,8 +69,6 @@ export class LiveSubscriber<F extends FanoutFrame> {
   readonly severities: ReadonlySet<Severity>;
   readonly reporterId: string | undefined;
   readonly #o: LiveSubscriberOptions<F>;
-  /** Read on every delivery: kept here rather than behind `#o`. */
-  readonly #sink: FanoutSink<F>;
   #lastSent: string;
   /** `#lastSent` as numbers, so the per-socket "is this frame new" check parses nothing. */
   #lastMs: number;
@@ -88,7 +86,6 @@ export class LiveSubscriber<F extends FanoutFrame> {
     this.#o = o;
     this.severities = o.severities;
     this.reporterId = o.reporterId;
-    this.#sink = o.sink;
     this.#lastSent = o.lastSent;
     [this.#lastMs, this.#lastSeq] = idParts(o.lastSent);
   }
@@ -141,10 +138,10 @@ export class LiveSubscriber<F extends FanoutFrame> {
       if (!this.#isNew(frame)) return;
       if (batch !== undefined && !this.#corked) {
         this.#corked = true;
-        this.#sink.cork();
+        this.#o.sink.cork();
         batch.push(this);
       }
-      if (this.#sink.tryWrite(frame)) {
+      if (this.#o.sink.tryWrite(frame)) {
         this.#sent(frame);
         return;
       }
@@ -168,7 +165,7 @@ export class LiveSubscriber<F extends FanoutFrame> {
   uncork(batch: readonly F[]): void {
     if (!this.#corked) return;
     this.#corked = false;
-    this.#sink.uncork(batch);
+    this.#o.sink.uncork(batch);
   }
 
   /** Stops all delivery and drops the queue. */
@@ -197,7 +194,7 @@ export class LiveSubscriber<F extends FanoutFrame> {
     try {
       for (let f = this.#queue.shift(); f !== undefined && !this.#closed; f = this.#queue.shift()) {
         if (!this.#isNew(f)) continue;
-        await this.#sink.write(f);
+        await this.#o.sink.write(f);
         this.#sent(f);
       }
     } finally {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Metrics } from '../metrics/registry.js';
-import { LatencySampler, untilAborted } from './feed.js';
+import { inSlices, LatencySampler, untilAborted } from './feed.js';
 
 describe('LatencySampler', () => {
   const countOf = async (m: Metrics, transport: string): Promise<number> => {
@@ -58,5 +58,26 @@ describe('untilAborted', () => {
     live.abort();
     await pending;
     resolveWrite();
+  });
+});
+
+describe('inSlices (heartbeats to every live connection)', () => {
+  it('writes one slice per turn of the event loop, so I/O waiting meanwhile is served between slices', async () => {
+    const seen: string[] = [];
+    const items = Array.from({ length: 300 }, (_, i) => i);
+    // Stands for a feed read that arrived while the beat was going out.
+    setImmediate(() => seen.push('io'));
+    await inSlices(items, 128, new AbortController().signal, (slice) => seen.push(`${slice[0]}..${slice.at(-1)}`));
+    expect(seen).toEqual(['0..127', 'io', '128..255', '256..299']);
+  });
+
+  it('stops at the next slice once aborted (shutdown)', async () => {
+    const stop = new AbortController();
+    const slices: number[] = [];
+    await inSlices([1, 2, 3, 4, 5], 2, stop.signal, (slice) => {
+      slices.push(slice.length);
+      stop.abort();
+    });
+    expect(slices).toEqual([2]);
   });
 });

@@ -38,6 +38,20 @@ export { REPLAY_CONCURRENCY, untilAborted } from './replay.js';
 
 /** Feed entries fanned out in one turn of the event loop at most (the rest of a tail read after a yield). */
 const TAIL_SLICE = 16;
+/** Subscribers one heartbeat slice writes to in one turn of the event loop (about a millisecond of writes). */
+export const BEAT_SLICE = 128;
+/**
+ * Runs `each` over `items` in slices of `size`, one slice per turn of the event loop (I/O waiting meanwhile
+ * is served between slices); stops early once `stop` is aborted.
+ */
+export async function inSlices<T>(items: readonly T[], size: number, stop: AbortSignal, each: (slice: readonly T[]) => void): Promise<void> {
+  for (let i = 0; i < items.length && !stop.aborted; i += size) {
+    if (i > 0) await setImmediate();
+    if (stop.aborted) return;
+    each(items.slice(i, i + size));
+  }
+}
+
 const metaOf = (e: FeedEvent): FrameMeta => {
   const [ms, seq] = idParts(e.id);
   return e.type === MESSAGE_EVENT
@@ -70,6 +84,8 @@ export class AlertFeed<P = unknown> {
   readonly #replayDeps: ReplayDeps<P>;
   #loop: Promise<void> | undefined;
   #heartbeat: ReturnType<typeof setInterval> | undefined;
+  /** A beat is still going out (a slow beat never overlaps the next). */
+  #beating = false;
   #lastId = '$';
   #healthy = false;
 
@@ -107,14 +123,28 @@ export class AlertFeed<P = unknown> {
     this.#lastId = await this.#d.store.feedHead();
     this.#healthy = true;
     this.#loop = this.#tail();
-    this.#heartbeat = setInterval(() => this.#beat(), this.#d.settings.LIVE_HEARTBEAT_MS);
+    this.#heartbeat = setInterval(() => void this.#beat(), this.#d.settings.LIVE_HEARTBEAT_MS);
     this.#heartbeat.unref();
   }
 
-  /** Every live subscriber learns the server time and this process's feed position: proof the feed is alive. */
-  #beat(): void {
-    const data = { server_time: new Date().toISOString(), position: this.position, interval_ms: this.heartbeatMs };
-    for (const l of this.#live) if (l.live && !l.sub.overflowed) l.sink.notice('heartbeat', data).catch(() => undefined);
+  /**
+   * Every live subscriber learns the server time and this process's feed position: proof the feed is alive.
+   * One beat is one data object for a slice of subscribers (the transports encode it once for all of them),
+   * and the slices are separate turns of the event loop: with 10,000 connections a beat would otherwise hold
+   * the process for tens of milliseconds, and an alert read meanwhile would wait for it. Each slice reads the
+   * position afresh, so a heartbeat never names a position older than a frame sent before it.
+   */
+  async #beat(): Promise<void> {
+    if (this.#beating) return;
+    this.#beating = true;
+    try {
+      await inSlices([...this.#live], BEAT_SLICE, this.#stop.signal, (slice) => {
+        const data = { server_time: new Date().toISOString(), position: this.position, interval_ms: this.heartbeatMs };
+        for (const l of slice) if (l.live && !l.sub.overflowed && this.#live.has(l)) l.sink.notice('heartbeat', data).catch(() => undefined);
+      });
+    } finally {
+      this.#beating = false;
+    }
   }
 
   async #tail(): Promise<void> {

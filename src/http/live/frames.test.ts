@@ -3,7 +3,7 @@ import type { EventEmitter } from 'node:events';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import type { FeedNotice } from '../../alerts/feed.js';
 import { ALERT_EVENTS, type AlertDoc, type FeedEvent } from '../../alerts/model.js';
-import { encodeEvent, noticeMessage, sseEvent, wsTextFrame } from './frames.js';
+import { encodeEvent, noticeFrame, noticeMessage, sseEvent, wsText, wsTextFrame } from './frames.js';
 import { serverMessage, type ServerMessage } from './protocol.js';
 
 /** ws's frame parser (exported by ws at runtime, absent from its type declarations). */
@@ -76,5 +76,19 @@ describe('control messages', () => {
     const beat = noticeMessage('heartbeat', { server_time: new Date(0).toISOString(), position: null, interval_ms: 15_000 });
     expect(serverMessage.safeParse(beat).success).toBe(true);
     expect(sseEvent(m)).toBe(`event: replay.end\ndata: ${JSON.stringify(m)}\n\n`);
+  });
+
+  it('a heartbeat is encoded once for every socket given the same data, and the same bytes as a per-socket notice', async () => {
+    const data = { server_time: new Date(0).toISOString(), position: '5-0', interval_ms: 15_000 };
+    const frame = noticeFrame('heartbeat', data);
+    expect(noticeFrame('heartbeat', data)).toBe(frame);
+    const text = wsText(noticeMessage('heartbeat', data));
+    expect(frame.json).toBe(text);
+    expect(await decode(frame.ws)).toBe(text);
+    expect(frame.sse.toString('utf8')).toBe(sseEvent(noticeMessage('heartbeat', data)));
+    // The next beat (another data object, another position) is its own frame.
+    const next = noticeFrame('heartbeat', { ...data, position: '6-0' });
+    expect(next).not.toBe(frame);
+    expect(JSON.parse(next.json)).toMatchObject({ type: 'heartbeat', position: '6-0' });
   });
 });

@@ -75,6 +75,48 @@ export function encodeEvent(e: FeedEvent): LiveFrame {
   return new LiveFrame(message, JSON.stringify(message));
 }
 
+/**
+ * A notice encoded once for every connection it goes to: the JSON text, its UTF-8 bytes and, lazily, its
+ * complete WebSocket frame and SSE event. A heartbeat goes to every live connection of the process with the
+ * same data, so it is serialised and framed once per beat, not once per socket.
+ */
+export class NoticeFrame {
+  #bytes: Buffer | undefined;
+  #ws: Buffer | undefined;
+  #sse: Buffer | undefined;
+  readonly json: string;
+  constructor(readonly message: ServerMessage) {
+    this.json = JSON.stringify(message);
+  }
+
+  get bytes(): Buffer {
+    return (this.#bytes ??= Buffer.from(this.json, 'utf8'));
+  }
+
+  get ws(): Buffer {
+    return (this.#ws ??= wsTextFrame(this.bytes));
+  }
+
+  get sse(): Buffer {
+    return (this.#sse ??= Buffer.from(sseBody(this.message.type, this.json), 'utf8'));
+  }
+}
+
+/**
+ * The last notice encoded, by the identity of its data: the feed hands one beat's data object to every
+ * subscriber, so every socket after the first reuses its frame. Any other notice (each its own data object)
+ * is simply encoded afresh.
+ */
+let lastNotice: { readonly type: NoticeType; readonly data: object; readonly frame: NoticeFrame } | undefined;
+
+/** A notice's shared encoding (see `NoticeFrame`). */
+export function noticeFrame<T extends NoticeType>(type: T, data: NoticeData<T>): NoticeFrame {
+  if (lastNotice?.data === data && lastNotice.type === type) return lastNotice.frame;
+  const frame = new NoticeFrame(noticeMessage(type, data));
+  lastNotice = { type, data, frame };
+  return frame;
+}
+
 /** A feed notice as the protocol message it is. */
 export function noticeMessage<T extends NoticeType>(type: T, data: NoticeData<T>): ServerMessage {
   // TypeScript does not narrow the spread of a generic notice; by the signature it is the notice `type` names.

@@ -12,7 +12,7 @@ import type { Severity } from '../../redis/keys.js';
 import { principalOf } from '../auth.js';
 import type { RouteContext } from '../deps.js';
 import { errorSchema, streamIdSchema } from '../schemas.js';
-import { noticeMessage, SSE_PREAMBLE, sseEvent, type LiveFrame } from './frames.js';
+import { noticeFrame, SSE_PREAMBLE, sseEvent, type LiveFrame } from './frames.js';
 import { credentialOf, liveGuard } from './guard.js';
 import { ConnectionLifecycle } from './lifecycle.js';
 import type { ServerMessage } from './protocol.js';
@@ -60,7 +60,7 @@ class SseSink implements FeedSink<LiveFrame> {
   }
 
   async notice<T extends NoticeType>(type: T, data: NoticeData<T>): Promise<void> {
-    await this.#write(sseEvent(noticeMessage(type, data)));
+    await this.#write(noticeFrame(type, data).sse);
   }
 
   cork(): void {

@@ -16,7 +16,7 @@ import type { EndReason, FeedSink, Frame, NoticeData, NoticeType } from '../../a
 import { SEVERITIES } from '../../alerts/model.js';
 import { principalOf } from '../auth.js';
 import type { RouteContext } from '../deps.js';
-import { noticeMessage, wsText, type LiveFrame } from './frames.js';
+import { noticeFrame, wsText, type LiveFrame } from './frames.js';
 import { credentialOf, liveGuard } from './guard.js';
 import { ConnectionLifecycle } from './lifecycle.js';
 import { clientMessage, type ErrorMessage, type ServerMessage, type SubscribeMessage } from './protocol.js';
@@ -83,7 +83,11 @@ class WsSink implements FeedSink<LiveFrame> {
   }
 
   async notice<T extends NoticeType>(type: T, data: NoticeData<T>): Promise<void> {
-    await this.#send(wsText(noticeMessage(type, data)));
+    const frame = noticeFrame(type, data);
+    const s = this.socket;
+    // Below the high-water mark the shared frame goes straight out, like a live frame; else #send waits.
+    if (s.open && s.buffered < HIGH_WATER) s.sendFramed(frame);
+    else await this.#send(frame.bytes);
   }
 
   cork(): void {

@@ -1,7 +1,7 @@
 // Alert service benchmarks (issue targets on a 2-core machine, one `naboom serve` with our Redis):
 //   ingest ≥ 5,000 alerts/s with p99 < 25 ms (autocannon); one alert to 10,000 WebSocket clients with
 //   p99 < 100 ms; replay of 10,000 missed alerts in < 1 s; RSS per idle WebSocket connection.
-// Usage: npm run bench:alerts [-- --duration 15 --connections 48 --clients 10000 --replay 10000 --only ingest|replay|fanout] [--tls] [--workers N]
+// Usage: npm run bench:alerts -- --help
 //   --workers N: `naboom serve --workers N` (default 1, one process, as the results before `--workers` existed;
 //   serve's own default is one worker per core). CPU and RSS then count the primary and every worker.
 //   --tls: the same against a TLS-only redis-server (local CA, every connection of serve over TLS);
@@ -24,23 +24,41 @@ import { RoleClients } from '../dist/redis/connections.js';
 import { createKeySpace, layoutOf } from '../dist/redis/keys.js';
 import { floorSummary, openFloor } from './socket-floor.mjs';
 import { cpuSeconds, inboxOf, log, spawnServe, startBenchRedis, summarise, writeResult } from './lib.mjs';
+import { benchOptions } from './options.mjs';
 
-const arg = (name, def) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : def;
-};
-const DURATION = arg('duration', 15);
-const CONNECTIONS = arg('connections', 48);
-const CLIENTS = arg('clients', 10_000);
-const REPLAY = arg('replay', 10_000);
-const FANOUT_ALERTS = arg('fanout-alerts', 20);
-const FANOUT_WARMUP = arg('fanout-warmup', 3);
+const USAGE = `Usage: npm run build && npm run bench:alerts -- [options]
+Ingest (autocannon), replay of missed alerts and one alert to many WebSocket clients against the plain-TCP
+floor, on one \`naboom serve\` and its own redis-server; writes bench/results/alerts.json.
+  --duration S         ingest seconds (15)                --connections N   ingest HTTP connections (48)
+  --clients N          fan-out WebSocket clients (10000)  --replay N        alerts missed, then replayed (10000)
+  --fanout-alerts N    measured fan-out alerts (20)       --fanout-warmup N unmeasured ones first (3)
+  --only PART          ingest, replay or fanout (default: all three)
+  --workers N          \`serve --workers N\` (1)
+  --tls                the same against a TLS-only redis-server (results in alerts-tls.json)
+Environment: BENCH_BIN (another build's bin/naboom.js), BENCH_NODE_ARGS (node options for serve),
+BENCH_PUSH=on, BENCH_RELATED=on, BENCH_HEARTBEAT_MS, BENCH_AOF=no, BENCH_SERVE_STDERR=1.`;
+const opts = benchOptions('bench:alerts', USAGE, {
+  duration: { type: 'number', default: 15, min: 1, max: 3600 },
+  connections: { type: 'number', default: 48, min: 1, max: 10_000 },
+  clients: { type: 'number', default: 10_000, min: 1, max: 100_000 },
+  replay: { type: 'number', default: 10_000, min: 1, max: 1_000_000 },
+  'fanout-alerts': { type: 'number', default: 20, min: 1, max: 10_000 },
+  'fanout-warmup': { type: 'number', default: 3, min: 0, max: 1000 },
+  only: { type: 'string', choices: ['ingest', 'replay', 'fanout'] },
+  workers: { type: 'number', default: 1, min: 1, max: 64 },
+  tls: { type: 'boolean', default: false },
+});
+const DURATION = opts.duration;
+const CONNECTIONS = opts.connections;
+const CLIENTS = opts.clients;
+const REPLAY = opts.replay;
+const FANOUT_ALERTS = opts['fanout-alerts'];
+const FANOUT_WARMUP = opts['fanout-warmup'];
 // --only ingest|replay|fanout runs one part (profiling); the default runs all three.
-const onlyAt = process.argv.indexOf('--only');
-const ONLY = onlyAt > 0 ? process.argv[onlyAt + 1] : undefined;
+const ONLY = opts.only;
 const runs = (part) => ONLY === undefined || ONLY === part;
-const TLS = process.argv.includes('--tls');
-const WORKERS = arg('workers', 1);
+const TLS = opts.tls;
+const WORKERS = opts.workers;
 
 const body = JSON.stringify({ type: 'panic', severity: 'high', location: { lat: -33.9249, lon: 18.4241, accuracy_m: 20, address: '1 Long St' }, description: 'bench' });
 

@@ -1,7 +1,7 @@
 // Cache benchmark: our `Cache` get/set ops/s against `redis-benchmark` on the same server, in the same run,
 // at the same concurrency and as the same ACL user (app_user, keys under naboom:cache:*).
 // Target (issue 3): the cache within 2× of redis-benchmark.
-// Usage: npm run build && node bench/cache.mjs [--concurrency 50] [--seconds 8]
+// Usage: node bench/cache.mjs --help
 import { spawn } from 'node:child_process';
 import { createCaches } from '../dist/cache/caches.js';
 import { createLogger } from '../dist/log/logger.js';
@@ -9,13 +9,19 @@ import { Metrics } from '../dist/metrics/registry.js';
 import { RoleClients } from '../dist/redis/connections.js';
 import { createKeySpace, layoutOf } from '../dist/redis/keys.js';
 import { log, startBenchRedis, summarise, writeResult } from './lib.mjs';
+import { benchOptions } from './options.mjs';
 
-const arg = (name, def) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : def;
-};
-const CONCURRENCY = arg('concurrency', 50);
-const SECONDS = arg('seconds', 8);
+const USAGE = `Usage: npm run build && node bench/cache.mjs [options]
+Our Cache get/set against redis-benchmark on the same server, same concurrency, same ACL user;
+writes bench/results/cache.json.
+  --concurrency N   clients in flight (50)
+  --seconds S       seconds per measurement (8)`;
+const opts = benchOptions('bench/cache.mjs', USAGE, {
+  concurrency: { type: 'number', default: 50, min: 1, max: 10_000 },
+  seconds: { type: 'number', default: 8, min: 1, max: 3600 },
+});
+const CONCURRENCY = opts.concurrency;
+const SECONDS = opts.seconds;
 const VALUE = { v: 1, note: 'x'.repeat(40) };
 
 /** redis-benchmark as app_user on one of our keys; the password goes through the environment, not argv. */

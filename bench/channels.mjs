@@ -20,6 +20,7 @@ import { createLogger } from '../dist/log/logger.js';
 import { Metrics } from '../dist/metrics/registry.js';
 import { RoleClients } from '../dist/redis/connections.js';
 import { createKeySpace, layoutOf } from '../dist/redis/keys.js';
+import { benchOptions } from './options.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
 const GROUP = 'bench.group';
@@ -28,10 +29,11 @@ const MEMBERS_PER_PROCESS = 2500;
 const now = () => performance.timeOrigin + performance.now();
 const logger = createLogger({ level: 'silent' });
 
-function arg(name, fallback) {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-}
+const USAGE = `Usage: npm run build && node bench/channels.mjs [options]
+The channel layer: send → receive on one channel (saturated and at a moderate rate) and a group send to
+5,000 members over 2 processes; writes bench/results/channels.json.
+  --messages N      messages on one channel (100000)
+  --group-sends K   group sends to the 5,000 members (200)`;
 
 function openLayer(config) {
   const clients = new RoleClients(config, logger);
@@ -213,8 +215,12 @@ async function groupPhase(p, child, childReply, members, sends, ratePerS) {
 
 async function main() {
   const loadBefore = Math.round(loadavg()[0] * 100) / 100;
-  const messages = arg('--messages', 100_000);
-  const groupSends = arg('--group-sends', 200);
+  const opts = benchOptions('bench/channels.mjs', USAGE, {
+    messages: { type: 'number', default: 100_000, min: 1, max: 100_000_000 },
+    'group-sends': { type: 'number', default: 200, min: 1, max: 1_000_000 },
+  });
+  const messages = opts.messages;
+  const groupSends = opts['group-sends'];
   const redis = await startProvisionedRedis({ env: { LOG_LEVEL: 'silent' }, appendonly: true, tmpPrefix: 'naboom-bench-' });
   const { config, envFile } = redis;
   let child;

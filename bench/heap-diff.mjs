@@ -1,26 +1,33 @@
 // Compares two V8 heap snapshots (e.g. of `naboom serve` early and late in a soak run): live object count
 // and self size per constructor/type, the biggest growth first, and for the top growers a retainer path
 // from a sample instance towards the roots, to name the structure that holds them.
-// Usage: node --max-old-space-size=4096 bench/heap-diff.mjs before.heapsnapshot after.heapsnapshot [--top 25] [--paths 5]
-//        [--path-for IncomingMessage,Session]   (retainer paths of the newest instances of those constructors)
+// Usage: node bench/heap-diff.mjs --help
 import { readFileSync } from 'node:fs';
+import { benchOptions } from './options.mjs';
 
-const pathForAt = process.argv.indexOf('--path-for');
-const PATH_FOR = pathForAt > 0 ? process.argv[pathForAt + 1].split(',') : [];
-const [beforeFile, afterFile] = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && !/^\d+$/.test(a) && all[i - 1] !== '--path-for');
-const num = (name, def) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : def;
-};
-if (!beforeFile || !afterFile) {
-  process.stderr.write('usage: node bench/heap-diff.mjs before.heapsnapshot after.heapsnapshot [--top 25] [--paths 5]\n');
-  process.exit(2);
-}
-const TOP = num('top', 25);
-const PATHS = num('paths', 5);
+const USAGE = `Usage: node --max-old-space-size=4096 bench/heap-diff.mjs before.heapsnapshot after.heapsnapshot [options]
+Live objects and self size per constructor, the biggest growth first, with retainer paths of the top growers.
+  --top N           constructors listed (25)
+  --paths N         top growers given a retainer path (5)
+  --path-for LIST   retainer paths of the newest instances of these constructors (e.g. IncomingMessage,Session)`;
+const opts = benchOptions('bench/heap-diff.mjs', USAGE, {
+  top: { type: 'number', default: 25, min: 1, max: 10_000 },
+  paths: { type: 'number', default: 5, min: 0, max: 1000 },
+  'path-for': { type: 'list', default: [] },
+}, { positionals: 2 });
+const [beforeFile, afterFile] = opts._;
+const PATH_FOR = opts['path-for'];
+const TOP = opts.top;
+const PATHS = opts.paths;
 
 function load(file) {
-  const snap = JSON.parse(readFileSync(file, 'utf8'));
+  let snap;
+  try {
+    snap = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    process.stderr.write(`bench/heap-diff.mjs: cannot read ${file} as a heap snapshot: ${err.message}\n`);
+    process.exit(1);
+  }
   const { node_fields: nf, edge_fields: ef, node_types: nt, edge_types: et } = snap.snapshot.meta;
   const N = nf.length;
   const E = ef.length;

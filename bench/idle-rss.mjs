@@ -2,7 +2,7 @@
 // V8's memory reducer run) and after 1,000 idle subscribed WebSocket connections (KiB per connection), from
 // /proc. `--workers N` measures the workers of `serve --workers N` (the average; the primary apart).
 // BENCH_NODE_ARGS passes node options as for the other benchmarks (e.g. "--heapsnapshot-signal=SIGUSR2").
-// Usage: npm run build && npm run bench:idle-rss -- [--connections 1000] [--workers 1] [--settle-s 3]
+// Usage: npm run bench:idle-rss -- --help
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -11,15 +11,24 @@ import { UserStore } from '../dist/auth/users.js';
 import { createLogger } from '../dist/log/logger.js';
 import { createKeySpace, layoutOf } from '../dist/redis/keys.js';
 import { log, spawnServe, startBenchRedis, writeResult } from './lib.mjs';
+import { benchOptions } from './options.mjs';
 import { WebSocket } from 'ws';
 
-const arg = (name, def) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : def;
-};
-const CONNECTIONS = arg('connections', 1000);
-const WORKERS = arg('workers', 1);
-const SETTLE_MS = arg('settle-s', 3) * 1000;
+const USAGE = `Usage: npm run build && npm run bench:idle-rss -- [options]
+RSS of an idle \`naboom serve\` after start and after idle subscribed WebSocket connections (KiB per
+connection); writes bench/results/idle-rss.json (idle-rss-workers.json with --workers > 1).
+  --connections N   idle subscribed connections (1000)
+  --workers N       \`serve --workers N\` (1): the workers' average, the primary apart
+  --settle-s S      idle seconds before each reading (3; 30 lets V8's memory reducer run)
+Environment: BENCH_BIN, BENCH_NODE_ARGS (e.g. "--heapsnapshot-signal=SIGUSR2").`;
+const opts = benchOptions('bench:idle-rss', USAGE, {
+  connections: { type: 'number', default: 1000, min: 1, max: 100_000 },
+  workers: { type: 'number', default: 1, min: 1, max: 64 },
+  'settle-s': { type: 'number', default: 3, min: 0, max: 3600 },
+});
+const CONNECTIONS = opts.connections;
+const WORKERS = opts.workers;
+const SETTLE_MS = opts['settle-s'] * 1000;
 
 const redis = await startBenchRedis({ LIVE_MAX_CONNECTIONS_PER_USER: '100000', LIVE_SUBSCRIBES_PER_MIN: '1000000', LOG_LEVEL: 'error' });
 const clients = new RoleClients(redis.config, createLogger({ level: 'silent' }));

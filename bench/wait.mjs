@@ -1,7 +1,7 @@
 // The latency cost of acknowledging an alert only after a replica has it (WAIT), on the local Sentinel
 // topology (1 master, 1 replica, 3 Sentinels, AOF on): the same load against `naboom serve` with
 // ALERT_MIN_REPLICAS=1 (the HA default) and with ALERT_MIN_REPLICAS=0.
-// Usage: npm run build && node bench/wait.mjs [--connections 16] [--seconds 8]
+// Usage: npm run bench:wait -- --help
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,13 +15,19 @@ import { RoleClients } from '../dist/redis/connections.js';
 import { createKeySpace, layoutOf } from '../dist/redis/keys.js';
 import { ROLE_NAMES } from '../dist/redis/roles.js';
 import { log, spawnServe, writeResult } from './lib.mjs';
+import { benchOptions } from './options.mjs';
 
-const arg = (name, def) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : def;
-};
-const CONNECTIONS = arg('connections', 16);
-const SECONDS = arg('seconds', 8);
+const USAGE = `Usage: npm run build && npm run bench:wait -- [options]
+Raise latency with ALERT_MIN_REPLICAS=1 (WAIT for a replica) and 0, on the local Sentinel topology;
+writes bench/results/wait.json.
+  --connections N   HTTP connections (16)
+  --seconds S       seconds per setting (8)`;
+const opts = benchOptions('bench:wait', USAGE, {
+  connections: { type: 'number', default: 16, min: 1, max: 10_000 },
+  seconds: { type: 'number', default: 8, min: 1, max: 3600 },
+});
+const CONNECTIONS = opts.connections;
+const SECONDS = opts.seconds;
 const body = JSON.stringify({ type: 'panic', severity: 'high', location: { lat: -33.9, lon: 18.4 } });
 
 function cannon(url, token, duration) {

@@ -1,11 +1,8 @@
 // The peer benchmark: Socket.IO 4.8 + @socket.io/redis-adapter (2 processes on an ACL'd Redis), plain ws
 // (1 process, no Redis) and Naboom (`naboom serve --workers 2`: 2 serve processes on one port; alerts
 // POSTed to the API, through the durable feed, received on /ws), one after another on this machine, with the same client processes and publisher.
-// Writes bench/results/peers-<profile>.json: per contender p50/p95/p99/max, deliveries/s, lost,
-// duplicates, server CPU per delivery and RSS per 1,000 connections.
-// Usage: npm run build && npm run bench:peers [-- --profile light|saturating|both] [--clients N] [--rate R]
-//        [--messages M] [--payload BYTES] [--client-procs P] [--only socketio,ws,naboom] [--naboom workers|separate]
-//        [--warmup W] [--rounds R]
+// Writes bench/results/peers.json: per contender p50/p95/p99/max, deliveries/s, lost, duplicates, server CPU
+// per delivery and RSS per 1,000 connections. Usage: npm run bench:peers -- --help
 import { fork, spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
@@ -19,26 +16,47 @@ import { freePort } from '../../dist/local/redis-server.js';
 import { RoleClients } from '../../dist/redis/connections.js';
 import { createKeySpace, layoutOf } from '../../dist/redis/keys.js';
 import { childrenOf, cpuSeconds, log, percentile, spawnServe, startBenchRedis, writeResult } from '../lib.mjs';
+import { benchOptions } from '../options.mjs';
 
 const PROFILES = {
   light: { clients: 1000, rate: 10, messages: 200 },
   saturating: { clients: 2000, rate: 100, messages: 500 },
 };
-const arg = (name, def) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : def;
-};
-const profileNames = arg('profile', 'both') === 'both' ? ['light', 'saturating'] : [arg('profile')];
-const PAYLOAD = Number(arg('payload', 200));
-const CLIENT_PROCS = Number(arg('client-procs', 2));
-const ONLY = arg('only', 'socketio,ws,naboom').split(',');
-const NABOOM_MODE = arg('naboom', 'workers');
+const USAGE = `Usage: npm run build && npm run bench:peers -- [options]
+Socket.IO 4.8 + redis-adapter (2 processes), plain ws (1 process) and Naboom (serve --workers 2), one after
+another with the same client processes and publisher; writes bench/results/peers.json.
+  --profile P        light (1,000 clients, 10/s × 200), saturating (2,000, 100/s × 500) or both (both)
+  --clients N        clients (the profile's)            --rate R          alerts per second (the profile's)
+  --messages M       measured alerts (the profile's)    --payload BYTES   padding of each alert (200)
+  --client-procs P   client processes (2)               --warmup W        unmeasured alerts first (20)
+  --rounds R         rounds per profile, contenders interleaved, median reported (light 3, saturating 1)
+  --only LIST        contenders, comma-separated: socketio, ws, naboom (all three)
+  --naboom MODE      workers (serve --workers 2), separate (2 serve processes on 2 ports) or
+                     single (1 serve process: what the second process costs or saves on this machine)
+Environment: BENCH_BIN (another build's bin/naboom.js), BENCH_NODE_ARGS (node options for every server).`;
+const opts = benchOptions('bench:peers', USAGE, {
+  profile: { type: 'string', default: 'both', choices: ['light', 'saturating', 'both'] },
+  clients: { type: 'number', min: 1, max: 100_000 },
+  rate: { type: 'number', min: 0.1, max: 100_000 },
+  messages: { type: 'number', min: 1, max: 1_000_000 },
+  payload: { type: 'number', default: 200, min: 0, max: 1_000_000 },
+  'client-procs': { type: 'number', default: 2, min: 1, max: 64 },
+  warmup: { type: 'number', default: 20, min: 0, max: 10_000 },
+  rounds: { type: 'number', min: 1, max: 100 },
+  only: { type: 'list', default: ['socketio', 'ws', 'naboom'], choices: ['socketio', 'ws', 'naboom'] },
+  naboom: { type: 'string', default: 'workers', choices: ['workers', 'separate', 'single'] },
+});
+const profileNames = opts.profile === 'both' ? ['light', 'saturating'] : [opts.profile];
+const PAYLOAD = opts.payload;
+const CLIENT_PROCS = opts['client-procs'];
+const ONLY = opts.only;
+const NABOOM_MODE = opts.naboom;
 const DRAIN_IDLE_MS = 5000;
 // Every contender first gets WARMUP alerts at the profile's rate, not measured (their seq starts at
 // WARM_BASE; client.mjs counts them apart): the first alerts after a start pay for JIT compilation and first
 // connections in every contender, and in a profile of 200 alerts two slow ones are its p99. Their worst
 // latency is reported as `warmupMaxMs`.
-const WARMUP = Number(arg('warmup', 20));
+const WARMUP = opts.warmup;
 const WARM_BASE = 1_000_000;
 // The light profile's p99 is its two slowest alerts: one run is one draw of a noisy tail. Each profile runs
 // `--rounds` times (contenders interleaved) and reports each contender's median round.
@@ -223,10 +241,10 @@ const out = { command: `npm run bench:peers -- ${process.argv.slice(2).join(' ')
 try {
   for (const profileName of profileNames) {
     const p = { ...PROFILES[profileName] };
-    if (arg('clients')) p.clients = Number(arg('clients'));
-    if (arg('rate')) p.rate = Number(arg('rate'));
-    if (arg('messages')) p.messages = Number(arg('messages'));
-    const rounds = Number(arg('rounds', DEFAULT_ROUNDS[profileName] ?? 1));
+    if (opts.clients !== undefined) p.clients = opts.clients;
+    if (opts.rate !== undefined) p.rate = opts.rate;
+    if (opts.messages !== undefined) p.messages = opts.messages;
+    const rounds = opts.rounds ?? DEFAULT_ROUNDS[profileName] ?? 1;
     const profile = { ...p, rounds, contenders: {} };
     out.profiles[profileName] = profile;
     const runs = Object.fromEntries(ONLY.map((name) => [name, []]));
@@ -246,8 +264,10 @@ try {
             runs.ws.push(await measure(name, p, servers, (seq, t, pad) => post(`${servers[0].url}/publish`, JSON.stringify({ seq, t, pad: pad('') })), undefined, undefined));
           } else if (name === 'naboom') {
             // `naboom serve --workers 2`: two serve processes on one port, connections spread by the primary;
-            // `--naboom separate`: two single serve processes on two ports (versions without --workers).
-            if (NABOOM_MODE === 'separate') servers = await Promise.all([spawnServe(redis.envFile), spawnServe(redis.envFile)]);
+            // `--naboom separate`: two single serve processes on two ports (versions without --workers);
+            // `--naboom single`: one serve process (diagnosis: what the second process costs on this machine).
+            if (NABOOM_MODE === 'single') servers = [await spawnServe(redis.envFile)];
+            else if (NABOOM_MODE === 'separate') servers = await Promise.all([spawnServe(redis.envFile), spawnServe(redis.envFile)]);
             else servers = [{ ...(await spawnServe(redis.envFile, { SERVE_WORKERS: '2' })), workers: 2 }];
             await sleep(500);
             let i = 0;

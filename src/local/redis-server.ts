@@ -38,6 +38,12 @@ export interface RedisServerOptions {
   /** Called with every line the server prints. */
   readonly onLine?: (line: string) => void;
   readonly startTimeoutMs?: number;
+  /**
+   * Run the server in a process group of its own (`naboom dev`): a terminal's Ctrl-C reaches only the parent,
+   * which stops its services first and the server last — instead of the server shutting down at once while
+   * they still drain. The server is stopped when the parent exits in any way it can react to.
+   */
+  readonly ownProcessGroup?: boolean;
 }
 
 export interface RunningRedis extends LaunchedProcess {
@@ -127,7 +133,7 @@ export async function startRedisServer(o: RedisServerOptions): Promise<RunningRe
   chmodSync(confFile, 0o600);
 
   const run = async (): Promise<RunningRedis> => {
-    const proc = await launch(bin, [confFile], 'Ready to accept connections', o.port, o.onLine, o.startTimeoutMs);
+    const proc = await launch(bin, [confFile], 'Ready to accept connections', o.port, o.onLine, o.startTimeoutMs, o.ownProcessGroup);
     return { ...proc, dir, aclFile, restart: run };
   };
   return await run();
@@ -150,9 +156,19 @@ export async function launch(
   port: number,
   onLine?: (line: string) => void,
   startTimeoutMs = 15_000,
+  ownProcessGroup = false,
 ): Promise<LaunchedProcess> {
-  const child = spawn(bin, [...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
+  const child = spawn(bin, [...args], { stdio: ['ignore', 'pipe', 'pipe'], detached: ownProcessGroup });
+  // Out of the terminal's reach, the server must not outlive this process: stopped on exit (process.exit
+  // included; a SIGKILL of this process leaves it, as it would leave any child).
+  const stopOnExit = (): void => void child.kill('SIGTERM');
+  if (ownProcessGroup) process.once('exit', stopOnExit);
+  const exited = new Promise<number | null>((res) =>
+    child.once('exit', (code) => {
+      process.off('exit', stopOnExit);
+      res(code);
+    }),
+  );
   const tail: string[] = [];
   let ready: (() => void) | undefined;
   const readyP = new Promise<void>((res) => (ready = res));

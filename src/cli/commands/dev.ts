@@ -66,7 +66,8 @@ export function registerDev(program: Command, ctx: CommandContext): void {
       }
       const logger = ctx.logger(config);
       const keys = ctx.keys(config);
-      const redis = await startLocalRedis(config, ctx.io, certs ? { tls: certs } : {});
+      // In a process group of its own: Ctrl-C stops serve and the worker first, while Redis still answers them.
+      const redis = await startLocalRedis(config, ctx.io, { ownProcessGroup: true, ...(certs ? { tls: certs } : {}) });
       let server: Awaited<ReturnType<typeof startServer>> | undefined;
       let worker: NotificationWorker | undefined;
       const stopAll = async (): Promise<void> => {

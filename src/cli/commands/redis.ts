@@ -29,7 +29,7 @@ function tlsLines(certs: LocalCertificates): string[] {
 }
 
 /** Starts the local development Redis (AOF on, data under NABOOM_DATA_DIR/redis-<port>) with our users. */
-export async function startLocalRedis(config: Config, io: Io, opts: { verbose?: boolean; tls?: LocalCertificates } = {}): Promise<RunningRedis> {
+export async function startLocalRedis(config: Config, io: Io, opts: { verbose?: boolean; tls?: LocalCertificates; ownProcessGroup?: boolean } = {}): Promise<RunningRedis> {
   const port = config.settings.NABOOM_REDIS_PORT;
   if (config.topology.kind === 'standalone' && config.topology.port !== port) {
     io.err(`note: REDIS_PORT=${config.topology.port} but the local Redis listens on NABOOM_REDIS_PORT=${port}\n`);
@@ -42,6 +42,7 @@ export async function startLocalRedis(config: Config, io: Io, opts: { verbose?: 
     appendonly: true,
     ...(opts.tls ? { tls: serverTls(opts.tls) } : {}),
     onLine: opts.verbose ? (l) => io.err(`[redis] ${l}\n`) : undefined,
+    ...(opts.ownProcessGroup ? { ownProcessGroup: true } : {}),
   });
 }
 

@@ -4,15 +4,28 @@
  * does not.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../../src/local/wait.js';
 import { createLogger } from '../../src/log/logger.js';
 import { RoleClients } from '../../src/redis/connections.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis.js';
 
 const logger = createLogger({ level: 'silent' });
+
+/** Opens a TCP connection to `port` and closes it (packets for the capture to see). */
+const touch = (port: number): Promise<void> =>
+  new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1');
+    s.once('connect', () => {
+      s.destroy();
+      resolve();
+    });
+    s.once('error', () => resolve());
+  });
 
 /** Captures loopback traffic to `port` while `run` runs; returns the raw pcap bytes. */
 async function capture(dir: string, port: number, run: () => Promise<void>): Promise<Buffer> {
@@ -28,6 +41,13 @@ async function capture(dir: string, port: number, run: () => Promise<void>): Pro
     });
     child.once('error', reject);
     void exited.then(() => reject(new Error(`tcpdump exited: ${stderr}`)));
+  });
+  // "listening on" can come before packets are really captured (seen on a loaded machine: a run's first
+  // packets, its AUTH among them, were missing). Connect until a packet is in the file (past its 24-byte
+  // header), so what `run` sends is captured whole.
+  await waitFor('tcpdump to capture a first packet', async () => {
+    await touch(port);
+    return statSync(file).size > 24;
   });
   try {
     await run();

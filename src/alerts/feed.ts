@@ -39,7 +39,7 @@ export { REPLAY_CONCURRENCY, untilAborted } from './replay.js';
 /** Feed entries fanned out in one turn of the event loop at most (the rest of a tail read after a yield). */
 const TAIL_SLICE = 16;
 /** Subscribers one heartbeat slice writes to in one turn of the event loop (about a millisecond of writes). */
-export const BEAT_SLICE = 128;
+const BEAT_SLICE = 128;
 /**
  * Runs `each` over `items` in slices of `size`, one slice per turn of the event loop (I/O waiting meanwhile
  * is served between slices); stops early once `stop` is aborted.

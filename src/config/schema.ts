@@ -5,6 +5,7 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { checkAttribution, checkTileTemplate } from './map.js';
+import { DEFAULT_PUSH_SERVICE_HOSTS, PUSH_HOST_ENTRY } from './push-hosts.js';
 
 const bool = z
   .string()
@@ -56,6 +57,20 @@ const urlList = z
       }
     }
     return urls;
+  });
+
+/** PUSH_SERVICE_HOSTS: host names (`*.` for any subdomain) and addresses, lower-cased. */
+const pushHostList = z
+  .string()
+  .trim()
+  .transform((v, ctx) => {
+    const hosts = v.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+    const bad = hosts.filter((h) => !PUSH_HOST_ENTRY.test(h));
+    if (bad.length > 0 || hosts.length === 0) {
+      ctx.addIssue({ code: 'custom', message: hosts.length === 0 ? 'needs at least one push service host' : `"${bad.join(', ')}" is not a host name (\`*.\` for any subdomain), an IPv4 address or a [bracketed] IPv6 one` });
+      return z.NEVER;
+    }
+    return hosts;
   });
 
 /** proxy-addr's named ranges, accepted in a TRUST_PROXY list. */
@@ -283,6 +298,8 @@ export const settingsSchema = z.object({
   PUSH_MAX_SUBSCRIPTIONS_PER_USER: int(1, 100).default(10),
   PUSH_TTL_S: int(0, 86_400).default(300),
   PUSH_TIMEOUT_MS: int(100, 120_000).default(5000),
+  /** The only hosts push endpoints may point at (the worker POSTs to them); see push/model.ts. */
+  PUSH_SERVICE_HOSTS: pushHostList.default([...DEFAULT_PUSH_SERVICE_HOSTS]),
 
   // The dashboard's basemap (README "Map configuration"); unset: the bundled offline outline of South Africa.
   MAP_TILES_URL: tileTemplate.optional(),

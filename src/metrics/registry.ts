@@ -22,7 +22,7 @@ export class Metrics {
 
   // job queue
   readonly jobs = new Counter({ name: 'naboom_jobs_total', help: 'Jobs finished, by type and outcome (completed, failed, retried)', labelNames: ['type', 'outcome'] as const, registers: [this.registry] });
-  readonly pushSent = new Counter({ name: 'naboom_push_sent_total', help: 'Web Push attempts by result (sent, gone: 404/410 and deleted, retry: 429/5xx/network, rejected, skipped: subscription already deleted)', labelNames: ['result'] as const, registers: [this.registry] });
+  readonly pushSent = new Counter({ name: 'naboom_push_sent_total', help: 'Web Push attempts by result (sent, gone: 404/410 and deleted, retry: 429/5xx/network, rejected, skipped: subscription already deleted, refused: endpoint not on a push service in PUSH_SERVICE_HOSTS)', labelNames: ['result'] as const, registers: [this.registry] });
   readonly jobDuration = new Histogram({ name: 'naboom_job_duration_seconds', help: 'Job processing time', labelNames: ['type'] as const, buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 30, 120, 300], registers: [this.registry] });
 
   // alerts

@@ -4,7 +4,7 @@ import { generateEnv } from '../config/generate.js';
 import { loadConfig } from '../config/load.js';
 import type { NotificationEvent } from '../queue/events.js';
 import { derivedId, notificationJobs } from '../queue/notification-jobs.js';
-import { endpointId, pushMessage, pushMessageOf, pushSubscriptionInput, topicOf, urgencyOf } from './model.js';
+import { endpointId, pushHostAllowed, pushMessage, pushMessageOf, pushSubscriptionInput, topicOf, urgencyOf } from './model.js';
 
 const alert: AlertDoc = {
   id: '1712345678901-0',
@@ -55,6 +55,56 @@ describe('push model', () => {
     expect(pushSubscriptionInput.safeParse({ endpoint: 'http://127.0.0.1:8090/notify/x', keys }).success).toBe(true);
     expect(pushSubscriptionInput.safeParse({ endpoint: 'http://192.168.1.2/x', keys }).success).toBe(false);
     expect(pushSubscriptionInput.safeParse({ endpoint: 'https://a.example/x', keys: { ...keys, p256dh: `B${'A'.repeat(85)}B` } }).success).toBe(false);
+  });
+});
+
+describe('PUSH_SERVICE_HOSTS', () => {
+  const defaults = loadConfig({ env: {}, envFile: false }).settings.PUSH_SERVICE_HOSTS;
+
+  it('by default lets through the browsers\' push services and nothing else', () => {
+    for (const endpoint of [
+      'https://fcm.googleapis.com/fcm/send/dKx:APA91b',
+      'https://updates.push.services.mozilla.com/wpush/v2/gAAAAABn',
+      'https://wns2-par02p.notify.windows.com/w/?token=BQYAAAB',
+      'https://web.push.apple.com/QGu0B9e8dWd',
+      'https://FCM.googleapis.com:443/fcm/send/x',
+    ]) {
+      expect(pushHostAllowed(endpoint, defaults), endpoint).toBe(true);
+    }
+    for (const endpoint of [
+      'https://googleapis.com/fcm/send/x',
+      'https://fcm.googleapis.com.attacker.example/x',
+      'https://evilfcm.googleapis.com/x',
+      'https://push.services.mozilla.com/x',
+      'https://notpush.apple.com/x',
+      'https://169.254.169.254/latest/meta-data/',
+      'http://127.0.0.1:6379/',
+      'http://localhost:8080/x',
+      'not a url',
+    ]) {
+      expect(pushHostAllowed(endpoint, defaults), endpoint).toBe(false);
+    }
+  });
+
+  it('matches exact hosts, IPv6 in brackets, and `*.` subdomains only (not the apex)', () => {
+    expect(pushHostAllowed('http://[::1]:9/x', ['[::1]'])).toBe(true);
+    expect(pushHostAllowed('http://127.0.0.1:9/x', ['[::1]'])).toBe(false);
+    expect(pushHostAllowed('https://a.b.example.org/x', ['*.example.org'])).toBe(true);
+    expect(pushHostAllowed('https://example.org/x', ['*.example.org'])).toBe(false);
+    expect(pushHostAllowed('https://badexample.org/x', ['*.example.org'])).toBe(false);
+  });
+
+  it('the setting is validated at start: entries are host names, *.names or addresses', () => {
+    expect(loadConfig({ env: { PUSH_SERVICE_HOSTS: ' Push.Example.org , *.Example.net,[::1] ' }, envFile: false }).settings.PUSH_SERVICE_HOSTS).toEqual(['push.example.org', '*.example.net', '[::1]']);
+    for (const bad of ['https://push.example.org', 'push.example.org/x', '*', '*.', 'a..b', 'push.example.org:443', 'ex ample.org', ',']) {
+      let message = '';
+      try {
+        loadConfig({ env: { PUSH_SERVICE_HOSTS: bad }, envFile: false });
+      } catch (err) {
+        message = err instanceof Error ? err.message : String(err);
+      }
+      expect(message, bad).toMatch(/PUSH_SERVICE_HOSTS/);
+    }
   });
 });
 

@@ -66,6 +66,22 @@ export function pushMessageOf(n: Pick<AlertNotification, 'event' | 'at'> & { rea
   };
 }
 
+/**
+ * Whether the endpoint's host is one of the push services in `allowed` (PUSH_SERVICE_HOSTS): the worker POSTs
+ * to every endpoint a responder registers, so without this list a responder's account could make it send
+ * requests to any host the worker reaches. The port does not matter; `*.example.com` matches any subdomain of
+ * example.com, not example.com itself and not `badexample.com`.
+ */
+export function pushHostAllowed(endpoint: string, allowed: readonly string[]): boolean {
+  let host: string;
+  try {
+    host = new URL(endpoint).hostname.toLowerCase();
+  } catch {
+    return false;
+  }
+  return allowed.some((entry) => (entry.startsWith('*.') ? host.endsWith(entry.slice(1)) && host.length > entry.length - 1 : host === entry));
+}
+
 /** A stable, key-safe id for an endpoint (the field of the user's subscription hash). */
 export const endpointId = (endpoint: string): string => createHash('sha256').update(endpoint).digest('base64url').slice(0, 32);
 

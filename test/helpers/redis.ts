@@ -33,9 +33,16 @@ const PUSH_OFF = { VAPID_PUBLIC_KEY: '', VAPID_PRIVATE_KEY: '', VAPID_SUBJECT: '
  */
 const RELATED_OFF = { RELATED_RADIUS_M: '0' };
 
+/**
+ * The push services tests send to: the local push service (test/push/mock-push-service.ts, on 127.0.0.1) and
+ * the example host the validation tests register; PUSH_SERVICE_HOSTS' default lists only the browsers' real
+ * push services.
+ */
+const PUSH_HOSTS = { PUSH_SERVICE_HOSTS: '127.0.0.1,[::1],localhost,push.example.org' };
+
 export async function startTestRedis(opts: TestRedisOptions = {}): Promise<TestRedis> {
   if (process.env['REDIS_PORT'] === '6379') delete process.env['REDIS_PORT'];
-  return await startProvisionedRedis({ ...opts, env: { ...PUSH_OFF, ...RELATED_OFF, ...opts.env }, appendonly: opts.appendonly ?? false, tmpPrefix: 'naboom-test-' });
+  return await startProvisionedRedis({ ...opts, env: { ...PUSH_OFF, ...RELATED_OFF, ...PUSH_HOSTS, ...opts.env }, appendonly: opts.appendonly ?? false, tmpPrefix: 'naboom-test-' });
 }
 
 /** Adds the member `mo` and the responder `rae` as a serve process would find them, and returns an API token each. */

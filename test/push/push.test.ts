@@ -179,6 +179,27 @@ describe('Web Push to responders', () => {
     }
   });
 
+  it('refuses an endpoint on a host that is not a listed push service (PUSH_SERVICE_HOSTS), and stores nothing', async () => {
+    const sub = await svc.subscribe(PUSH_ENV.VAPID_PUBLIC_KEY);
+    const before = await stored(s.responder.username);
+    // Listed here: 127.0.0.1, [::1], localhost, push.example.org (test/helpers/redis.ts).
+    for (const [endpoint, host] of [
+      ['https://internal.example.net/hook', 'internal.example.net'],
+      ['https://push.example.org.attacker.example/x', 'push.example.org.attacker.example'],
+      ['https://xpush.example.org/x', 'xpush.example.org'],
+      ['https://sub.push.example.org/x', 'sub.push.example.org'],
+      ['http://127.0.0.2:6379/', '127.0.0.2'],
+    ] as const) {
+      const r = await post(`${s.url}/api/push/subscriptions`, { endpoint, keys: sub.keys }, auth(s.responder));
+      expect(r.status, endpoint).toBe(400);
+      const err = (r.body as { error: { code: string; message: string; details: { host: string } } }).error;
+      expect(err.code, endpoint).toBe('NABOOM_VALIDATION');
+      expect(err.details.host, endpoint).toBe(host);
+      expect(err.message, endpoint).toContain('PUSH_SERVICE_HOSTS');
+    }
+    expect(await stored(s.responder.username)).toEqual(before);
+  });
+
   it('keeps at most PUSH_MAX_SUBSCRIPTIONS_PER_USER per user: a new one evicts the oldest', async () => {
     const who = await s.server.users.add('nomsa', 'responder', 'nomsa-Passw0rd-123');
     const token = await s.server.users.issueToken(who.username);

@@ -9,11 +9,13 @@
  *
  * A `push` job looks its subscription up when it runs, so the queue never holds the browser's keys and a
  * subscription deleted meanwhile is skipped. 404/410 deletes it; 429, 5xx and network errors retry with the
- * queue's backoff; any other refusal fails the job at once.
+ * queue's backoff; any other refusal fails the job at once. An endpoint whose host is not in PUSH_SERVICE_HOSTS
+ * is never sent to.
  */
 import { UnrecoverableError, type JobsOptions } from 'bullmq';
 import type { Config, VapidConfig } from '../../config/load.js';
 import type { Metrics } from '../../metrics/registry.js';
+import { pushHostAllowed } from '../../push/model.js';
 import { sendPush } from '../../push/send.js';
 import type { PushSubscriptionStore } from '../../push/subscriptions.js';
 import type { JobSpec } from '../notification-jobs.js';
@@ -57,9 +59,16 @@ export function pushJobs(d: PushJobDeps): JobDefinition[] {
       d.metrics.pushSent.inc({ result: 'skipped' });
       return { result: 'skipped' };
     }
+    const origin = new URL(sub.endpoint).origin;
+    // Registration refuses other hosts; one stored before PUSH_SERVICE_HOSTS was narrowed is kept (the list may
+    // be widened again) but never sent to.
+    if (!pushHostAllowed(sub.endpoint, d.config.settings.PUSH_SERVICE_HOSTS)) {
+      d.metrics.pushSent.inc({ result: 'refused' });
+      ctx.logger.warn({ alert: p.message.id, push: origin, user: p.username }, 'push endpoint is not on a push service in PUSH_SERVICE_HOSTS: not sent');
+      return { result: 'refused' };
+    }
     const out = await sendPush(sub, p.message, { vapid: d.vapid, ttlS: d.config.settings.PUSH_TTL_S, timeoutMs: d.config.settings.PUSH_TIMEOUT_MS, signal: ctx.signal });
     d.metrics.pushSent.inc({ result: out.result });
-    const origin = new URL(sub.endpoint).origin;
     switch (out.result) {
       case 'sent':
         ctx.logger.info({ alert: p.message.id, push: origin, status: out.status }, 'push sent');

@@ -9,7 +9,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { canSeeAll } from '../../../auth/principal.js';
 import { NaboomError } from '../../../errors/catalogue.js';
-import { pushSubscriptionInput, pushUnsubscribeInput, type PushSubscriptionInput } from '../../../push/model.js';
+import { pushHostAllowed, pushSubscriptionInput, pushUnsubscribeInput, type PushSubscriptionInput } from '../../../push/model.js';
 import { principalOf } from '../../auth.js';
 import type { RouteContext } from '../../deps.js';
 import { errorSchema, requestSchema, responseSchema, SIGNED_IN } from '../../schemas.js';
@@ -55,7 +55,7 @@ export function pushRoutes(ctx: RouteContext): void {
       schema: {
         summary: 'Register this browser for push notifications',
         description:
-          "The browser's `PushSubscription` JSON (`endpoint`: an https URL, plain http only on a loopback host; `keys.p256dh`, `keys.auth`). Idempotent per endpoint: 201 when new, 200 when already registered. Beyond PUSH_MAX_SUBSCRIPTIONS_PER_USER your oldest subscription is removed.",
+          "The browser's `PushSubscription` JSON (`endpoint`: an https URL, plain http only on a loopback host, on a host in PUSH_SERVICE_HOSTS — by default the browsers' push services; `keys.p256dh`, `keys.auth`). Idempotent per endpoint: 201 when new, 200 when already registered. Beyond PUSH_MAX_SUBSCRIPTIONS_PER_USER your oldest subscription is removed.",
         tags: ['push'],
         security: SIGNED_IN,
         body: subscribeBody,
@@ -64,6 +64,10 @@ export function pushRoutes(ctx: RouteContext): void {
       preValidation: gate,
     },
     async (req, reply) => {
+      if (!pushHostAllowed(req.body.endpoint, config.settings.PUSH_SERVICE_HOSTS)) {
+        const host = new URL(req.body.endpoint).hostname;
+        throw new NaboomError('NABOOM_VALIDATION', `${host} is not a push service this server sends to (PUSH_SERVICE_HOSTS)`, { details: { host } });
+      }
       const result = await push!.save(principalOf(req).username, req.body);
       return reply.code(result.created ? 201 : 200).send({ created: result.created, evicted: result.evicted.length });
     },

@@ -164,6 +164,20 @@ describe('push in the browser', () => {
     expect(await mia.locator('#push-switch').count()).toBe(0);
   });
 
+  it('a subscription the server refuses (its push service is not in PUSH_SERVICE_HOSTS) is not kept by the browser, and the switch stays off', async () => {
+    const sub = await svc.subscribe(PUSH_ENV.VAPID_PUBLIC_KEY);
+    const page = await newPage({ permissions: ['notifications'] });
+    await withLocalPushService(page, { ...sub, endpoint: 'https://push.unlisted.example/send/abc' });
+    await signIn(page, s.url, s.responder.username, s.responder.password);
+    const toggle = page.locator('#push-switch');
+    await toggle.waitFor({ timeout: 10_000 });
+    await toggle.click();
+    expect(await page.locator('#push-error').textContent({ timeout: 10_000 })).toContain('push.unlisted.example is not a push service this server sends to');
+    expect(await toggle.getAttribute('aria-checked')).toBe('false');
+    // The browser's subscription was dropped (else the next page load would find it and show the switch on).
+    expect(await page.evaluate('window.__sub')).toBeNull();
+  });
+
   it('press on the panic page → push payload decrypted at the push service: measured', async () => {
     const sub = await svc.subscribe(PUSH_ENV.VAPID_PUBLIC_KEY);
     const r = await post(`${s.url}/api/push/subscriptions`, { endpoint: sub.endpoint, expirationTime: null, keys: sub.keys }, auth(s.admin_));

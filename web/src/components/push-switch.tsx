@@ -65,7 +65,14 @@ export function PushSwitch(props: { user: User }) {
         const stale = await reg.pushManager.getSubscription();
         if (stale) await stale.unsubscribe();
         const sub = await reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: keyBytes(state.key) });
-        await savePushSubscription(sub.toJSON());
+        try {
+          await savePushSubscription(sub.toJSON());
+        } catch (e) {
+          // Refused or not stored: the browser must not keep a subscription the server does not push to, or the
+          // next page load would show the switch on while nothing arrives.
+          await sub.unsubscribe().catch(() => undefined);
+          throw e;
+        }
         setState({ ...state, on: true, busy: false });
       } else {
         const sub = await reg.pushManager.getSubscription();

@@ -20,7 +20,7 @@ import { noticeFrame, wsText, type LiveFrame } from './frames.js';
 import { credentialOf, liveGuard } from './guard.js';
 import { ConnectionLifecycle } from './lifecycle.js';
 import { clientMessage, type ErrorMessage, type ServerMessage, type SubscribeMessage } from './protocol.js';
-import { WsSocket, type SharedBlock } from './ws-socket.js';
+import { WsSocket, type PreFramed, type SharedBlock } from './ws-socket.js';
 
 const PING_MS = 20_000;
 const HIGH_WATER = 256 * 1024;
@@ -70,11 +70,16 @@ class WsSink implements FeedSink<LiveFrame> {
     return new Promise((resolve, reject) => s.sendText(data, (err) => (err ? reject(err) : resolve())));
   }
 
-  tryWrite(frame: Frame<LiveFrame>): boolean {
+  /** A pre-framed message straight out while the socket is below the high-water mark; false otherwise. */
+  #tryFramed(framed: PreFramed): boolean {
     const s = this.socket;
     if (!s.canTake(HIGH_WATER)) return false;
-    s.sendFramed(frame.payload);
+    s.sendFramed(framed);
     return true;
+  }
+
+  tryWrite(frame: Frame<LiveFrame>): boolean {
+    return this.#tryFramed(frame.payload);
   }
 
   async write(frame: Frame<LiveFrame>): Promise<void> {
@@ -82,12 +87,11 @@ class WsSink implements FeedSink<LiveFrame> {
     await this.#send(frame.payload.bytes);
   }
 
+  /** A notice's shared frame (one per beat for every socket) goes out like a live frame; else #send waits. */
   async notice<T extends NoticeType>(type: T, data: NoticeData<T>): Promise<void> {
     const frame = noticeFrame(type, data);
-    const s = this.socket;
-    // Below the high-water mark the shared frame goes straight out, like a live frame; else #send waits.
-    if (s.open && s.buffered < HIGH_WATER) s.sendFramed(frame);
-    else await this.#send(frame.bytes);
+    if (this.#tryFramed(frame)) return;
+    await this.#send(frame.bytes);
   }
 
   cork(): void {

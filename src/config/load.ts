@@ -10,7 +10,7 @@ import { parseEnv } from 'node:util';
 import { NaboomError } from '../errors/catalogue.js';
 import { mapTilesOf } from './map.js';
 import { ROLE_ACCOUNTS, ROLE_NAMES, type RoleName } from './roles.js';
-import { settingsSchema, type Settings } from './schema.js';
+import { commaList, settingsSchema, type Settings } from './schema.js';
 import { Secret } from './secret.js';
 
 export interface HostPort {
@@ -237,7 +237,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
   const keyLookup = lookupSecret('SECRET_KEY', merged, envFile, fromFile);
   const secretKeys = isBlank(keyLookup.value)
     ? []
-    : (keyLookup.value as string).split(',').map((k) => k.trim()).filter(Boolean).map((k) => new Secret(k));
+    : commaList(keyLookup.value as string).map((k) => new Secret(k));
   if (options.requireSecretKey && secretKeys.length === 0) missing.push(keyLookup.variable);
 
   if (missing.length > 0) {

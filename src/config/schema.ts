@@ -17,12 +17,15 @@ const bool = z
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const port = int(1, 65535);
 
+/** The items of a comma-separated setting, trimmed, empty ones dropped. */
+export const commaList = (v: string): string[] => v.split(',').map((s) => s.trim()).filter(Boolean);
+
 const hostPortList = z
   .string()
   .trim()
   .transform((v, ctx) => {
     const out: { host: string; port: number }[] = [];
-    for (const part of v.split(',').map((s) => s.trim()).filter(Boolean)) {
+    for (const part of commaList(v)) {
       const m = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(part);
       const p = m ? Number(m[2]) : NaN;
       if (!m || !m[1] || p < 1 || p > 65535) {
@@ -42,7 +45,7 @@ const urlList = z
   .string()
   .trim()
   .transform((v, ctx) => {
-    const urls = v.split(',').map((s) => s.trim()).filter(Boolean);
+    const urls = commaList(v);
     for (const u of urls) {
       let ok = false;
       try {
@@ -64,7 +67,7 @@ const pushHostList = z
   .string()
   .trim()
   .transform((v, ctx) => {
-    const hosts = v.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+    const hosts = commaList(v).map((s) => s.toLowerCase());
     const bad = hosts.filter((h) => !PUSH_HOST_ENTRY.test(h));
     if (bad.length > 0 || hosts.length === 0) {
       ctx.addIssue({ code: 'custom', message: hosts.length === 0 ? 'needs at least one push service host' : `"${bad.join(', ')}" is not a host name (\`*.\` for any subdomain), an IPv4 address or a [bracketed] IPv6 one` });
@@ -114,7 +117,7 @@ const trustProxy = z
       }
       return hops;
     }
-    const list = v.split(',').map((s) => s.trim()).filter(Boolean);
+    const list = commaList(v);
     const bad = list.filter((s) => !isAddressOrCidr(s));
     if (bad.length > 0) {
       ctx.addIssue({ code: 'custom', message: `"${bad.join(', ')}" is not a hop count, an IP address or a CIDR` });
@@ -129,7 +132,7 @@ const originList = z
   .trim()
   .transform((v, ctx) => {
     const out: string[] = [];
-    for (const part of v.split(',').map((s) => s.trim()).filter(Boolean)) {
+    for (const part of commaList(v)) {
       let origin: string | undefined;
       try {
         const u = new URL(part);

@@ -6,6 +6,7 @@
 import type { FastifyReply } from 'fastify';
 import type { EndReason, FeedSink, Frame, NoticeData, NoticeType } from '../../alerts/feed.js';
 import { SEVERITIES } from '../../alerts/model.js';
+import { commaList } from '../../config/schema.js';
 import { isStreamId } from '../../alerts/stream-id.js';
 import { NaboomError } from '../../errors/catalogue.js';
 import type { Severity } from '../../redis/keys.js';
@@ -20,7 +21,7 @@ import type { ServerMessage } from './protocol.js';
 /** Parses `?severities=`; absent means all, a list that is empty after trimming is refused. */
 export function parseSeverities(raw: string | undefined): Severity[] {
   if (raw === undefined || raw === '') return [...SEVERITIES];
-  const list = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  const list = commaList(raw);
   if (list.length === 0) throw new NaboomError('NABOOM_VALIDATION', `"severities" lists no severity; use a comma-separated list of ${SEVERITIES.join(', ')}`);
   for (const s of list) if (!(SEVERITIES as readonly string[]).includes(s)) throw new NaboomError('NABOOM_VALIDATION', `Unknown severity "${s.slice(0, 20)}"`);
   return list as Severity[];

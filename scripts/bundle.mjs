@@ -12,11 +12,19 @@
 // script is copied into dist/bundle/lua/ (includes into lua/includes/). Two scripts with one name would be
 // one file there: the build fails instead. dist/bundle/ sits as deep as dist/<folder>/, so other paths taken
 // relative to a module (the dashboard's ../../web/dist) resolve as they do from dist/.
+//
+// The chunks are ASCII only (`charset: 'ascii'`: every non-ASCII character in a string, a regular expression
+// or a name written as an escape). V8 keeps each loaded script's source text on the heap, one byte per
+// character when every character is Latin-1 and two bytes otherwise: one "—" in a 1.2 MB chunk doubles it.
+// That was 2.6 MiB of every serve process (BENCHMARKS.md, "Idle footprint"). What rolldown leaves are the
+// legal comments it keeps on lines of their own; `asciiOnly` escapes those and fails the build on anything
+// else, so no dependency can quietly bring the two-byte sources back.
 import { rmSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'rolldown';
+import { asciiOnly } from './ascii-only.mjs';
 import { copyLuaFiles } from './lua-files.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -39,10 +47,14 @@ await build({
     entryFileNames: '[name].js',
     chunkFileNames: '[name]-[hash].js',
     sourcemap: true,
+    charset: 'ascii',
+    // Legal comments stay (licence notices) and are made ASCII below.
     minify: { compress: { keepNames }, mangle: { keepNames } },
   },
 });
 
+const escaped = asciiOnly(out);
+
 // Includes go into lua/includes/, every other script into lua/.
 const copied = copyLuaFiles(join(root, 'src'), (file) => join(out, 'lua', dirname(file).endsWith(join('lua', 'includes')) ? 'includes' : '', basename(file)), root);
-process.stderr.write(`bundle: dist/bundle/ (${copied} Lua scripts) in ${Date.now() - started} ms\n`);
+process.stderr.write(`bundle: dist/bundle/ (${copied} Lua scripts; legal comments made ASCII in ${escaped} chunks) in ${Date.now() - started} ms\n`);

@@ -13,18 +13,14 @@ import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from '../log/logger.js';
 import { clusterMetricsSource, serveClusterMetrics } from '../metrics/cluster.js';
 import type { RunningServer } from './server.js';
+import { SERVE_SEMI_SPACE_MIB } from './young-generation.js';
 
 type Order = 'stop' | 'force' | 'reload';
 const ORDER = 'naboom:serve';
 /** A worker that dies on its own is replaced after this, so a crash loop cannot spin. */
 const RESPAWN_MS = 1000;
-/**
- * Young-generation semi-space of a worker, in MiB. V8 grows it to 16 MiB per semi-space while the modules load
- * and keeps it (32 MiB of RSS, empty, in an idle process); the fan-out allocates little per delivery (frames
- * are shared), so a small young generation costs no measurable throughput (BENCHMARKS.md). An explicit
- * `--max-semi-space-size` in the node options wins.
- */
-export const WORKER_SEMI_SPACE_MIB = 4;
+/** Young-generation semi-space of a worker, in MiB: the bound of every serve process (young-generation.ts). */
+export const WORKER_SEMI_SPACE_MIB = SERVE_SEMI_SPACE_MIB;
 
 /** The node options a worker starts with: the primary's, plus the semi-space bound unless one was given. */
 export function workerExecArgv(execArgv: readonly string[], nodeOptions: string | undefined): string[] {

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { growthFactorGiven } from './young-generation.js';
+import { growthFactorGiven, youngGenerationGiven } from './young-generation.js';
 
 describe('young generation during the start', () => {
   it('a growth factor in the node options wins', () => {
@@ -9,6 +9,42 @@ describe('young generation during the start', () => {
     expect(growthFactorGiven(['--max-semi-space-size=4'], '--enable-source-maps')).toBe(false);
     expect(growthFactorGiven(['--semi-space-growth-factor=4'], undefined)).toBe(true);
     expect(growthFactorGiven([], '--max-old-space-size=512 --semi_space_growth_factor=3')).toBe(true);
+  });
+
+  it('a semi-space bound or growth factor in the node options wins over the bound of a running serve', () => {
+    expect(youngGenerationGiven(['--enable-source-maps'], '--max-old-space-size=512')).toBe(false);
+    expect(youngGenerationGiven(['--max-semi-space-size=4'], undefined)).toBe(true);
+    expect(youngGenerationGiven([], '--max_semi_space_size=8')).toBe(true);
+    expect(youngGenerationGiven([], '--semi-space-growth-factor=1')).toBe(true);
+  });
+
+  it('bounded while running, objects that survive turn after turn grow the semi-spaces to the bound and no further (built module)', () => {
+    const mod = fileURLToPath(new URL('../../dist/start/young-generation.js', import.meta.url));
+    // A server's way of keeping objects: some in every turn of the event loop (connections, each living on).
+    const maxNewSpaceMiB = (bound: number | undefined, nodeArgs: string[] = []): number => {
+      const script = `
+        import { getHeapSpaceStatistics } from 'node:v8';
+        const y = await import(${JSON.stringify(mod)});
+        y.holdYoungGeneration();
+        y.releaseYoungGeneration();
+        if (${bound ?? 0}) y.boundYoungGeneration(${bound ?? 0});
+        const newSpace = () => getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size / 1048576;
+        const keep = [];
+        let max = 0;
+        for (let turn = 0; turn < 300; turn++) {
+          for (let i = 0; i < 2000; i++) keep.push({ i, s: 'x' + i });
+          max = Math.max(max, newSpace());
+          await new Promise((r) => setImmediate(r));
+        }
+        console.log(max);`;
+      return Number(execFileSync(process.execPath, [...nodeArgs, '--input-type=module', '-e', script], { encoding: 'utf8' }));
+    };
+    // The new space counts both semi-spaces.
+    expect(maxNewSpaceMiB(undefined)).toBeGreaterThan(8);
+    expect(maxNewSpaceMiB(2)).toBe(4);
+    expect(maxNewSpaceMiB(4)).toBe(8);
+    // Node options win: a bound given there is V8's own, and the running bound stays out of the way.
+    expect(maxNewSpaceMiB(2, ['--max-semi-space-size=8'])).toBe(16);
   });
 
   it('held, surviving allocations leave the semi-spaces at their initial size; released, V8 grows them again (built module)', () => {

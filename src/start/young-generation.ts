@@ -8,7 +8,8 @@
  * other command before it runs. A `--semi-space-growth-factor` given in the node options wins: nothing is held.
  * (`--max-semi-space-size` cannot be changed once V8 runs; a growth factor can.)
  */
-import { setFlagsFromString } from 'node:v8';
+import { PerformanceObserver } from 'node:perf_hooks';
+import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 
 const FLAG = '--semi-space-growth-factor';
 /** V8's default growth factor (the value it would have had). */
@@ -35,3 +36,51 @@ export function releaseYoungGeneration(): void {
 }
 
 export const youngGenerationHeld = (): boolean => held;
+
+/**
+ * A serve process's young generation, in MiB per semi-space: the bound every serve process runs with, a cluster
+ * worker through `--max-semi-space-size` (cluster.ts), a single process through `boundYoungGeneration`. V8's
+ * default grows it to 16 MiB: accepting connections is nothing but survivors (each one's objects live as long
+ * as it does), so 1,000 subscribers grew an idle single serve's new space from 1 to 16 MiB, kept while idle.
+ * The fan-out allocates little per delivery (frames are shared), so 4 MiB costs no measurable throughput
+ * (BENCHMARKS.md).
+ */
+export const SERVE_SEMI_SPACE_MIB = 4;
+
+const MIB = 1024 * 1024;
+const newSpaceBytes = (): number => getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? 0;
+
+/** Whether the node options (command line or NODE_OPTIONS) bound or steer the young generation themselves. */
+export function youngGenerationGiven(execArgv: readonly string[], nodeOptions: string | undefined): boolean {
+  return growthFactorGiven(execArgv, nodeOptions) || [...execArgv, ...(nodeOptions ?? '').split(/\s+/)].some((a) => a.startsWith('--max-semi-space-size') || a.startsWith('--max_semi_space_size'));
+}
+
+/**
+ * Bounds the young generation of a process that is already running at `semiSpaceMiB` per semi-space, as
+ * `--max-semi-space-size` does from the start (V8 reads that flag only as it starts; the growth factor it reads
+ * at every growth). After each garbage collection the factor is 1 once the semi-spaces have reached the bound,
+ * V8's default below it — so V8 still grows them under load up to the bound, and again after its memory
+ * reducer shrank them. V8 grows a semi-space only when more than its size survived since it last grew, and the
+ * observer runs between turns of the event loop: only a turn that keeps more than the bound alive passes it.
+ * Does nothing when the node options set either flag, or while the start holds the young generation.
+ * Returns a function that removes the bound.
+ */
+export function boundYoungGeneration(semiSpaceMiB: number): () => void {
+  if (held || youngGenerationGiven(process.execArgv, process.env['NODE_OPTIONS'])) return () => undefined;
+  const bound = 2 * semiSpaceMiB * MIB; // V8 counts both semi-spaces in the new space's size.
+  let factor = V8_DEFAULT_GROWTH;
+  const steer = (): void => {
+    const want = newSpaceBytes() >= bound ? 1 : V8_DEFAULT_GROWTH;
+    if (want === factor) return;
+    setFlagsFromString(`${FLAG}=${want}`);
+    factor = want;
+  };
+  steer();
+  const observer = new PerformanceObserver(steer);
+  observer.observe({ type: 'gc' });
+  return () => {
+    observer.disconnect();
+    if (factor !== V8_DEFAULT_GROWTH) setFlagsFromString(`${FLAG}=${V8_DEFAULT_GROWTH}`);
+    factor = V8_DEFAULT_GROWTH;
+  };
+}

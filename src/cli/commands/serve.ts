@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import { isServeWorker, runServePrimary, runServeWorker } from '../../start/cluster.js';
 import { runUntilSignal } from '../../start/shutdown.js';
-import { releaseYoungGeneration } from '../../start/young-generation.js';
+import { boundYoungGeneration, releaseYoungGeneration, SERVE_SEMI_SPACE_MIB } from '../../start/young-generation.js';
 import type { CommandContext } from '../context.js';
 import { parseIntOption } from '../options.js';
 
@@ -38,6 +38,8 @@ export function registerServe(program: Command, ctx: CommandContext): void {
         ...(opts.host !== undefined ? { host: opts.host } : {}),
       });
       releaseYoungGeneration();
+      // A worker has the same bound from its node options (cluster.ts); this one is for a single process.
+      boundYoungGeneration(SERVE_SEMI_SPACE_MIB);
       if (isServeWorker()) {
         await runServeWorker(server);
         return;

@@ -16,7 +16,7 @@
 // The chunks are ASCII only (`charset: 'ascii'`: every non-ASCII character in a string, a regular expression
 // or a name written as an escape). V8 keeps each loaded script's source text on the heap, one byte per
 // character when every character is Latin-1 and two bytes otherwise: one "—" in a 1.2 MB chunk doubles it.
-// That was 2.6 MiB of every serve process (BENCHMARKS.md, "Idle footprint"). What rolldown leaves are the
+// That was 2.6 MiB of every serve process (BENCHMARKS.md, "Night of 2026-12-04"). What rolldown leaves are the
 // legal comments it keeps on lines of their own; `asciiOnly` escapes those and fails the build on anything
 // else, so no dependency can quietly bring the two-byte sources back.
 import { rmSync } from 'node:fs';

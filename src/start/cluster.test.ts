@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { WORKER_SEMI_SPACE_MIB, workerExecArgv } from './cluster.js';
+import { workerExecArgv } from './cluster.js';
+import { SERVE_SEMI_SPACE_MIB } from './young-generation.js';
 
 describe('workerExecArgv', () => {
   it('bounds the young generation of a worker, keeping the primary’s own node options', () => {
-    expect(workerExecArgv(['--enable-source-maps'], undefined)).toEqual(['--enable-source-maps', `--max-semi-space-size=${WORKER_SEMI_SPACE_MIB}`]);
+    expect(workerExecArgv(['--enable-source-maps'], undefined)).toEqual(['--enable-source-maps', `--max-semi-space-size=${SERVE_SEMI_SPACE_MIB}`]);
   });
 
   it('leaves an explicit semi-space size alone, given as an option or in NODE_OPTIONS', () => {

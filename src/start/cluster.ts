@@ -19,13 +19,10 @@ type Order = 'stop' | 'force' | 'reload';
 const ORDER = 'naboom:serve';
 /** A worker that dies on its own is replaced after this, so a crash loop cannot spin. */
 const RESPAWN_MS = 1000;
-/** Young-generation semi-space of a worker, in MiB: the bound of every serve process (young-generation.ts). */
-export const WORKER_SEMI_SPACE_MIB = SERVE_SEMI_SPACE_MIB;
-
-/** The node options a worker starts with: the primary's, plus the semi-space bound unless one was given. */
+/** The node options a worker starts with: the primary's, plus the serve semi-space bound (young-generation.ts) unless one was given. */
 export function workerExecArgv(execArgv: readonly string[], nodeOptions: string | undefined): string[] {
   const given = [...execArgv, ...(nodeOptions ?? '').split(/\s+/)].some((a) => a.startsWith('--max-semi-space-size'));
-  return given ? [...execArgv] : [...execArgv, `--max-semi-space-size=${WORKER_SEMI_SPACE_MIB}`];
+  return given ? [...execArgv] : [...execArgv, `--max-semi-space-size=${SERVE_SEMI_SPACE_MIB}`];
 }
 
 const orderOf = (m: unknown): Order | undefined => {

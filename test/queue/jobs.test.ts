@@ -21,6 +21,7 @@ import { waitFor } from '../../src/local/wait.js';
 import { aclLog, sampleEvent, settled, startReceiver, type Receiver } from './helpers.js';
 
 const SECRET = 'whsec-test-0123456789abcdef0123456789';
+const WEBHOOK_TIMEOUT_MS = 2000;
 
 describe('job queue: notifications', () => {
   let t: TestRedis;
@@ -34,7 +35,9 @@ describe('job queue: notifications', () => {
   beforeAll(async () => {
     rx = await startReceiver();
     t = await startTestRedis({
-      env: { NOTIFY_WEBHOOK_URLS: `${rx.url}/hook`, NOTIFY_WEBHOOK_SECRET: SECRET, JOB_ATTEMPTS: '3', NOTIFY_WEBHOOK_TIMEOUT_MS: '500' },
+      // The webhook timeout leaves room for a loaded machine (at 500 ms the first test's attempt once timed out
+      // under the full suite and its retry arrived as attempt 2); the timeout test hangs well past it.
+      env: { NOTIFY_WEBHOOK_URLS: `${rx.url}/hook`, NOTIFY_WEBHOOK_SECRET: SECRET, JOB_ATTEMPTS: '3', NOTIFY_WEBHOOK_TIMEOUT_MS: String(WEBHOOK_TIMEOUT_MS) },
     });
     admin = await connectAdmin(t.config);
     producer = new NotificationQueue({ config: t.config, keys: t.keys, logger, metrics, backoffMs: 100 });
@@ -119,7 +122,7 @@ describe('job queue: notifications', () => {
       const d = String(r.headers['x-naboom-delivery']);
       const n = (seen.get(d) ?? 0) + 1;
       seen.set(d, n);
-      return n === 1 ? 429 : n === 2 ? { status: 200, afterMs: 1500 } : 200;
+      return n === 1 ? 429 : n === 2 ? { status: 200, afterMs: 2 * WEBHOOK_TIMEOUT_MS } : 200;
     };
     const [, hookId] = (await producer.enqueue(sampleEvent('1712345678903-0'))) as [string, string];
     expect(await settled(q(), hookId)).toBe('completed');

@@ -268,9 +268,16 @@ describe('operator dashboard', () => {
       const details = page.locator(`article.details[data-alert-id="${id}"]`);
       await details.getByRole('button', { name: 'Acknowledge', exact: true }).waitFor({ timeout: 2000 });
       expect((await page.request.post(`${own.url}/api/auth/logout`)).status()).toBe(200);
+      const answer = page.waitForResponse((res) => res.request().method() === 'POST' && res.url().endsWith(`/api/emergency/alerts/${id}/ack`), { timeout: 10_000 });
       await details.getByRole('button', { name: 'Acknowledge', exact: true }).click();
-      // A bound, not a sleep: under the full suite's load the refused POST and its rendering took over 2 s once.
-      await details.getByRole('alert').filter({ hasText: 'Acknowledge failed: your session has ended' }).waitFor({ timeout: 10_000 });
+      // The server refuses: the session is gone.
+      expect((await answer).status()).toBe(401);
+      // The page says why: the refusal in the details — or, had the live feed noticed the ended session first
+      // (it reconnects, is refused and signs the page out), the sign-in form saying the session ended. Both tell
+      // the operator why nothing happened; under the full suite's load the second once came first.
+      // A bound, not a sleep: under that load the refused POST and its rendering took over 2 s once.
+      const refusal = details.getByRole('alert').filter({ hasText: 'Acknowledge failed: your session has ended' });
+      await refusal.or(page.getByText('Your session ended. Please sign in again.')).first().waitFor({ timeout: 10_000 });
       expect((await get(`${own.url}/api/emergency/alerts/${id}`, auth(own.responder))).body).toMatchObject({ status: 'open' });
     } finally {
       await own.stop();

@@ -10,5 +10,7 @@ describe('workerExecArgv', () => {
   it('leaves an explicit semi-space size alone, given as an option or in NODE_OPTIONS', () => {
     expect(workerExecArgv(['--max-semi-space-size=16'], undefined)).toEqual(['--max-semi-space-size=16']);
     expect(workerExecArgv([], '--trace-gc --max-semi-space-size=32')).toEqual([]);
+    // V8 takes the underscored spelling too; it was not recognised here before, and the bound was appended.
+    expect(workerExecArgv(['--max_semi_space_size=8'], undefined)).toEqual(['--max_semi_space_size=8']);
   });
 });

@@ -13,7 +13,7 @@ import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from '../log/logger.js';
 import { clusterMetricsSource, serveClusterMetrics } from '../metrics/cluster.js';
 import type { RunningServer } from './server.js';
-import { SERVE_SEMI_SPACE_MIB } from './young-generation.js';
+import { MAX_SEMI_SPACE_FLAG, SERVE_SEMI_SPACE_MIB, v8FlagGiven } from './young-generation.js';
 
 type Order = 'stop' | 'force' | 'reload';
 const ORDER = 'naboom:serve';
@@ -21,8 +21,7 @@ const ORDER = 'naboom:serve';
 const RESPAWN_MS = 1000;
 /** The node options a worker starts with: the primary's, plus the serve semi-space bound (young-generation.ts) unless one was given. */
 export function workerExecArgv(execArgv: readonly string[], nodeOptions: string | undefined): string[] {
-  const given = [...execArgv, ...(nodeOptions ?? '').split(/\s+/)].some((a) => a.startsWith('--max-semi-space-size'));
-  return given ? [...execArgv] : [...execArgv, `--max-semi-space-size=${SERVE_SEMI_SPACE_MIB}`];
+  return v8FlagGiven(MAX_SEMI_SPACE_FLAG, execArgv, nodeOptions) ? [...execArgv] : [...execArgv, `${MAX_SEMI_SPACE_FLAG}=${SERVE_SEMI_SPACE_MIB}`];
 }
 
 const orderOf = (m: unknown): Order | undefined => {

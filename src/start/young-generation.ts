@@ -16,9 +16,18 @@ const FLAG = '--semi-space-growth-factor';
 const V8_DEFAULT_GROWTH = 2;
 let held = false;
 
+/**
+ * Whether the node options (command line or NODE_OPTIONS) set the V8 flag `flag` (given as `--dashed-name`),
+ * spelt with dashes or underscores as V8 accepts both.
+ */
+export function v8FlagGiven(flag: string, execArgv: readonly string[], nodeOptions: string | undefined): boolean {
+  const underscored = `--${flag.slice(2).replaceAll('-', '_')}`;
+  return [...execArgv, ...(nodeOptions ?? '').split(/\s+/)].some((a) => a.startsWith(flag) || a.startsWith(underscored));
+}
+
 /** Whether the node options (command line or NODE_OPTIONS) set the growth factor themselves. */
 export function growthFactorGiven(execArgv: readonly string[], nodeOptions: string | undefined): boolean {
-  return [...execArgv, ...(nodeOptions ?? '').split(/\s+/)].some((a) => a.startsWith(FLAG) || a.startsWith('--semi_space_growth_factor'));
+  return v8FlagGiven(FLAG, execArgv, nodeOptions);
 }
 
 /** Stops the young generation from growing until `releaseYoungGeneration()`. */
@@ -47,12 +56,14 @@ export const youngGenerationHeld = (): boolean => held;
  */
 export const SERVE_SEMI_SPACE_MIB = 4;
 
+/** The V8 flag that bounds the semi-spaces from the start (a cluster worker's way, cluster.ts). */
+export const MAX_SEMI_SPACE_FLAG = '--max-semi-space-size';
 const MIB = 1024 * 1024;
 const newSpaceBytes = (): number => getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? 0;
 
 /** Whether the node options (command line or NODE_OPTIONS) bound or steer the young generation themselves. */
 export function youngGenerationGiven(execArgv: readonly string[], nodeOptions: string | undefined): boolean {
-  return growthFactorGiven(execArgv, nodeOptions) || [...execArgv, ...(nodeOptions ?? '').split(/\s+/)].some((a) => a.startsWith('--max-semi-space-size') || a.startsWith('--max_semi_space_size'));
+  return growthFactorGiven(execArgv, nodeOptions) || v8FlagGiven(MAX_SEMI_SPACE_FLAG, execArgv, nodeOptions);
 }
 
 /**

@@ -30,7 +30,7 @@ export type LiveFeed = Pick<AlertFeed<LiveFrame>, 'subscribe' | 'healthy'>;
 export type PushSubscriptions = Pick<PushSubscriptionStore, 'save' | 'remove'>;
 
 /** Responder presence (the presence routes; `positionOf` for the claim route: null when stale or none). */
-export type PresenceOperations = Pick<PresenceStore, 'update' | 'list' | 'nearest' | 'positionOf'>;
+export type PresenceOperations = Pick<PresenceStore, 'update' | 'remove' | 'list' | 'nearest' | 'positionOf'>;
 
 /** The `/health/redis` report. */
 export type HealthReport = Pick<RedisHealth, 'report'>;

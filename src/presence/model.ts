@@ -46,6 +46,11 @@ export const presenceState = z.object({
   presence: responderEntry.nullable(),
 });
 
+/** `DELETE /api/responders/me` answer: whether a position was stored (false: there was none to forget). */
+export const presenceRemoved = z.object({
+  removed: z.boolean().describe('True when a position of yours was stored and is now deleted'),
+});
+
 /** One responder near an alert (`GET /api/emergency/alerts/:id/responders`). */
 export const nearbyEntry = z.object({
   username: z.string(),

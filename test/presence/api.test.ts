@@ -1,8 +1,8 @@
 /**
  * The presence API end to end (real server, real Redis, generated ACL): reporting a position, the responder
  * list for the map, the nearest responders to an alert in order of distance, the 403 for members (positions
- * are personal data), bounds on radius and limit, 404 for an unknown alert, and deletion of a position when
- * the account is removed or demoted.
+ * are personal data), bounds on radius and limit, 404 for an unknown alert, and deletion of a position — by
+ * its responder (`DELETE /api/responders/me`), or when the account is removed or demoted.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../../src/local/wait.js';
@@ -13,6 +13,12 @@ async function put(url: string, body: unknown, headers: Record<string, string> =
   const res = await fetch(url, { method: 'PUT', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
   const text = await res.text();
   return { status: res.status, body: text ? (JSON.parse(text) as unknown) : undefined, ...(res.status === 503 ? { retryAfter: res.headers.get('retry-after') } : {}) };
+}
+
+async function del(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: unknown; retryAfter: string | null }> {
+  const res = await fetch(url, { method: 'DELETE', headers });
+  const text = await res.text();
+  return { status: res.status, body: text ? (JSON.parse(text) as unknown) : undefined, retryAfter: res.headers.get('retry-after') };
 }
 
 const codeOf = (b: unknown): string | undefined => (b as { error?: { code?: string } }).error?.code;
@@ -149,6 +155,36 @@ describe('presence: API', () => {
     expect(codeOf(missing.body)).toBe('NABOOM_NOT_FOUND');
   });
 
+  it('DELETE /api/responders/me: forgets only your own position at once (off the map and the nearest list); 401 and 403 for others', async () => {
+    const names = async (): Promise<string[]> => ((await get(`${s.url}/api/responders`, auth(s.admin_))).body as { responders: Nearby[] }).responders.map((x) => x.username).sort();
+    const nearest = async (): Promise<string[]> => ((await get(`${s.url}/api/emergency/alerts/${alertId}/responders`, auth(s.admin_))).body as { responders: Nearby[] }).responders.map((x) => x.username);
+    expect((await put(`${s.url}${me}`, { available: true, location: { lat: north(ALERT.lat, 20), lon: ALERT.lon } }, auth(s.responder))).status).toBe(200);
+    expect((await put(`${s.url}${me}`, { available: true, location: { lat: north(ALERT.lat, 30), lon: ALERT.lon } }, auth(acct('near2')))).status).toBe(200);
+    expect(await names()).toEqual(expect.arrayContaining([s.responder.username, 'near2']));
+
+    // Neither an anonymous caller nor a member deletes anything.
+    expect((await del(`${s.url}${me}`)).status).toBe(401);
+    const m = await del(`${s.url}${me}`, auth(s.member));
+    expect(m.status).toBe(403);
+    expect(codeOf(m.body)).toBe('NABOOM_FORBIDDEN');
+    expect(await names()).toEqual(expect.arrayContaining([s.responder.username, 'near2']));
+
+    const r = await del(`${s.url}${me}`, auth(s.responder));
+    expect(r.status).toBe(200);
+    expect(r.body).toEqual({ removed: true });
+    expect(await names()).not.toContain(s.responder.username);
+    expect(await nearest()).not.toContain(s.responder.username);
+    // Only the caller's own: another responder's position stays.
+    expect(await names()).toContain('near2');
+    expect(await nearest()).toContain('near2');
+    // Again: nothing left to forget.
+    expect((await del(`${s.url}${me}`, auth(s.responder))).body).toEqual({ removed: false });
+    // A new report stores a new position.
+    const back = await put(`${s.url}${me}`, { available: true, location: { lat: north(ALERT.lat, 20), lon: ALERT.lon } }, auth(s.responder));
+    expect((back.body as { presence: unknown }).presence).not.toBeNull();
+    expect(await names()).toContain(s.responder.username);
+  });
+
   it('removing an account or demoting it to member deletes its position at once', { timeout: 60_000 }, async () => {
     await put(`${s.url}${me}`, { available: true, location: { lat: north(ALERT.lat, 50), lon: ALERT.lon } }, auth(acct('gone4')));
     const names = async (): Promise<string[]> => ((await get(`${s.url}/api/responders`, auth(s.admin_))).body as { responders: Nearby[] }).responders.map((x) => x.username).sort();
@@ -174,8 +210,10 @@ describe('presence: API', () => {
       const r1 = await put(`${s.url}${me}`, { available: true, location: { lat: ALERT.lat, lon: ALERT.lon } }, auth(s.responder));
       const r2 = await get(`${s.url}/api/responders`, auth(s.responder));
       const r3 = await get(`${s.url}/api/emergency/alerts/${alertId}/responders`, auth(s.responder));
-      expect([r1.status, r2.status, r3.status]).toEqual([503, 503, 503]);
-      for (const b of [r1.body, r2.body, r3.body]) expect(codeOf(b)).toBe('NABOOM_UNAVAILABLE');
+      const r4 = await del(`${s.url}${me}`, auth(s.responder));
+      expect([r1.status, r2.status, r3.status, r4.status]).toEqual([503, 503, 503, 503]);
+      for (const b of [r1.body, r2.body, r3.body, r4.body]) expect(codeOf(b)).toBe('NABOOM_UNAVAILABLE');
+      expect(Number(r4.retryAfter)).toBeGreaterThan(0);
       expect(Number(r1.retryAfter)).toBeGreaterThan(0);
       expect(Number(r2.headers.get('retry-after'))).toBeGreaterThan(0);
       expect(Number(r3.headers.get('retry-after'))).toBeGreaterThan(0);

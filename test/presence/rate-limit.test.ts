@@ -1,7 +1,7 @@
 /**
  * `PUT /api/responders/me` is rate-limited per user (RATE_LIMIT_PRESENCE_PER_USER, real server and Redis):
  * past the limit a 429 NABOOM_RATE_LIMITED with Retry-After that stores nothing, while another responder's
- * budget is untouched.
+ * budget is untouched; `DELETE /api/responders/me` counts in the same budget, and a refused one deletes nothing.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { settingsSchema } from '../../src/config/schema.js';
@@ -33,7 +33,7 @@ describe('presence: rate limit', () => {
     expect(settingsSchema.safeParse({ RATE_LIMIT_PRESENCE_PER_USER: '0' }).success).toBe(false);
   });
 
-  it('past RATE_LIMIT_PRESENCE_PER_USER: 429 NABOOM_RATE_LIMITED with Retry-After, the 3rd position stays; another responder is not affected', async () => {
+  it('past RATE_LIMIT_PRESENCE_PER_USER: 429 NABOOM_RATE_LIMITED with Retry-After, the 3rd position stays; another responder is not affected; DELETE counts in the same budget', async () => {
     for (let i = 1; i <= 3; i++) expect((await put(auth(s.responder), spot(i))).status).toBe(200);
     const over = await put(auth(s.responder), spot(4));
     expect(over.status).toBe(429);
@@ -50,5 +50,16 @@ describe('presence: rate limit', () => {
     // Another responder (an admin reports too) has their own budget.
     expect((await put(auth(s.admin_), spot(9))).status).toBe(200);
     expect((await listed()).find((r) => r.username === s.admin_.username)?.lat).toBeCloseTo(spot(9).location.lat, 5);
+
+    // The same budget covers DELETE: rita's is spent, so her delete is refused and her position stays.
+    const del = await fetch(`${s.url}/api/responders/me`, { method: 'DELETE', headers: auth(s.responder) });
+    expect(del.status).toBe(429);
+    expect(((await del.json()) as { error: { code: string } }).error.code).toBe('NABOOM_RATE_LIMITED');
+    expect((await listed()).find((r) => r.username === s.responder.username)).toBeDefined();
+    // The admin has used one of three: two deletes and a PUT later, the limit refuses the PUT.
+    expect((await fetch(`${s.url}/api/responders/me`, { method: 'DELETE', headers: auth(s.admin_) })).status).toBe(200);
+    expect((await listed()).find((r) => r.username === s.admin_.username)).toBeUndefined();
+    expect((await fetch(`${s.url}/api/responders/me`, { method: 'DELETE', headers: auth(s.admin_) })).status).toBe(200);
+    expect((await put(auth(s.admin_), spot(10))).status).toBe(429);
   });
 });

@@ -1,6 +1,7 @@
 /**
  * Responder presence (README "Responder presence and privacy"): `PUT /api/responders/me` (a responder's
- * availability and position), `GET /api/responders` (the dashboard map), and
+ * availability and position), `DELETE /api/responders/me` (forget it now), `GET /api/responders` (the dashboard
+ * map), and
  * `GET /api/emergency/alerts/:id/responders` (who is nearest to an alert). Responders and admins only:
  * positions are personal data, so members get 403 on all three, before anything else is looked at.
  */
@@ -8,7 +9,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { canSeeAll } from '../../../auth/principal.js';
 import { NaboomError } from '../../../errors/catalogue.js';
 import { hasCoordinates } from '../../../alerts/model.js';
-import { NEAREST_LIMIT_DEFAULT, nearbyList, nearbyQuery, presenceInput, presenceState, responderList, type PresenceInput } from '../../../presence/model.js';
+import { NEAREST_LIMIT_DEFAULT, nearbyList, nearbyQuery, presenceInput, presenceRemoved, presenceState, responderList, type PresenceInput } from '../../../presence/model.js';
 import { principalOf } from '../../auth.js';
 import type { RouteContext } from '../../deps.js';
 import { limiter } from '../../rate-limit.js';
@@ -57,6 +58,23 @@ export function presenceRoutes(ctx: RouteContext): void {
       const stored = await presence!.update(principalOf(req).username, req.body);
       return { available: req.body.available, presence: stored };
     },
+  );
+
+  app.delete(
+    '/api/responders/me',
+    {
+      schema: {
+        summary: 'Forget your position now',
+        description:
+          'Responders and admins. Deletes your stored position and availability at once (instead of when it goes stale after RESPONDER_STALE_S): you leave the map and the nearest lists, and the dispatch policy no longer counts you. `removed` is false when nothing was stored. A later PUT with a location stores a new one. Counted in the same per-user limit as PUT (RATE_LIMIT_PRESENCE_PER_USER).',
+        tags: ['responders'],
+        security: SIGNED_IN,
+        response: { 200: responseSchema(presenceRemoved), '4xx': errorSchema },
+      },
+      preValidation: gate,
+      preHandler: limits,
+    },
+    async (req) => ({ removed: await presence!.remove(principalOf(req).username) }),
   );
 
   app.get(

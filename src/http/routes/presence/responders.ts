@@ -1,9 +1,8 @@
 /**
  * Responder presence (README "Responder presence and privacy"): `PUT /api/responders/me` (a responder's
  * availability and position), `DELETE /api/responders/me` (forget it now), `GET /api/responders` (the dashboard
- * map), and
- * `GET /api/emergency/alerts/:id/responders` (who is nearest to an alert). Responders and admins only:
- * positions are personal data, so members get 403 on all three, before anything else is looked at.
+ * map), and `GET /api/emergency/alerts/:id/responders` (who is nearest to an alert). Responders and admins
+ * only: positions are personal data, so members get 403 on every one of them, before anything else is looked at.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { canSeeAll } from '../../../auth/principal.js';

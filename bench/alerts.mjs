@@ -23,7 +23,7 @@ import { createLogger } from '../dist/log/logger.js';
 import { RoleClients } from '../dist/redis/connections.js';
 import { createKeySpace, layoutOf } from '../dist/redis/keys.js';
 import { floorSummary, openFloor } from './socket-floor.mjs';
-import { cpuSeconds, inboxOf, log, spawnServe, startBenchRedis, summarise, writeResult } from './lib.mjs';
+import { cpuSeconds, inboxOf, log, median, spawnServe, startBenchRedis, summarise, writeResult } from './lib.mjs';
 import { benchOptions } from './options.mjs';
 
 const USAGE = `Usage: npm run build && npm run bench:alerts -- [options]
@@ -255,11 +255,8 @@ async function fanout(url, tokens, responder, serve) {
 
 /** The median of each alert's p99 over the floor round after it (alerts lost on the way have no p99 and no pair). */
 function pairedMedian(alertP99s, floorRounds) {
-  const ratios = alertP99s.flatMap((p99, i) => (floorRounds[i]?.readers?.p99 ? [p99 / floorRounds[i].readers.p99] : [])).sort((a, b) => a - b);
-  if (ratios.length === 0) return null;
-  const mid = ratios.length / 2;
-  const median = ratios.length % 2 ? ratios[Math.floor(mid)] : (ratios[mid - 1] + ratios[mid]) / 2;
-  return Math.round(median * 100) / 100;
+  const ratios = alertP99s.flatMap((p99, i) => (floorRounds[i]?.readers?.p99 ? [p99 / floorRounds[i].readers.p99] : []));
+  return ratios.length ? Math.round(median(ratios) * 100) / 100 : null;
 }
 
 const benchEnv = { RATE_LIMIT_ALERTS_PER_USER: '1000000', RATE_LIMIT_ALERTS_PER_IP: '1000000', LIVE_MAX_CONNECTIONS_PER_USER: '100000', LIVE_SUBSCRIBES_PER_MIN: '1000000', LOG_LEVEL: 'error', ...(process.env.BENCH_RELATED === 'on' ? {} : { RELATED_RADIUS_M: '0' }), ...(process.env.BENCH_PUSH === 'on' ? {} : { VAPID_PUBLIC_KEY: '', VAPID_PRIVATE_KEY: '', VAPID_SUBJECT: '' }), ...(process.env.BENCH_HEARTBEAT_MS ? { LIVE_HEARTBEAT_MS: process.env.BENCH_HEARTBEAT_MS } : {}) };

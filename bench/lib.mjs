@@ -86,6 +86,14 @@ export function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
+/** The median of `values` (the mean of the two middle ones when their number is even); NaN when empty. */
+export function median(values) {
+  const s = [...values].sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
+  const mid = s.length / 2;
+  return s.length % 2 ? s[Math.floor(mid)] : (s[mid - 1] + s[mid]) / 2;
+}
+
 export function summarise(values) {
   const s = [...values].sort((a, b) => a - b);
   const r = (x) => Math.round(x * 100) / 100;

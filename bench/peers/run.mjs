@@ -15,7 +15,7 @@ import { createLogger } from '../../dist/log/logger.js';
 import { freePort } from '../../dist/local/redis-server.js';
 import { RoleClients } from '../../dist/redis/connections.js';
 import { createKeySpace, layoutOf } from '../../dist/redis/keys.js';
-import { childrenOf, cpuSeconds, log, percentile, spawnServe, startBenchRedis, writeResult } from '../lib.mjs';
+import { childrenOf, cpuSeconds, log, median, percentile, spawnServe, startBenchRedis, writeResult } from '../lib.mjs';
 import { benchOptions } from '../options.mjs';
 
 const PROFILES = {
@@ -308,10 +308,7 @@ try {
     // contender's median round does not move. The target is judged on naboomP99VsWs above.
     if (c.naboom && c.ws && runs.naboom.length === runs.ws.length && rounds > 1) {
       const perRound = runs.naboom.map((r, i) => Math.round((r.latencyMs.p99 / runs.ws[i].latencyMs.p99) * 100) / 100);
-      const sorted = [...perRound].sort((a, b) => a - b);
-      const mid = sorted.length / 2;
-      const median = sorted.length % 2 ? sorted[Math.floor(mid)] : Math.round(((sorted[mid - 1] + sorted[mid]) / 2) * 100) / 100;
-      profile.ratios = { ...profile.ratios, naboomP99VsWsPerRound: perRound, naboomP99VsWsPerRoundMedian: median };
+      profile.ratios = { ...profile.ratios, naboomP99VsWsPerRound: perRound, naboomP99VsWsPerRoundMedian: Math.round(median(perRound) * 100) / 100 };
     }
   }
   log(`results written to ${writeResult('peers', out)}`);

@@ -57,6 +57,8 @@ describe('presence: API', () => {
 
   const me = `/api/responders/me`;
   const acct = (n: string): Account => extra[n] as Account;
+  /** Who is on the map (an admin asks), sorted. */
+  const names = async (): Promise<string[]> => ((await get(`${s.url}/api/responders`, auth(s.admin_))).body as { responders: Nearby[] }).responders.map((x) => x.username).sort();
 
   it('PUT /api/responders/me: 401 without credentials, 403 for members (with a code), 400 for bad bodies', async () => {
     expect((await put(`${s.url}${me}`, { available: true })).status).toBe(401);
@@ -156,7 +158,6 @@ describe('presence: API', () => {
   });
 
   it('DELETE /api/responders/me: forgets only your own position at once (off the map and the nearest list); 401 and 403 for others', async () => {
-    const names = async (): Promise<string[]> => ((await get(`${s.url}/api/responders`, auth(s.admin_))).body as { responders: Nearby[] }).responders.map((x) => x.username).sort();
     const nearest = async (): Promise<string[]> => ((await get(`${s.url}/api/emergency/alerts/${alertId}/responders`, auth(s.admin_))).body as { responders: Nearby[] }).responders.map((x) => x.username);
     expect((await put(`${s.url}${me}`, { available: true, location: { lat: north(ALERT.lat, 20), lon: ALERT.lon } }, auth(s.responder))).status).toBe(200);
     expect((await put(`${s.url}${me}`, { available: true, location: { lat: north(ALERT.lat, 30), lon: ALERT.lon } }, auth(acct('near2')))).status).toBe(200);
@@ -187,7 +188,6 @@ describe('presence: API', () => {
 
   it('removing an account or demoting it to member deletes its position at once', { timeout: 60_000 }, async () => {
     await put(`${s.url}${me}`, { available: true, location: { lat: north(ALERT.lat, 50), lon: ALERT.lon } }, auth(acct('gone4')));
-    const names = async (): Promise<string[]> => ((await get(`${s.url}/api/responders`, auth(s.admin_))).body as { responders: Nearby[] }).responders.map((x) => x.username).sort();
     expect(await names()).toContain('gone4');
     const removed = await runCli(['users', 'remove', 'gone4'], { env: s.redis.env });
     expect(removed.code, removed.stderr).toBe(0);

@@ -27,6 +27,7 @@ describe('presence: rate limit', () => {
 
   const put = async (token: Record<string, string>, body: unknown): Promise<Response> =>
     await fetch(`${s.url}/api/responders/me`, { method: 'PUT', headers: { 'content-type': 'application/json', ...token }, body: JSON.stringify(body) });
+  const del = async (token: Record<string, string>): Promise<Response> => await fetch(`${s.url}/api/responders/me`, { method: 'DELETE', headers: token });
 
   it('defaults to 120 per window; below 1 is refused', () => {
     expect(settingsSchema.parse({}).RATE_LIMIT_PRESENCE_PER_USER).toBe(120);
@@ -52,14 +53,14 @@ describe('presence: rate limit', () => {
     expect((await listed()).find((r) => r.username === s.admin_.username)?.lat).toBeCloseTo(spot(9).location.lat, 5);
 
     // The same budget covers DELETE: rita's is spent, so her delete is refused and her position stays.
-    const del = await fetch(`${s.url}/api/responders/me`, { method: 'DELETE', headers: auth(s.responder) });
-    expect(del.status).toBe(429);
-    expect(((await del.json()) as { error: { code: string } }).error.code).toBe('NABOOM_RATE_LIMITED');
+    const refused = await del(auth(s.responder));
+    expect(refused.status).toBe(429);
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('NABOOM_RATE_LIMITED');
     expect((await listed()).find((r) => r.username === s.responder.username)).toBeDefined();
     // The admin has used one of three: two deletes and a PUT later, the limit refuses the PUT.
-    expect((await fetch(`${s.url}/api/responders/me`, { method: 'DELETE', headers: auth(s.admin_) })).status).toBe(200);
+    expect((await del(auth(s.admin_))).status).toBe(200);
     expect((await listed()).find((r) => r.username === s.admin_.username)).toBeUndefined();
-    expect((await fetch(`${s.url}/api/responders/me`, { method: 'DELETE', headers: auth(s.admin_) })).status).toBe(200);
+    expect((await del(auth(s.admin_))).status).toBe(200);
     expect((await put(auth(s.admin_), spot(10))).status).toBe(429);
   });
 });

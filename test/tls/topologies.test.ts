@@ -20,7 +20,7 @@ import { startServer, type RunningServer } from '../../src/start/server.js';
 import { runVerify } from '../../src/verify/run.js';
 import { runCli } from '../helpers/cli.js';
 import { post, sampleAlert, WsClient } from '../helpers/stack.js';
-import { startTestTlsCluster, startTestTlsSentinel, type TestTopology } from '../helpers/topology.js';
+import { awaitFailover, startTestTlsCluster, startTestTlsSentinel, type TestTopology } from '../helpers/topology.js';
 
 const logger = createLogger({ level: 'silent' });
 
@@ -96,10 +96,7 @@ describe('Sentinel over TLS only', () => {
     const { master } = await sentinelView(t.config);
     const victim = t.topo.nodes.find((n) => n.port === master.port);
     await victim?.kill();
-    const after = await waitFor('Sentinel to promote the replica', async () => {
-      const v = await sentinelView(t.config).catch(() => undefined);
-      return v && v.master.port !== master.port ? v : undefined;
-    }, { timeoutMs: 20_000, intervalMs: 50 });
+    const after = await awaitFailover(t, master.port, Date.now());
     // As a supervisor would: restart the dead node as a replica of the new master (ALERT_MIN_REPLICAS=1
     // needs one), replicating over TLS.
     const index = t.topo.nodes.findIndex((n) => n === victim);
@@ -113,7 +110,7 @@ describe('Sentinel over TLS only', () => {
     const admin = await connectAdmin(t.config, after.master);
     expect(admin.stream).toBeInstanceOf(TLSSocket);
     admin.disconnect();
-  }, 60_000);
+  }, 90_000);
 });
 
 describe('Cluster over TLS only', () => {

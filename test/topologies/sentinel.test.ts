@@ -16,7 +16,7 @@ import { runVerify } from '../../src/verify/run.js';
 import { runCli } from '../helpers/cli.js';
 import { describeAttempts, describeRefusals, startRetryingLoad, summarizeAttempts } from '../helpers/load.js';
 import { post, sampleAlert, WsClient } from '../helpers/stack.js';
-import { startTestSentinel, type TestTopology } from '../helpers/topology.js';
+import { awaitFailover, startTestSentinel, type TestTopology } from '../helpers/topology.js';
 import type { SentinelTopology } from '../../src/local/topologies.js';
 
 const logger = createLogger({ level: 'silent' });
@@ -95,17 +95,11 @@ describe('Sentinel topology', () => {
     const downAt = Date.now();
     load.faultInjected();
     await victim?.kill();
-    // A supervisor restarts the dead node a moment later; Sentinel turns it into a replica of the new
-    // master, and with ALERT_MIN_REPLICAS=1 alerts are acknowledged again once it has caught up.
-    let failoverMs = 0;
-    while (Date.now() - downAt < 20_000) {
-      const v = await sentinelView(t.config).catch(() => undefined);
-      if (v && v.master.port !== master.port) {
-        failoverMs = Date.now() - downAt;
-        break;
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    // A supervisor restarts the dead node a moment later (at the earliest 2 s after the kill, and never before
+    // the Sentinels promoted the replica: restarted earlier, it would simply be the master again); Sentinel turns
+    // it into a replica of the new master, and with ALERT_MIN_REPLICAS=1 alerts are acknowledged again once it
+    // has caught up.
+    const { ms: failoverMs } = await awaitFailover(t, master.port, downAt);
     await new Promise((r) => setTimeout(r, Math.max(0, 2000 - (Date.now() - downAt))));
     if (victim) {
       // Like a supervisor, restart the dead node and have it rejoin as a replica of the current master at once
@@ -126,8 +120,9 @@ describe('Sentinel topology', () => {
     expect(answers.refusalsWithoutRetryAfter, describeAttempts(answers)).toEqual([]);
     expect(writesWork, describeRefusals(stats.refusals)).toBe(true);
 
+    // Whoever is master now (awaitFailover proved the promotion; on a loaded machine the Sentinels may since have
+    // failed over once more, back to the restarted node) must hold every acknowledged alert.
     const after = await sentinelView(t.config);
-    expect(after.master.port).not.toBe(master.port);
     const admin = await connectAdmin(t.config, after.master);
     await admin.select(4);
     const entries = await admin.xrange('panic:alerts:high', '-', '+');
@@ -149,8 +144,9 @@ describe('Sentinel topology', () => {
     const order = ws.alerts().map((x) => x.id ?? '');
     expect(new Set(order).size).toBe(order.length);
     ws.close();
+    const switches = new Set(t.sentinelEvents().flatMap((e) => /\+switch-master .*/.exec(e) ?? [])).size;
     process.stdout.write(
-      `[sentinel failover] alerts sent ${stats.sent}, acknowledged ${acked.size}, found ${found} of them in the stream (none twice), client retries ${stats.retries}, Sentinel promoted the replica ${failoverMs} ms after the kill, writes refused for ${stats.outageMs} ms, first write acknowledged after a refusal ${stats.recoveredMs} ms after the kill (node restarted after 2 s), run ${Date.now() - started} ms; refusals: ${describeRefusals(stats.refusals)}; answers: ${describeAttempts(answers)}\n`,
+      `[sentinel failover] alerts sent ${stats.sent}, acknowledged ${acked.size}, found ${found} of them in the stream (none twice), client retries ${stats.retries}, Sentinel promoted the replica ${failoverMs} ms after the kill (masters switched ${switches}×), writes refused for ${stats.outageMs} ms, first write acknowledged after a refusal ${stats.recoveredMs} ms after the kill (node restarted after 2 s), run ${Date.now() - started} ms; refusals: ${describeRefusals(stats.refusals)}; answers: ${describeAttempts(answers)}\n`,
     );
-  }, 60_000);
+  }, 120_000);
 });

@@ -47,6 +47,37 @@ describe('young generation during the start', () => {
     expect(maxNewSpaceMiB(2, ['--max-semi-space-size=8'])).toBe(16);
   });
 
+  it('with a busy bound, fast allocation (requests in flight) grows the semi-spaces to it, slow allocation keeps the idle bound (built module)', () => {
+    const mod = fileURLToPath(new URL('../../dist/start/young-generation.js', import.meta.url));
+    // Each turn allocates `perTurn` objects and keeps the newest `live` of them (the requests in flight), then
+    // waits `pauseMs`; the largest new space seen, in MiB.
+    const maxNewSpaceMiB = (perTurn: number, live: number, pauseMs: number, turns: number): number => {
+      const script = `
+        import { getHeapSpaceStatistics } from 'node:v8';
+        import { setTimeout as sleep } from 'node:timers/promises';
+        const y = await import(${JSON.stringify(mod)});
+        y.holdYoungGeneration();
+        y.releaseYoungGeneration();
+        y.boundYoungGeneration(1, { semiSpaceMiB: 8, allocationMiBPerS: 64 });
+        const newSpace = () => getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size / 1048576;
+        const ring = new Array(${live});
+        let n = 0;
+        let max = 0;
+        for (let turn = 0; turn < ${turns}; turn++) {
+          for (let i = 0; i < ${perTurn}; i++) ring[n++ % ring.length] = { i, s: 'x' + i, a: [i, i] };
+          max = Math.max(max, newSpace());
+          await (${pauseMs} > 0 ? sleep(${pauseMs}) : new Promise((r) => setImmediate(r)));
+        }
+        console.log(max);`;
+      return Number(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' }));
+    };
+    // Hundreds of MiB per second, a few MiB alive at any time: busy, up to 8 MiB per semi-space and no further.
+    expect(maxNewSpaceMiB(20_000, 30_000, 0, 400)).toBe(16);
+    // As many survivors, allocated at well under 64 MiB/s (400 objects, about 40 KiB, every 5 ms or more;
+    // 1,000 of them came close to it): the idle bound.
+    expect(maxNewSpaceMiB(400, 30_000, 5, 300)).toBe(2);
+  });
+
   it('held, surviving allocations leave the semi-spaces at their initial size; released, V8 grows them again (built module)', () => {
     const mod = fileURLToPath(new URL('../../dist/start/young-generation.js', import.meta.url));
     const newSpaceMiB = (hold: boolean, release: boolean): number => {

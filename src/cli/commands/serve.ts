@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import { isServeWorker, runServePrimary, runServeWorker } from '../../start/cluster.js';
 import { runUntilSignal } from '../../start/shutdown.js';
-import { boundYoungGeneration, releaseYoungGeneration, SERVE_SEMI_SPACE_MIB } from '../../start/young-generation.js';
+import { boundYoungGeneration, releaseYoungGeneration, SERVE_BUSY_ALLOCATION_MIB_PER_S, SERVE_BUSY_SEMI_SPACE_MIB, SERVE_SEMI_SPACE_MIB } from '../../start/young-generation.js';
 import type { CommandContext } from '../context.js';
 import { parseIntOption } from '../options.js';
 
@@ -38,8 +38,10 @@ export function registerServe(program: Command, ctx: CommandContext): void {
         ...(opts.host !== undefined ? { host: opts.host } : {}),
       });
       releaseYoungGeneration();
-      // A worker has the same bound from its node options (cluster.ts); this one is for a single process.
-      boundYoungGeneration(SERVE_SEMI_SPACE_MIB);
+      // A worker has the 4 MiB bound from its node options (cluster.ts) and this call does nothing there: bounded
+      // while running, a worker's idle connections cost about twice the RSS (BENCHMARKS.md, "Small hours of
+      // 2026-12-05"). A single process is bounded here, with the busy bound for ingest bursts.
+      boundYoungGeneration(SERVE_SEMI_SPACE_MIB, { semiSpaceMiB: SERVE_BUSY_SEMI_SPACE_MIB, allocationMiBPerS: SERVE_BUSY_ALLOCATION_MIB_PER_S });
       if (isServeWorker()) {
         await runServeWorker(server);
         return;

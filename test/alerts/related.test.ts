@@ -1,5 +1,6 @@
 /** Related alerts: linked both ways inside the ingest script, by distance and time, only to open/acknowledged ones. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DATABASES } from '../../src/redis/databases.js';
 import { auth, get, post, startStack, WsClient, type Account, type Stack } from '../helpers/stack.js';
 
 interface Doc {
@@ -122,7 +123,7 @@ describe('related alerts', () => {
     expect((await doc(ids[0] ?? '')).related).toEqual(ids.slice(1, 4));
   });
 
-  it('RELATED_RADIUS_M=0 links nothing', async () => {
+  it('RELATED_RADIUS_M=0 links nothing, and keeps no recent-alerts index for it', async () => {
     const off = await startStack({ env: { RELATED_RADIUS_M: '0' } });
     try {
       const url = `${off.url}/api/emergency/alerts`;
@@ -130,6 +131,10 @@ describe('related alerts', () => {
       const b = await post(url, { type: 'fire', location: { lat: 1, lon: 1 } }, auth(off.member));
       expect((b.body as { alert: Doc }).alert.related).toBeUndefined();
       expect(((await get(`${url}/${(a.body as { alert: Doc }).alert.id}`, auth(off.responder))).body as Doc).related).toBeUndefined();
+      // Two writes per alert saved while linking is off; switched on later, it starts from an empty window.
+      await off.admin.select(DATABASES.realtime);
+      expect(await off.admin.dbsize()).toBeGreaterThan(0);
+      expect(await off.admin.exists('panic:recent')).toBe(0);
     } finally {
       await off.stop();
     }

@@ -16,7 +16,8 @@
 
   KEYS[1] feed               the feed stream; XADD mints every alert id
   KEYS[2] schedule           the escalation schedule (zset, score = escalate-at ms)
-  KEYS[3] recent             recently raised alerts (zset, score = created ms, member `<id> <lat> <lon>`)
+  KEYS[3] recent             recently raised alerts (zset, score = created ms, member `<id> <lat> <lon>`; written
+                             only while linking is on)
   ARGV[1] maxlen             approximate MAXLEN of the feed and severity streams
   ARGV[2] stateTtl           TTL of the state hash and the reporter index, s
   ARGV[3] cacheTtl           TTL of the cached document, s
@@ -182,7 +183,8 @@ while a < #ARGV do
         redis.call('SET', cachePrefix .. o.id, ojson, 'EX', cacheTtl)
       end
     end
-    if lat and lon then
+    -- Only while linking is on: switched on later, it starts from an empty window.
+    if lat and lon and relatedRadius > 0 and relatedWindow > 0 then
       redis.call('ZADD', recent, created, id .. ' ' .. lat .. ' ' .. lon)
       redis.call('ZREMRANGEBYRANK', recent, 0, -recentKeep - 1)
     end

@@ -22,8 +22,33 @@ function makeAjv(coerceTypes: false | 'array'): Ajv {
 
 const pointer = (path: string, key: string): string => `${path}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`;
 
+/**
+ * Whether every string and property name in `data` is well-formed UTF-16: the check every request part takes,
+ * without building a path for each value (only a failure needs one, from `findIllFormedText`).
+ */
+function allWellFormed(data: unknown): boolean {
+  // Iterative: a deeply nested body must not overflow the stack of the check meant to protect us.
+  const stack: unknown[] = [data];
+  while (stack.length > 0) {
+    const value = stack.pop();
+    if (typeof value === 'string') {
+      if (!isWellFormedText(value)) return false;
+    } else if (Array.isArray(value)) {
+      for (const v of value as unknown[]) stack.push(v);
+    } else if (value !== null && typeof value === 'object') {
+      for (const k in value) {
+        if (!Object.hasOwn(value, k)) continue;
+        if (!isWellFormedText(k)) return false;
+        stack.push((value as Record<string, unknown>)[k]);
+      }
+    }
+  }
+  return true;
+}
+
 /** The first string or property name in `data` that is not well-formed UTF-16, as a validation error. */
 export function findIllFormedText(data: unknown): FastifySchemaValidationError | undefined {
+  if (allWellFormed(data)) return undefined;
   // Iterative: a deeply nested body must not overflow the stack of the check meant to protect us.
   const stack: [unknown, string][] = [[data, '']];
   while (stack.length > 0) {

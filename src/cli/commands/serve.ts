@@ -39,8 +39,8 @@ export function registerServe(program: Command, ctx: CommandContext): void {
       });
       releaseYoungGeneration();
       // A worker has the 4 MiB bound from its node options (cluster.ts) and this call does nothing there: bounded
-      // while running, a worker's idle connections cost about twice the RSS (BENCHMARKS.md, "Small hours of
-      // 2026-12-05"). A single process is bounded here, with the busy bound for ingest bursts.
+      // while running, a worker's idle connections cost half as much RSS again (22 KiB against 15; BENCHMARKS.md,
+      // "Small hours of 2026-12-05"). A single process is bounded here, with the busy bound for ingest bursts.
       boundYoungGeneration(SERVE_SEMI_SPACE_MIB, { semiSpaceMiB: SERVE_BUSY_SEMI_SPACE_MIB, allocationMiBPerS: SERVE_BUSY_ALLOCATION_MIB_PER_S });
       if (isServeWorker()) {
         await runServeWorker(server);

@@ -1,7 +1,7 @@
 /**
  * Dispatch in real Chromium against the real stack: the "Available" switch sends the browser's position
- * (Playwright's geolocation), responders appear on the dashboard, a claim from one responder's dashboard is
- * seen by a second one (whose own Claim says "<name> has it"), the nearest responders of an alert, the
+ * (Playwright's geolocation) and "Forget my position" deletes it, responders appear on the dashboard, a claim
+ * from one responder's dashboard is seen by a second one (whose own Claim says "<name> has it"), the nearest responders of an alert, the
  * thread between a responder's dashboard and the reporter's panic page live both ways (text stays text), and
  * related alerts grouped in the list. The last test takes the dashboard screenshot of the README
  * (test-artifacts/dashboard-dispatch.png; copied to docs/img/ by hand when the page changes).
@@ -257,5 +257,34 @@ describe('dispatch in the dashboard and on the panic page', () => {
     await page.mouse.move(0, 0);
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-dispatch.png'), fullPage: true, timeout: 10_000 });
+  });
+
+  it('"Forget my position": offered only while off and listed, removes the position from the server and the map', async () => {
+    const page = await newPage({ geolocation: { latitude: -33.93, longitude: 18.42, accuracy: 15 }, permissions: ['geolocation'] });
+    await signIn(page, s.url, rae.username, rae.password);
+    const forget = page.getByRole('button', { name: 'Forget my position' });
+    // rae reported through the API earlier: listed, available, so the switch starts on and nothing is offered.
+    const sw = page.getByRole('switch', { name: 'Available', checked: true });
+    await sw.waitFor({ timeout: 10_000 });
+    expect(await forget.count()).toBe(0);
+    await sw.click();
+    await page.getByRole('switch', { name: 'Available', checked: false }).waitFor({ timeout: 5000 });
+    expect((await responders()).find((r) => r.username === 'rae')?.available).toBe(false);
+    // Off but still listed (as unavailable): offered.
+    await forget.waitFor({ timeout: 5000 });
+    await forget.click();
+    await expect.poll(async () => (await responders()).find((r) => r.username === 'rae'), { timeout: 5000, interval: 200 }).toBeUndefined();
+    await page.locator('.availability-state', { hasText: 'position removed' }).waitFor({ timeout: 5000 });
+    await forget.waitFor({ state: 'detached', timeout: 5000 });
+    // On a phone the header keeps the offer within the screen.
+    await page.getByRole('switch', { name: 'Available' }).click();
+    await page.getByRole('switch', { name: 'Available', checked: true }).waitFor({ timeout: 5000 });
+    await expect.poll(async () => (await responders()).find((r) => r.username === 'rae')?.available, { timeout: 5000, interval: 200 }).toBe(true);
+    await page.setViewportSize({ width: 360, height: 740 });
+    await page.getByRole('switch', { name: 'Available', checked: true }).click();
+    await forget.waitFor({ timeout: 5000 });
+    expect(await horizontalOverflow(page)).toBe(0);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-forget-position-phone.png'), timeout: 10_000 });
   });
 });

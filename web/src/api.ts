@@ -140,6 +140,14 @@ export async function reportPresence(available: boolean, location?: Position): P
   await request('PUT', '/api/responders/me', { available, ...(location ? { location } : {}) });
 }
 
+/**
+ * Removes this responder's position and availability from the server (`DELETE /api/responders/me`): nobody sees
+ * them on the map any more. Resolves whether or not the server held one.
+ */
+export async function forgetPresence(): Promise<void> {
+  await request('DELETE', '/api/responders/me');
+}
+
 /** Responders with a fresh position (responders and admins only). */
 export async function listResponders(): Promise<ResponderPosition[]> {
   const data = await request('GET', '/api/responders');

@@ -2,10 +2,12 @@
  * The "Available" switch in the header (responders and admins). While it is on, the browser's position
  * (Geolocation API, `watchPosition`) goes to `PUT /api/responders/me`: at most every 15 s, sooner after a
  * move of more than 50 m, and again every minute while standing still, so the position never goes stale
- * on the server. Off sends `{available:false}`. Every failure is shown next to the switch, never dropped.
+ * on the server. Off sends `{available:false}`: the last position stays listed, as unavailable, until it is
+ * stale; "Forget my position" (shown while off and the server still lists one) removes it at once
+ * (`DELETE /api/responders/me`). Every failure is shown next to the switch, never dropped.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError, reportPresence } from '../api.js';
+import { ApiError, forgetPresence, reportPresence } from '../api.js';
 import { PositionThrottle, type Position } from '../dispatch.js';
 
 /** How often held-back positions and heartbeats are looked at. */
@@ -29,6 +31,8 @@ function geoErrorText(e: GeolocationPositionError): string {
 export function AvailabilitySwitch(props: {
   /** The server lists this user as available (from the responder list): the switch starts on. */
   serverAvailable: boolean | undefined;
+  /** The server lists a position for this user (available or not): "Forget my position" is offered while off. */
+  serverHoldsPosition: boolean;
   /** A report reached the server (the page refreshes the responders on the map). */
   onReported: () => void;
 }) {
@@ -38,6 +42,7 @@ export function AvailabilitySwitch(props: {
   const [error, setError] = useState<string | undefined>(undefined);
   const [geoError, setGeoError] = useState<string | undefined>(undefined);
   const [sentAt, setSentAt] = useState<number | undefined>(undefined);
+  const [forgotten, setForgotten] = useState(false);
   const reported = useRef(props.onReported);
   reported.current = props.onReported;
 
@@ -102,6 +107,7 @@ export function AvailabilitySwitch(props: {
     setTouched(true);
     setError(undefined);
     if (!on) {
+      setForgotten(false);
       setOn(true);
       return;
     }
@@ -115,6 +121,20 @@ export function AvailabilitySwitch(props: {
     } catch (e) {
       // The server still has you as available: the switch says so.
       setError(`Still available: ${why(e)}`);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const forget = async (): Promise<void> => {
+    setError(undefined);
+    setBusy(true);
+    try {
+      await forgetPresence();
+      setForgotten(true);
+      reported.current();
+    } catch (e) {
+      setError(`Position not removed: ${why(e)}`);
     } finally {
       setBusy(false);
     }
@@ -138,8 +158,19 @@ export function AvailabilitySwitch(props: {
         Available
       </button>
       <span class="availability-state muted" aria-live="polite">
-        {on ? (sentAt ? `position sent ${new Date(sentAt).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' })}` : 'locating…') : ''}
+        {on ? (sentAt ? `position sent ${new Date(sentAt).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' })}` : 'locating…') : forgotten && !props.serverHoldsPosition ? 'position removed' : ''}
       </span>
+      {!on && props.serverHoldsPosition && (
+        <button
+          type="button"
+          class="link forget-position"
+          disabled={busy}
+          onClick={() => void forget()}
+          title="Removes your last position from the server: nobody sees you on the map any more"
+        >
+          Forget my position
+        </button>
+      )}
       {problem && (
         <span class="availability-error" role="alert">
           {problem}

@@ -115,6 +115,8 @@ export function Dashboard(props: { user: User; onSignedOut: (why?: string) => vo
   const presence = useResponders(dispatcher);
   const available = presence.responders.filter((r) => r.available);
   const meListed = presence.loaded ? presence.responders.some((r) => r.username === user.username && r.available) : undefined;
+  // Listed at all, available or not: the server still holds a position for this user.
+  const meHeld = presence.loaded && presence.responders.some((r) => r.username === user.username);
   const [basemap, setBasemap] = useState<Basemap | undefined>(undefined);
 
   useEffect(() => {
@@ -215,7 +217,7 @@ export function Dashboard(props: { user: User; onSignedOut: (why?: string) => vo
         onReconnect={() => feedRef.current?.reconnectNow()}
         onSignOut={() => void signOut()}
       >
-        {dispatcher && <AvailabilitySwitch serverAvailable={meListed} onReported={presence.refresh} />}
+        {dispatcher && <AvailabilitySwitch serverAvailable={meListed} serverHoldsPosition={meHeld} onReported={presence.refresh} />}
       </Header>
       <CriticalBanner alerts={openCritical} now={now} onShow={setSelectedId} />
       <main class="layout">

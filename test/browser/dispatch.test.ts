@@ -3,9 +3,9 @@
  * (Playwright's geolocation) and "Forget my position" deletes it, responders appear on the dashboard, a claim
  * from one responder's dashboard is seen by a second one (whose own Claim says "<name> has it"), the nearest
  * responders of an alert, the thread between a responder's dashboard and the reporter's panic page live both
- * ways (text stays text), and
- * related alerts grouped in the list. The last test takes the dashboard screenshot of the README
- * (test-artifacts/dashboard-dispatch.png; copied to docs/img/ by hand when the page changes).
+ * ways (text stays text), and related alerts grouped in the list. The screenshot test takes the dashboard
+ * screenshot of the README (test-artifacts/dashboard-dispatch.png; copied to docs/img/ by hand when the page
+ * changes).
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';

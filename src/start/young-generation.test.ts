@@ -3,6 +3,23 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { growthFactorGiven, youngGenerationGiven } from './young-generation.js';
 
+/** The built module: V8's flags are process-wide, so each case runs it in a fresh node process. */
+const MODULE = fileURLToPath(new URL('../../dist/start/young-generation.js', import.meta.url));
+
+/**
+ * Runs `body` as an ES module in a fresh node process, with `y` (the built module), `newSpace()` (the new
+ * space's size in MiB, both semi-spaces) and `sleep` in scope; returns the number it prints.
+ */
+function inFreshNode(body: string, nodeArgs: readonly string[] = []): number {
+  const script = `
+    import { getHeapSpaceStatistics } from 'node:v8';
+    import { setTimeout as sleep } from 'node:timers/promises';
+    const y = await import(${JSON.stringify(MODULE)});
+    const newSpace = () => getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size / 1048576;
+    ${body}`;
+  return Number(execFileSync(process.execPath, [...nodeArgs, '--input-type=module', '-e', script], { encoding: 'utf8' }));
+}
+
 describe('young generation during the start', () => {
   it('a growth factor in the node options wins', () => {
     expect(growthFactorGiven([], undefined)).toBe(false);
@@ -19,16 +36,13 @@ describe('young generation during the start', () => {
   });
 
   it('bounded while running, objects that survive turn after turn grow the semi-spaces to the bound and no further (built module)', () => {
-    const mod = fileURLToPath(new URL('../../dist/start/young-generation.js', import.meta.url));
     // A server's way of keeping objects: some in every turn of the event loop (connections, each living on).
-    const maxNewSpaceMiB = (bound: number | undefined, nodeArgs: string[] = []): number => {
-      const script = `
-        import { getHeapSpaceStatistics } from 'node:v8';
-        const y = await import(${JSON.stringify(mod)});
+    const maxNewSpaceMiB = (bound: number | undefined, nodeArgs: string[] = []): number =>
+      inFreshNode(
+        `
         y.holdYoungGeneration();
         y.releaseYoungGeneration();
         if (${bound ?? 0}) y.boundYoungGeneration(${bound ?? 0});
-        const newSpace = () => getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size / 1048576;
         const keep = [];
         let max = 0;
         for (let turn = 0; turn < 300; turn++) {
@@ -36,9 +50,9 @@ describe('young generation during the start', () => {
           max = Math.max(max, newSpace());
           await new Promise((r) => setImmediate(r));
         }
-        console.log(max);`;
-      return Number(execFileSync(process.execPath, [...nodeArgs, '--input-type=module', '-e', script], { encoding: 'utf8' }));
-    };
+        console.log(max);`,
+        nodeArgs,
+      );
     // The new space counts both semi-spaces.
     expect(maxNewSpaceMiB(undefined)).toBeGreaterThan(8);
     expect(maxNewSpaceMiB(2)).toBe(4);
@@ -48,18 +62,13 @@ describe('young generation during the start', () => {
   });
 
   it('with a busy bound, fast allocation (requests in flight) grows the semi-spaces to it, slow allocation keeps the idle bound (built module)', () => {
-    const mod = fileURLToPath(new URL('../../dist/start/young-generation.js', import.meta.url));
     // Each turn allocates `perTurn` objects and keeps the newest `live` of them (the requests in flight), then
     // waits `pauseMs`; the largest new space seen, in MiB.
-    const maxNewSpaceMiB = (perTurn: number, live: number, pauseMs: number, turns: number): number => {
-      const script = `
-        import { getHeapSpaceStatistics } from 'node:v8';
-        import { setTimeout as sleep } from 'node:timers/promises';
-        const y = await import(${JSON.stringify(mod)});
+    const maxNewSpaceMiB = (perTurn: number, live: number, pauseMs: number, turns: number): number =>
+      inFreshNode(`
         y.holdYoungGeneration();
         y.releaseYoungGeneration();
         y.boundYoungGeneration(1, { semiSpaceMiB: 8, allocationMiBPerS: 64 });
-        const newSpace = () => getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size / 1048576;
         const ring = new Array(${live});
         let n = 0;
         let max = 0;
@@ -68,9 +77,7 @@ describe('young generation during the start', () => {
           max = Math.max(max, newSpace());
           await (${pauseMs} > 0 ? sleep(${pauseMs}) : new Promise((r) => setImmediate(r)));
         }
-        console.log(max);`;
-      return Number(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' }));
-    };
+        console.log(max);`);
     // Hundreds of MiB per second, a few MiB alive at any time: busy, up to 8 MiB per semi-space and no further.
     expect(maxNewSpaceMiB(20_000, 30_000, 0, 400)).toBe(16);
     // As many survivors, allocated at well under 64 MiB/s (400 objects, about 40 KiB, every 5 ms or more;
@@ -79,18 +86,13 @@ describe('young generation during the start', () => {
   });
 
   it('held, surviving allocations leave the semi-spaces at their initial size; released, V8 grows them again (built module)', () => {
-    const mod = fileURLToPath(new URL('../../dist/start/young-generation.js', import.meta.url));
-    const newSpaceMiB = (hold: boolean, release: boolean): number => {
-      const script = `
-        import { getHeapSpaceStatistics } from 'node:v8';
-        const y = await import(${JSON.stringify(mod)});
+    const newSpaceMiB = (hold: boolean, release: boolean): number =>
+      inFreshNode(`
         if (${hold}) y.holdYoungGeneration();
         if (${release}) y.releaseYoungGeneration();
         const keep = [];
         for (let i = 0; i < 300_000; i++) keep.push({ i, s: 'x' + i });
-        console.log(getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size / 1048576);`;
-      return Number(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' }));
-    };
+        console.log(newSpace());`);
     expect(newSpaceMiB(true, false)).toBeLessThanOrEqual(2);
     expect(newSpaceMiB(false, false)).toBeGreaterThan(2);
     expect(newSpaceMiB(true, true)).toBeGreaterThan(2);

@@ -114,9 +114,10 @@ export function Dashboard(props: { user: User; onSignedOut: (why?: string) => vo
   const dispatcher = user.role === 'responder' || user.role === 'admin';
   const presence = useResponders(dispatcher);
   const available = presence.responders.filter((r) => r.available);
-  const meListed = presence.loaded ? presence.responders.some((r) => r.username === user.username && r.available) : undefined;
-  // Listed at all, available or not: the server still holds a position for this user.
-  const meHeld = presence.loaded && presence.responders.some((r) => r.username === user.username);
+  // This user in the server's list: listed at all (available or not), the server still holds a position.
+  const mine = presence.responders.find((r) => r.username === user.username);
+  const meListed = presence.loaded ? mine?.available === true : undefined;
+  const meHeld = presence.loaded && mine !== undefined;
   const [basemap, setBasemap] = useState<Basemap | undefined>(undefined);
 
   useEffect(() => {

@@ -71,6 +71,8 @@ local relatedLinks = tonumber(ARGV[12])
 local maxRelated = tonumber(ARGV[13])
 local recentKeep = tonumber(ARGV[14])
 local nowIso = ARGV[15]
+-- Linking is off when either bound is 0: nothing is looked up, and the recent-alerts index is not written.
+local linking = relatedRadius > 0 and relatedWindow > 0
 
 --- @include "alert-doc"
 
@@ -86,7 +88,7 @@ end
 -- each with its decoded document (read only: nothing is written here).
 local function nearby(lat, lon, created)
   local found = {}
-  if relatedRadius <= 0 or relatedWindow <= 0 then return found end
+  if not linking then return found end
   local members = redis.call('ZRANGE', recent, '+inf', created - relatedWindow, 'BYSCORE', 'REV', 'LIMIT', 0, relatedScan)
   for _, member in ipairs(members) do
     if #found >= relatedLinks then break end
@@ -184,7 +186,7 @@ while a < #ARGV do
       end
     end
     -- Only while linking is on: switched on later, it starts from an empty window.
-    if lat and lon and relatedRadius > 0 and relatedWindow > 0 then
+    if lat and lon and linking then
       redis.call('ZADD', recent, created, id .. ' ' .. lat .. ' ' .. lon)
       redis.call('ZREMRANGEBYRANK', recent, 0, -recentKeep - 1)
     end
